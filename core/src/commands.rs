@@ -1,0 +1,175 @@
+//! One function per subcommand; `run` dispatches.
+//!
+//! Architecture invariant: only `migrate` and `serve` change the schema. Every other command
+//! that touches the database first checks the stamped schema version and, if it does not match
+//! this binary, stops with a message telling the operator what to run.
+
+use anyhow::{Context, Result, bail};
+use aveloxis_migrations::{MigrateError, Options, Plan};
+use sqlx::{PgConnection, Row};
+
+use crate::TOOL_VERSION;
+use crate::cli::{Cli, Command, MigrateArgs};
+use crate::config::{self, Config};
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let plan = match &cli.migrations_dir {
+        Some(dir) => Plan::from_dir(dir)?,
+        None => Plan::embedded(),
+    };
+    match cli.command {
+        Command::Version => {
+            println!(
+                "aveloxis {TOOL_VERSION} (schema version {})",
+                plan.schema_version()
+            );
+            Ok(())
+        }
+        Command::Migrate(args) => {
+            let cfg = Config::load(&cli.config)?;
+            migrate(&cfg, &plan, &args).await
+        }
+        Command::Serve => {
+            let cfg = Config::load(&cli.config)?;
+            serve(&cfg, &plan).await
+        }
+        Command::RefreshViews => {
+            let cfg = Config::load(&cli.config)?;
+            let mut conn = open_checked(&cfg, &plan, "aveloxis-refresh-views").await?;
+            refresh_views(&mut conn).await
+        }
+    }
+}
+
+fn options(cfg: &Config, args: &MigrateArgs) -> Options {
+    Options {
+        skip_views: args.skip_views,
+        no_wait: args.no_wait,
+        dry_run: args.dry_run,
+        lock_timeout: cfg.lock_timeout(),
+        target: args.target,
+        tool_version: TOOL_VERSION.to_owned(),
+        ..Options::default()
+    }
+}
+
+async fn migrate(cfg: &Config, plan: &Plan, args: &MigrateArgs) -> Result<()> {
+    let mut conn = config::connect(&cfg.database, "aveloxis-migrate").await?;
+    let opts = options(cfg, args);
+    let outcome = aveloxis_migrations::run(&mut conn, plan, &opts)
+        .await
+        .map_err(describe_failure)?;
+    if args.dry_run {
+        print!("{}", outcome.plan_text);
+        println!("dry run: nothing was changed");
+    } else {
+        for label in &outcome.applied {
+            println!("applied {label}");
+        }
+        println!("migrate complete: {outcome}");
+    }
+    Ok(())
+}
+
+fn describe_failure(e: MigrateError) -> anyhow::Error {
+    match e {
+        MigrateError::Failed(_) => anyhow::anyhow!(
+            "{e}\nnothing above was marked applied; fix the cause and run `aveloxis migrate` again"
+        ),
+        other => anyhow::Error::new(other),
+    }
+}
+
+async fn serve(cfg: &Config, plan: &Plan) -> Result<()> {
+    let mut conn = config::connect(&cfg.database, "aveloxis-serve").await?;
+    let opts = Options {
+        lock_timeout: cfg.lock_timeout(),
+        tool_version: TOOL_VERSION.to_owned(),
+        ..Options::default()
+    };
+    let outcome = aveloxis_migrations::run(&mut conn, plan, &opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+    tracing::info!(%outcome, "schema ready");
+    tracing::warn!(
+        "this build has no collection workers yet; serve holds the migrated schema until \
+         SIGTERM or Ctrl-C"
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Connect and verify the schema version (for every command except migrate/serve).
+pub async fn open_checked(cfg: &Config, plan: &Plan, app: &str) -> Result<PgConnection> {
+    let mut conn = config::connect(&cfg.database, app).await?;
+    aveloxis_migrations::check_schema_version(&mut conn, plan)
+        .await
+        .with_context(|| format!("database {}", cfg.database.display()))?;
+    Ok(conn)
+}
+
+/// Refresh all materialized views we own; CONCURRENTLY when the view is populated and has a
+/// unique index (so readers are never blocked), plainly otherwise.
+pub async fn refresh_views(conn: &mut PgConnection) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT n.nspname::text, c.relname::text, c.relispopulated,
+                EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique
+                          AND i.indisvalid AND i.indpred IS NULL)
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind = 'm' AND n.nspname = ANY($1)
+          ORDER BY 1, 2",
+    )
+    .bind(aveloxis_migrations::catalog::OUR_SCHEMAS)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        bail!("no materialized views found; run `aveloxis migrate` without --skip-views first");
+    }
+    let mut failures = Vec::new();
+    for r in &rows {
+        let (schema, name): (String, String) = (r.get(0), r.get(1));
+        let concurrently = r.get::<bool, _>(2) && r.get::<bool, _>(3);
+        let sql = format!(
+            "REFRESH MATERIALIZED VIEW {}{}.{}",
+            if concurrently { "CONCURRENTLY " } else { "" },
+            aveloxis_pg::quote_ident(&schema),
+            aveloxis_pg::quote_ident(&name)
+        );
+        let started = std::time::Instant::now();
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await
+        {
+            Ok(_) => println!(
+                "refreshed {schema}.{name}{} in {} ms",
+                if concurrently { " (concurrently)" } else { "" },
+                started.elapsed().as_millis()
+            ),
+            Err(e) => failures.push(format!("{schema}.{name}: {e}")),
+        }
+    }
+    if !failures.is_empty() {
+        bail!(
+            "{} materialized view(s) failed to refresh:\n  - {}",
+            failures.len(),
+            failures.join("\n  - ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,505 @@
+//! `aveloxis.json`: the operator's configuration, with environment overrides.
+//!
+//! The file keeps the upstream layout (`database.host/port/user/password/dbname/sslmode`,
+//! `collection.*`, …). Unknown keys are errors, not silently ignored: a typo such as `"hots"`
+//! would otherwise connect to the default host. Environment variables named
+//! `AVELOXIS_<SECTION>_<KEY>` (e.g. `AVELOXIS_DATABASE_PASSWORD`) override the file; an override
+//! for a key that does not exist is an error too.
+//!
+//! Secrets (`database.password`) never appear in `Debug`, logs or error messages.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+/// A string that is never printed.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl FromStr for SslMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
+            format!(
+                "unknown sslmode {s:?} (expected disable, allow, prefer, require, verify-ca or \
+                 verify-full)"
+            )
+        })
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Secret,
+    pub dbname: String,
+    pub sslmode: SslMode,
+    /// `lock_timeout` for migration statements, in milliseconds.
+    pub lock_timeout_ms: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            host: "localhost".into(),
+            port: 5432,
+            user: "postgres".into(),
+            password: Secret::default(),
+            dbname: "aveloxis".into(),
+            sslmode: SslMode::Prefer,
+            lock_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// `user@host:port/dbname` — what error messages and logs may show.
+    pub fn display(&self) -> String {
+        format!("{}@{}:{}/{}", self.user, self.host, self.port, self.dbname)
+    }
+
+    pub fn connect_options(&self) -> PgConnectOptions {
+        let mut o = PgConnectOptions::new()
+            .host(&self.host)
+            .port(self.port)
+            .username(&self.user)
+            .database(&self.dbname)
+            .ssl_mode(match self.sslmode {
+                SslMode::Disable => PgSslMode::Disable,
+                SslMode::Allow => PgSslMode::Allow,
+                SslMode::Prefer => PgSslMode::Prefer,
+                SslMode::Require => PgSslMode::Require,
+                SslMode::VerifyCa => PgSslMode::VerifyCa,
+                SslMode::VerifyFull => PgSslMode::VerifyFull,
+            })
+            .log_statements(tracing::log::LevelFilter::Debug);
+        if !self.password.is_empty() {
+            o = o.password(self.password.expose());
+        }
+        o
+    }
+}
+
+/// Day of the weekly materialized-view rebuild, or `disabled`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RebuildDay {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+    Disabled,
+}
+
+impl RebuildDay {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RebuildDay::Monday => "monday",
+            RebuildDay::Tuesday => "tuesday",
+            RebuildDay::Wednesday => "wednesday",
+            RebuildDay::Thursday => "thursday",
+            RebuildDay::Friday => "friday",
+            RebuildDay::Saturday => "saturday",
+            RebuildDay::Sunday => "sunday",
+            RebuildDay::Disabled => "disabled",
+        }
+    }
+}
+
+impl FromStr for RebuildDay {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_ascii_lowercase()))
+            .map_err(|_| format!("unknown matview_rebuild_day {s:?} (a weekday or \"disabled\")"))
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CollectionConfig {
+    /// Concurrent collection workers of `serve`.
+    pub workers: u32,
+    /// Incremental window: collect what changed in the last N days.
+    pub days_until_recollect: u32,
+    /// Ignore incremental windows and always collect everything.
+    pub force_full_collection: bool,
+    pub matview_rebuild_day: RebuildDay,
+    pub matview_rebuild_on_startup: bool,
+    /// Where bare clones for commit collection live.
+    pub repo_clone_dir: PathBuf,
+}
+
+impl Default for CollectionConfig {
+    fn default() -> Self {
+        CollectionConfig {
+            workers: 12,
+            days_until_recollect: 1,
+            force_full_collection: false,
+            matview_rebuild_day: RebuildDay::Saturday,
+            matview_rebuild_on_startup: false,
+            repo_clone_dir: PathBuf::from("repos"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForgeConfig {
+    /// REST API base, e.g. `https://api.github.com` or `https://ghe.example/api/v3`.
+    pub api_url: String,
+    /// Web base used for repository URLs and the prelim HEAD check.
+    pub web_url: String,
+}
+
+impl ForgeConfig {
+    fn github() -> Self {
+        ForgeConfig {
+            api_url: "https://api.github.com".into(),
+            web_url: "https://github.com".into(),
+        }
+    }
+    fn gitlab() -> Self {
+        ForgeConfig {
+            api_url: "https://gitlab.com/api/v4".into(),
+            web_url: "https://gitlab.com".into(),
+        }
+    }
+}
+
+impl Default for ForgeConfig {
+    fn default() -> Self {
+        Self::github()
+    }
+}
+
+fn default_gitlab() -> ForgeConfig {
+    ForgeConfig::gitlab()
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorConfig {
+    /// Dashboard listen address; loopback unless the operator says otherwise.
+    pub addr: String,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        MonitorConfig {
+            addr: "127.0.0.1:5555".into(),
+        }
+    }
+}
+
+/// The whole `aveloxis.json`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub collection: CollectionConfig,
+    #[serde(default)]
+    pub github: ForgeConfig,
+    #[serde(default = "default_gitlab")]
+    pub gitlab: ForgeConfig,
+    #[serde(default)]
+    pub monitor: MonitorConfig,
+}
+
+/// A configuration problem, always naming the file or variable at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} not found (create it, or pass --config PATH)")]
+    Missing(PathBuf),
+    #[error("config file {path} could not be read: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+}
+
+const SECTIONS: &[&str] = &["DATABASE", "COLLECTION", "GITHUB", "GITLAB", "MONITOR"];
+
+impl Config {
+    /// Read `path`, then apply `AVELOXIS_*` overrides from the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    pub fn load_with_env(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::Missing(path.to_owned()));
+            }
+            Err(source) => {
+                return Err(ConfigError::Unreadable {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        let mut cfg = Self::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
+        cfg.apply_env(env)?;
+        Ok(cfg)
+    }
+
+    /// Parse JSON text (no environment).
+    pub fn parse(text: &str) -> Result<Config, String> {
+        // serde_json's messages name the unknown field and the line/column; never the values.
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    pub fn apply_env(
+        &mut self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), ConfigError> {
+        for (var, value) in env {
+            let Some(rest) = var.strip_prefix("AVELOXIS_") else {
+                continue;
+            };
+            let Some(section) = SECTIONS
+                .iter()
+                .find(|s| rest.strip_prefix(**s).is_some_and(|r| r.starts_with('_')))
+            else {
+                continue;
+            };
+            let key = rest[section.len() + 1..].to_ascii_lowercase();
+            self.set(section, &key, &value)
+                .map_err(|message| ConfigError::Env {
+                    var: var.clone(),
+                    message,
+                })?;
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, section: &str, key: &str, v: &str) -> Result<(), String> {
+        fn num<T: FromStr>(v: &str) -> Result<T, String> {
+            v.trim()
+                .parse()
+                .map_err(|_| format!("{v:?} is not a valid number"))
+        }
+        fn boolean(v: &str) -> Result<bool, String> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(format!("{v:?} is not a boolean")),
+            }
+        }
+        let d = &mut self.database;
+        let c = &mut self.collection;
+        match (section, key) {
+            ("DATABASE", "host") => d.host = v.to_owned(),
+            ("DATABASE", "port") => d.port = num(v)?,
+            ("DATABASE", "user") => d.user = v.to_owned(),
+            ("DATABASE", "password") => d.password = Secret::new(v),
+            ("DATABASE", "dbname") => d.dbname = v.to_owned(),
+            ("DATABASE", "sslmode") => d.sslmode = v.parse()?,
+            ("DATABASE", "lock_timeout_ms") => d.lock_timeout_ms = num(v)?,
+            ("COLLECTION", "workers") => c.workers = num(v)?,
+            ("COLLECTION", "days_until_recollect") => c.days_until_recollect = num(v)?,
+            ("COLLECTION", "force_full_collection") => c.force_full_collection = boolean(v)?,
+            ("COLLECTION", "matview_rebuild_day") => c.matview_rebuild_day = v.parse()?,
+            ("COLLECTION", "matview_rebuild_on_startup") => {
+                c.matview_rebuild_on_startup = boolean(v)?
+            }
+            ("COLLECTION", "repo_clone_dir") => c.repo_clone_dir = PathBuf::from(v),
+            ("GITHUB", "api_url") => self.github.api_url = v.to_owned(),
+            ("GITHUB", "web_url") => self.github.web_url = v.to_owned(),
+            ("GITLAB", "api_url") => self.gitlab.api_url = v.to_owned(),
+            ("GITLAB", "web_url") => self.gitlab.web_url = v.to_owned(),
+            ("MONITOR", "addr") => self.monitor.addr = v.to_owned(),
+            _ => return Err(format!("no setting {}.{key}", section.to_ascii_lowercase())),
+        }
+        Ok(())
+    }
+
+    pub fn lock_timeout(&self) -> Duration {
+        Duration::from_millis(self.database.lock_timeout_ms)
+    }
+}
+
+/// Connect to the configured database, naming `user@host:port/db` (never the password) on failure.
+pub async fn connect(
+    db: &DatabaseConfig,
+    application_name: &str,
+) -> anyhow::Result<sqlx::PgConnection> {
+    let opts = db.connect_options().application_name(application_name);
+    match tokio::time::timeout(Duration::from_secs(15), opts.connect()).await {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(anyhow::anyhow!(
+            "could not connect to PostgreSQL at {}:{} (database {}, user {}): {}",
+            db.host,
+            db.port,
+            db.dbname,
+            db.user,
+            scrub(&e.to_string(), db.password.expose())
+        )),
+        Err(_) => Err(anyhow::anyhow!(
+            "could not connect to PostgreSQL at {}:{} (database {}, user {}): timed out after 15s",
+            db.host,
+            db.port,
+            db.dbname,
+            db.user
+        )),
+    }
+}
+
+/// Remove a secret from a message, in case a library echoes it.
+pub fn scrub(message: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        message.to_owned()
+    } else {
+        message.replace(secret, "***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn upstream_layout_parses_and_defaults_fill_in() {
+        let c = Config::parse(
+            r#"{"database": {"host": "db.internal", "port": 5433, "user": "augur",
+                "password": "s3cret", "dbname": "augur", "sslmode": "require"},
+                "collection": {"workers": 4, "matview_rebuild_day": "disabled"}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.database.host, "db.internal");
+        assert_eq!(c.database.port, 5433);
+        assert_eq!(c.database.sslmode, SslMode::Require);
+        assert_eq!(c.collection.workers, 4);
+        assert_eq!(c.collection.days_until_recollect, 1);
+        assert_eq!(c.collection.matview_rebuild_day, RebuildDay::Disabled);
+        assert_eq!(c.monitor.addr, "127.0.0.1:5555");
+        assert_eq!(c.gitlab.api_url, "https://gitlab.com/api/v4");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_by_name() {
+        let e = Config::parse(r#"{"database": {"hots": "x"}}"#).unwrap_err();
+        assert!(e.contains("hots"), "{e}");
+        let e = Config::parse(r#"{"databse": {}}"#).unwrap_err();
+        assert!(e.contains("databse"), "{e}");
+        let e =
+            Config::parse(r#"{"collection": {"matview_rebuild_day": "caturday"}}"#).unwrap_err();
+        assert!(e.contains("caturday"), "{e}");
+    }
+
+    #[test]
+    fn password_never_shows_in_debug_or_errors() {
+        let c = Config::parse(r#"{"database": {"password": "hunter2-pw", "port": "x"}}"#);
+        let e = c.unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
+        let c = Config::parse(r#"{"database": {"password": "hunter2-pw"}}"#).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!c.database.display().contains("hunter2"));
+    }
+
+    #[test]
+    fn env_overrides_the_file_and_unknown_overrides_fail() {
+        let mut c = Config::default();
+        c.apply_env(env(&[
+            ("AVELOXIS_DATABASE_PORT", "6543"),
+            ("AVELOXIS_DATABASE_PASSWORD", "pw"),
+            ("AVELOXIS_COLLECTION_FORCE_FULL_COLLECTION", "true"),
+            ("AVELOXIS_PG_BIN", "/elsewhere"),
+            ("HOME", "/root"),
+        ]))
+        .unwrap();
+        assert_eq!(c.database.port, 6543);
+        assert_eq!(c.database.password.expose(), "pw");
+        assert!(c.collection.force_full_collection);
+        let e = c
+            .apply_env(env(&[("AVELOXIS_DATABASE_HOTS", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("AVELOXIS_DATABASE_HOTS"), "{e}");
+        let e = c
+            .apply_env(env(&[("AVELOXIS_DATABASE_PORT", "fifty")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("AVELOXIS_DATABASE_PORT") && e.contains("fifty"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_and_malformed_files_name_the_path() {
+        let dir = std::env::temp_dir().join(format!("aveloxis-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("nope.json");
+        let e = Config::load_with_env(&missing, vec![])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nope.json") && e.contains("not found"), "{e}");
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "{\"database\": ").unwrap();
+        let e = Config::load_with_env(&bad, vec![]).unwrap_err().to_string();
+        assert!(e.contains("bad.json") && e.contains("not valid"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,12 @@
+//! Aveloxis: collects GitHub and GitLab data into PostgreSQL.
+//!
+//! The `aveloxis` binary is glue (`main.rs`); everything it does lives here so tests can call it.
+//! See ARCHITECTURE.md for the codemap.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod contributor_id;
+
+/// The tool version stamped into `schema_meta` and `tool_version` columns.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

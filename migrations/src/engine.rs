@@ -1,0 +1,733 @@
+//! The fail-closed migration engine.
+//!
+//! Order of a run:
+//!
+//! 1. Take the migrate advisory lock (`--no-wait`: fail at once when it is held).
+//! 2. Create the engine's own tables (`aveloxis_ops.schema_migrations`, `aveloxis_ops.schema_meta`).
+//! 3. Compare the ledger with the plan: an applied step whose file changed, or a ledger row this
+//!    binary does not know, is a failure named by its label.
+//! 4. Fresh database (empty ledger): apply `schema.sql` and record every step as covered by it,
+//!    in one transaction. Existing database: apply each pending step.
+//! 5. Unless `--skip-views`: rebuild the views when `views.sql` changed or one of them is missing.
+//! 6. Stamp `schema_meta` — only when nothing failed.
+//!
+//! Every failure is collected and the run continues, so one run lists all of them. Each step is
+//! retried a bounded number of times on lock timeout (55P03) and deadlock (40P01); `lock_timeout`
+//! is always set so a migration never queues forever behind a long transaction while blocking
+//! everyone queued behind it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection, PgConnection, Row};
+
+use crate::plan::{Plan, Step, StepMode};
+
+/// Evaluate the async block `$body` (re-created per attempt), retrying on lock timeout or
+/// deadlock with a growing pause, at most `$opts.lock_retries` extra times.
+macro_rules! retry {
+    ($opts:expr, $body:expr) => {
+        async {
+            let mut attempt = 0u32;
+            loop {
+                match $body.await {
+                    Err(e) if retryable(&e) && attempt < $opts.lock_retries => {
+                        attempt += 1;
+                        tracing::warn!(error = %describe(&e), attempt, "lock timeout or deadlock; retrying");
+                        tokio::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+                    }
+                    other => break other,
+                }
+            }
+        }
+    };
+}
+
+/// `pg_advisory_lock` key: "AVELOXIS" in ASCII.
+pub const MIGRATE_LOCK_KEY: i64 = 0x4156_454C_4F58_4953;
+
+/// Options of one `migrate` run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub skip_views: bool,
+    pub no_wait: bool,
+    pub dry_run: bool,
+    /// `lock_timeout` for every statement.
+    pub lock_timeout: Duration,
+    /// Extra attempts after a lock timeout or deadlock.
+    pub lock_retries: u32,
+    /// Stop after this step version and stamp it (builds databases "as of" an older release;
+    /// used by upgrade tests and the harness). `None` = everything.
+    pub target: Option<u32>,
+    /// Written to `schema_meta.tool_version`.
+    pub tool_version: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            skip_views: false,
+            no_wait: false,
+            dry_run: false,
+            lock_timeout: Duration::from_secs(10),
+            lock_retries: 5,
+            target: None,
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// A step (or stage) that failed.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub label: String,
+    pub error: String,
+}
+
+/// Why a run did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(
+        "another `aveloxis migrate` holds the migration lock (--no-wait given); \
+         retry when it finishes"
+    )]
+    LockHeld,
+    #[error("{}", render_failures(.0))]
+    Failed(Vec<Failure>),
+    #[error("database error before any step ran: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+fn render_failures(f: &[Failure]) -> String {
+    let mut s = format!("schema migration had {} error(s):", f.len());
+    for x in f {
+        s.push_str(&format!("\n  - {}: {}", x.label, x.error));
+    }
+    s
+}
+
+/// What a run did (or, with `dry_run`, would do).
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// The database had no ledger: `schema.sql` was (would be) applied.
+    pub fresh: bool,
+    /// Labels of steps applied (or pending, for a dry run), in order.
+    pub applied: Vec<String>,
+    pub views_rebuilt: bool,
+    /// Version stamped (dry run: the version that would be stamped).
+    pub schema_version: u32,
+    /// Human-readable plan, filled by a dry run.
+    pub plan_text: String,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.fresh {
+            write!(f, "fresh install (schema.sql)")?;
+        } else if self.applied.is_empty() {
+            write!(f, "no pending steps")?;
+        } else {
+            write!(f, "{} step(s) applied", self.applied.len())?;
+        }
+        if self.views_rebuilt {
+            write!(f, ", views rebuilt")?;
+        }
+        write!(f, "; schema version {}", self.schema_version)
+    }
+}
+
+const BOOTSTRAP: &str = r#"
+CREATE SCHEMA IF NOT EXISTS aveloxis_ops;
+CREATE TABLE IF NOT EXISTS aveloxis_ops.schema_migrations (
+    version      INTEGER PRIMARY KEY,
+    label        TEXT NOT NULL,
+    checksum     TEXT NOT NULL,
+    applied_via  TEXT NOT NULL CHECK (applied_via IN ('step', 'schema.sql')),
+    applied_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    duration_ms  BIGINT NOT NULL,
+    tool_version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aveloxis_ops.schema_meta (
+    singleton      BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
+    schema_version INTEGER NOT NULL,
+    tool_version   TEXT NOT NULL,
+    views_checksum TEXT,
+    views          TEXT[] NOT NULL DEFAULT '{}',
+    stamped_at     TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+"#;
+
+/// Schemas whose views and materialized views `views.sql` owns.
+const VIEW_SCHEMAS: &[&str] = &["aveloxis_data", "aveloxis_augur_data"];
+
+struct LedgerRow {
+    label: String,
+    checksum: String,
+}
+
+fn code_of(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+fn retryable(e: &sqlx::Error) -> bool {
+    matches!(code_of(e).as_deref(), Some("55P03") | Some("40P01"))
+}
+
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => match d.code() {
+            Some(c) => format!("{} (SQLSTATE {c})", d.message()),
+            None => d.message().to_owned(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Run `migrate` over `conn`.
+pub async fn run(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    opts: &Options,
+) -> Result<Outcome, MigrateError> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET application_name = 'aveloxis-migrate'; SET lock_timeout = '{}ms'",
+        opts.lock_timeout.as_millis()
+    )))
+    .execute(&mut *conn)
+    .await?;
+
+    if opts.dry_run {
+        return dry_run(conn, plan, opts).await;
+    }
+
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(MIGRATE_LOCK_KEY)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !got {
+        if opts.no_wait {
+            return Err(MigrateError::LockHeld);
+        }
+        tracing::info!("another migrate is running; waiting for the migration lock");
+        // The lock wait must not be cut short by lock_timeout (advisory locks honour it).
+        sqlx::raw_sql("SET lock_timeout = 0")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATE_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "SET lock_timeout = '{}ms'",
+            opts.lock_timeout.as_millis()
+        )))
+        .execute(&mut *conn)
+        .await?;
+    }
+    let result = locked_run(conn, plan, opts).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATE_LOCK_KEY)
+        .execute(&mut *conn)
+        .await;
+    result
+}
+
+async fn locked_run(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    opts: &Options,
+) -> Result<Outcome, MigrateError> {
+    let mut failures = Vec::new();
+    retry!(opts, async {
+        sqlx::raw_sql(BOOTSTRAP)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })
+    .await?;
+
+    let ledger = read_ledger(conn).await?;
+    let target = opts.target.unwrap_or(u32::MAX);
+    let known: BTreeMap<u32, &Step> = plan.steps.iter().map(|s| (s.version, s)).collect();
+    for (version, row) in &ledger {
+        match known.get(version) {
+            Some(step) if step.checksum != row.checksum => failures.push(Failure {
+                label: step.label.clone(),
+                error: format!(
+                    "step file {} was edited after it was applied (ledger checksum {}, file \
+                     checksum {}); restore the released text and add a new step instead",
+                    step.file,
+                    short(&row.checksum),
+                    short(&step.checksum)
+                ),
+            }),
+            Some(_) => {}
+            None => failures.push(Failure {
+                label: format!("{version:04} {}", row.label),
+                error: "the ledger records a step this binary does not have; the database was \
+                        migrated by a newer aveloxis — upgrade this binary"
+                    .into(),
+            }),
+        }
+    }
+
+    let mut outcome = Outcome::default();
+    let fresh = ledger.is_empty() && opts.target.is_none();
+    if fresh {
+        outcome.fresh = true;
+        let started = Instant::now();
+        let r = retry!(opts, async {
+            let mut tx = conn.begin().await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(plan.schema_sql.clone()))
+                .execute(&mut *tx)
+                .await?;
+            let ms = started.elapsed().as_millis() as i64;
+            for s in &plan.steps {
+                record(&mut tx, s, "schema.sql", ms, &opts.tool_version).await?;
+            }
+            tx.commit().await
+        })
+        .await;
+        if let Err(e) = r {
+            failures.push(Failure {
+                label: "schema.sql".into(),
+                error: describe(&e),
+            });
+        }
+    } else {
+        for step in plan.steps.iter().filter(|s| s.version <= target) {
+            if ledger.contains_key(&step.version) {
+                continue;
+            }
+            let started = Instant::now();
+            tracing::info!(step = %step.label, "applying migration step");
+            match apply_step(conn, step, opts).await {
+                Ok(()) => {
+                    tracing::info!(step = %step.label, ms = started.elapsed().as_millis() as u64, "step applied");
+                    outcome.applied.push(step.label.clone());
+                }
+                Err(e) => {
+                    tracing::error!(step = %step.label, error = %e, "migration step failed");
+                    failures.push(Failure {
+                        label: step.label.clone(),
+                        error: e,
+                    });
+                }
+            }
+        }
+    }
+
+    if !opts.skip_views && opts.target.is_none() {
+        match rebuild_views_if_needed(conn, plan, opts).await {
+            Ok(rebuilt) => outcome.views_rebuilt = rebuilt,
+            Err(e) => failures.push(Failure {
+                label: "views.sql".into(),
+                error: describe(&e),
+            }),
+        }
+    }
+
+    if !failures.is_empty() {
+        return Err(MigrateError::Failed(failures));
+    }
+    let version = opts
+        .target
+        .unwrap_or(plan.schema_version())
+        .min(plan.schema_version());
+    retry!(opts, async {
+        let tool = opts.tool_version.clone();
+        sqlx::query(
+            "INSERT INTO aveloxis_ops.schema_meta (singleton, schema_version, tool_version)
+                 VALUES (TRUE, $1, $2)
+                 ON CONFLICT (singleton) DO UPDATE
+                 SET schema_version = EXCLUDED.schema_version,
+                     tool_version = EXCLUDED.tool_version,
+                     stamped_at = now()",
+        )
+        .bind(version as i32)
+        .bind(tool)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
+    .await
+    .map_err(|e| {
+        MigrateError::Failed(vec![Failure {
+            label: "stamp schema_meta".into(),
+            error: describe(&e),
+        }])
+    })?;
+    outcome.schema_version = version;
+    Ok(outcome)
+}
+
+fn short(s: &str) -> &str {
+    &s[..s.len().min(12)]
+}
+
+async fn read_ledger(conn: &mut PgConnection) -> Result<BTreeMap<u32, LedgerRow>, sqlx::Error> {
+    let rows = sqlx::query("SELECT version, label, checksum FROM aveloxis_ops.schema_migrations")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let v: i32 = r.get(0);
+            let label: String = r.get(1);
+            let label = label
+                .split_once(' ')
+                .map(|(_, rest)| rest.to_owned())
+                .unwrap_or(label);
+            (
+                v as u32,
+                LedgerRow {
+                    label,
+                    checksum: r.get(2),
+                },
+            )
+        })
+        .collect())
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    step: &Step,
+    via: &str,
+    ms: i64,
+    tool_version: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO aveloxis_ops.schema_migrations
+             (version, label, checksum, applied_via, duration_ms, tool_version)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(step.version as i32)
+    .bind(&step.label)
+    .bind(&step.checksum)
+    .bind(via)
+    .bind(ms)
+    .bind(tool_version)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// Apply one step; the error string is what the operator sees next to the step label.
+async fn apply_step(conn: &mut PgConnection, step: &Step, opts: &Options) -> Result<(), String> {
+    let started = Instant::now();
+    let tool = opts.tool_version.as_str();
+    match &step.mode {
+        StepMode::Transaction => retry!(opts, async {
+            let mut tx = conn.begin().await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(step.sql.clone()))
+                .execute(&mut *tx)
+                .await?;
+            let ms = started.elapsed().as_millis() as i64;
+            record(&mut tx, step, "step", ms, tool).await?;
+            tx.commit().await
+        })
+        .await
+        .map_err(|e| describe(&e)),
+        StepMode::NoTransaction => {
+            retry!(opts, async {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(step.sql.clone()))
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+            })
+            .await
+            .map_err(|e| describe(&e))?;
+            let ms = started.elapsed().as_millis() as i64;
+            record(conn, step, "step", ms, tool)
+                .await
+                .map_err(|e| describe(&e))
+        }
+        StepMode::ConcurrentIndex { schema, index } => {
+            retry!(opts, async {
+                // IF NOT EXISTS would keep a broken leftover: drop an INVALID one first.
+                drop_invalid_index(conn, schema, index).await?;
+                let r = sqlx::raw_sql(sqlx::AssertSqlSafe(step.sql.clone()))
+                    .execute(&mut *conn)
+                    .await;
+                if r.is_err() {
+                    // Do not leave a half-built index slowing writes until the next run.
+                    let _ = drop_invalid_index(conn, schema, index).await;
+                }
+                r.map(|_| ())
+            })
+            .await
+            .map_err(|e| describe(&e))?;
+            let valid: Option<bool> = sqlx::query_scalar(
+                "SELECT i.indisvalid AND i.indisready
+                   FROM pg_index i
+                   JOIN pg_class c ON c.oid = i.indexrelid
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = $1 AND c.relname = $2",
+            )
+            .bind(schema)
+            .bind(index)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| describe(&e))?;
+            match valid {
+                Some(true) => {}
+                Some(false) => {
+                    let _ = drop_invalid_index(conn, schema, index).await;
+                    return Err(format!(
+                        "index {schema}.{index} is not valid after the build"
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "index {schema}.{index} does not exist after the step (does the \
+                         statement create an index of that name?)"
+                    ));
+                }
+            }
+            let ms = started.elapsed().as_millis() as i64;
+            record(conn, step, "step", ms, tool)
+                .await
+                .map_err(|e| describe(&e))
+        }
+    }
+}
+
+async fn drop_invalid_index(
+    conn: &mut PgConnection,
+    schema: &str,
+    index: &str,
+) -> Result<(), sqlx::Error> {
+    let invalid: Option<bool> = sqlx::query_scalar(
+        "SELECT NOT i.indisvalid
+           FROM pg_index i
+           JOIN pg_class c ON c.oid = i.indexrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2",
+    )
+    .bind(schema)
+    .bind(index)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if invalid == Some(true) {
+        tracing::warn!(index = %format!("{schema}.{index}"), "dropping INVALID index left by an interrupted build");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}.{}",
+            quote_ident(schema),
+            quote_ident(index)
+        )))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Names of the views and materialized views in the view schemas, as `schema.name`.
+async fn current_views(
+    conn: &mut PgConnection,
+) -> Result<Vec<(String, String, bool)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT n.nspname::text, c.relname::text, c.relkind = 'm'
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1)
+          ORDER BY 1, 2",
+    )
+    .bind(VIEW_SCHEMAS)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}
+
+async fn rebuild_views_if_needed(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    opts: &Options,
+) -> Result<bool, sqlx::Error> {
+    let checksum = plan.views_checksum();
+    let meta: Option<(Option<String>, Vec<String>)> =
+        sqlx::query_as("SELECT views_checksum, views FROM aveloxis_ops.schema_meta")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let present: Vec<String> = current_views(conn)
+        .await?
+        .into_iter()
+        .map(|(s, n, _)| format!("{s}.{n}"))
+        .collect();
+    let up_to_date = match &meta {
+        Some((Some(c), names)) => *c == checksum && names.iter().all(|n| present.contains(n)),
+        _ => false,
+    };
+    if up_to_date {
+        return Ok(false);
+    }
+    tracing::info!("building views (views.sql changed or a view is missing)");
+    let version = plan.schema_version() as i32;
+    let tool = opts.tool_version.clone();
+    retry!(opts, async {
+        let checksum = checksum.clone();
+        let tool = tool.clone();
+        let mut tx = conn.begin().await?;
+        // Drop what views.sql owns (views only — never a table), then recreate.
+        for (schema, name, mat) in current_views(&mut tx).await? {
+            let kind = if mat { "MATERIALIZED VIEW" } else { "VIEW" };
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP {kind} IF EXISTS {}.{} CASCADE",
+                quote_ident(&schema),
+                quote_ident(&name)
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::raw_sql(sqlx::AssertSqlSafe(plan.views_sql.clone()))
+            .execute(&mut *tx)
+            .await?;
+        let names: Vec<String> = current_views(&mut tx)
+            .await?
+            .into_iter()
+            .map(|(s, n, _)| format!("{s}.{n}"))
+            .collect();
+        sqlx::query(
+            "INSERT INTO aveloxis_ops.schema_meta
+                     (singleton, schema_version, tool_version, views_checksum, views)
+                 VALUES (TRUE, $1, $2, $3, $4)
+                 ON CONFLICT (singleton) DO UPDATE
+                 SET views_checksum = EXCLUDED.views_checksum, views = EXCLUDED.views",
+        )
+        .bind(version)
+        .bind(tool)
+        .bind(checksum)
+        .bind(names)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    })
+    .await?;
+    Ok(true)
+}
+
+/// Read-only planning: what `run` would do. Never creates anything (the transaction is
+/// read-only, so even a bug here cannot write).
+async fn dry_run(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    opts: &Options,
+) -> Result<Outcome, MigrateError> {
+    let mut tx = conn.begin().await?;
+    sqlx::raw_sql("SET TRANSACTION READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let has_ledger: bool =
+        sqlx::query_scalar("SELECT to_regclass('aveloxis_ops.schema_migrations') IS NOT NULL")
+            .fetch_one(&mut *tx)
+            .await?;
+    let ledger = if has_ledger {
+        read_ledger(&mut tx).await?
+    } else {
+        BTreeMap::new()
+    };
+    let mut out = Outcome {
+        fresh: ledger.is_empty() && opts.target.is_none(),
+        schema_version: plan.schema_version(),
+        ..Outcome::default()
+    };
+    let mut text = String::new();
+    if out.fresh {
+        text.push_str(&format!(
+            "fresh database: would apply schema.sql ({} bytes) in one transaction and record \
+             steps {}..{} as covered by it\n\n-- schema.sql\n{}\n",
+            plan.schema_sql.len(),
+            plan.steps.first().map_or(0, |s| s.version),
+            plan.schema_version(),
+            plan.schema_sql.trim_end()
+        ));
+    } else {
+        let target = opts.target.unwrap_or(u32::MAX);
+        for step in plan.steps.iter().filter(|s| s.version <= target) {
+            match ledger.get(&step.version) {
+                Some(row) if row.checksum != step.checksum => text.push_str(&format!(
+                    "EDITED  {} — applied with a different checksum; migrate will fail\n",
+                    step.label
+                )),
+                Some(_) => {}
+                None => {
+                    out.applied.push(step.label.clone());
+                    text.push_str(&format!(
+                        "PENDING {} ({:?})\n{}\n\n",
+                        step.label,
+                        step.mode,
+                        step.sql.trim_end()
+                    ));
+                }
+            }
+        }
+        if out.applied.is_empty() {
+            text.push_str("no pending steps\n");
+        }
+    }
+    if !opts.skip_views {
+        text.push_str("views: rebuilt if views.sql changed or a view is missing\n");
+    }
+    out.plan_text = text;
+    tx.rollback().await?;
+    Ok(out)
+}
+
+/// Why a non-migrating command refuses to run.
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    #[error("the database has not been migrated; run `aveloxis migrate`")]
+    NotMigrated,
+    #[error(
+        "the database schema is at version {found}, this aveloxis needs {expected}; \
+         run `aveloxis migrate`"
+    )]
+    Behind { found: u32, expected: u32 },
+    #[error(
+        "the database schema is at version {found}, newer than this aveloxis ({expected}); \
+         upgrade the aveloxis binary"
+    )]
+    Ahead { found: u32, expected: u32 },
+    #[error("could not read the schema version: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The check every command except `migrate` and `serve` runs first.
+pub async fn check_schema_version(
+    conn: &mut PgConnection,
+    plan: &Plan,
+) -> Result<u32, VersionError> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT to_regclass('aveloxis_ops.schema_meta') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await?;
+    if !exists {
+        return Err(VersionError::NotMigrated);
+    }
+    let found: Option<i32> =
+        sqlx::query_scalar("SELECT schema_version FROM aveloxis_ops.schema_meta")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let expected = plan.schema_version();
+    match found {
+        None => Err(VersionError::NotMigrated),
+        Some(v) if (v as u32) < expected => Err(VersionError::Behind {
+            found: v as u32,
+            expected,
+        }),
+        Some(v) if (v as u32) > expected => Err(VersionError::Ahead {
+            found: v as u32,
+            expected,
+        }),
+        Some(v) => Ok(v as u32),
+    }
+}
