@@ -1,1 +1,7 @@
-pub fn x() {}
+//! Integration tests of the `aveloxis` crate against a real PostgreSQL cluster that the suite
+//! starts itself (see `support.rs`). One test binary, grouped by topic.
+
+mod support;
+
+mod cli;
+mod migrate;

@@ -42,6 +42,10 @@ CREATE SCHEMA IF NOT EXISTS aveloxis_ops;
 --   other bytes zero; no version/variant bits are set.
 -- (1,15)      -> 01000000-0f00-0000-0000-000000000000
 -- (1,2445413) -> 01002550-6500-0000-0000-000000000000
+-- CAUTION (upstream layout, kept for compatibility with the Rust side): the
+-- 8-byte form collides with the 4-byte form when the low 32 bits are zero,
+-- e.g. (1, 4294967296) = (1, 1).  Unreachable for today's forge ids (GitHub
+-- ids are ~3e8); revisit before ids approach 2^32.
 -- The Rust side implements the same function; this one exists for ad-hoc SQL
 -- and for cross-checking the Rust implementation in tests.
 -- -----------------------------------------------------------------------------

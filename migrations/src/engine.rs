@@ -199,6 +199,12 @@ pub async fn run(
     )))
     .execute(&mut *conn)
     .await?;
+    // If this process dies (SIGKILL, lost terminal), make the server abandon the statement
+    // instead of finishing a long DDL nobody will record. PostgreSQL 14+; older servers lack the
+    // setting and simply keep the old behaviour.
+    let _ = sqlx::raw_sql("SET client_connection_check_interval = '1s'")
+        .execute(&mut *conn)
+        .await;
 
     if opts.dry_run {
         return dry_run(conn, plan, opts).await;

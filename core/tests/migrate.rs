@@ -1,0 +1,580 @@
+//! The migration engine against the live catalog.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use aveloxis_migrations::{MigrateError, Options, Plan};
+use sqlx::{Connection, Row};
+
+use crate::support::*;
+
+async fn ledger_versions(conn: &mut sqlx::PgConnection) -> Vec<i32> {
+    sqlx::query_scalar("SELECT version FROM aveloxis_ops.schema_migrations ORDER BY version")
+        .fetch_all(conn)
+        .await
+        .unwrap()
+}
+
+async fn stamped(conn: &mut sqlx::PgConnection) -> Option<i32> {
+    sqlx::query_scalar("SELECT schema_version FROM aveloxis_ops.schema_meta")
+        .fetch_optional(conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn fresh_migrate_builds_the_schema_and_reruns_change_nothing() {
+    let db = empty_db().await;
+    let out = db.aveloxis().arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut conn = db.connect().await;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables
+          WHERE table_schema IN ('aveloxis_data','aveloxis_ops') ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for t in [
+        "aveloxis_data.platforms",
+        "aveloxis_data.repos",
+        "aveloxis_ops.schema_migrations",
+        "aveloxis_ops.schema_meta",
+    ] {
+        assert!(
+            tables.contains(&t.to_string()),
+            "{t} missing from {tables:?}"
+        );
+    }
+    let plan = Plan::embedded();
+    let all: Vec<i32> = plan.steps.iter().map(|s| s.version as i32).collect();
+    assert_eq!(ledger_versions(&mut conn).await, all);
+    assert_eq!(stamped(&mut conn).await, Some(plan.schema_version() as i32));
+    let first = snapshot(&mut conn).await;
+    let meta_before: (String, Vec<String>) =
+        sqlx::query_as("SELECT stamped_at::text, views FROM aveloxis_ops.schema_meta")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(!meta_before.1.is_empty(), "views were recorded");
+    for run in 2..=3 {
+        let out = db.aveloxis().arg("migrate").output().unwrap();
+        assert!(out.status.success(), "run {run}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("no pending steps"),
+            "{}",
+            stdout(&out)
+        );
+        assert_same_catalog(&first, &snapshot(&mut conn).await, &format!("run {run}"));
+        assert_eq!(ledger_versions(&mut conn).await, all);
+    }
+}
+
+#[tokio::test]
+async fn failing_steps_are_all_reported_and_a_fixed_run_completes() {
+    let db = migrated_db().await;
+    let bad = [
+        (
+            "0101_typo_column.sql",
+            "-- label: set descriptions\nUPDATE aveloxis_data.repos SET descriptoin = '' WHERE false;\n",
+        ),
+        (
+            "0102_missing_table.sql",
+            "-- label: widen repo_labels\nALTER TABLE aveloxis_data.no_such_table ADD COLUMN IF NOT EXISTS x TEXT;\n",
+        ),
+        (
+            "0103_good.sql",
+            "-- label: add repos.homepage\nALTER TABLE aveloxis_data.repos ADD COLUMN IF NOT EXISTS homepage TEXT;\n",
+        ),
+    ];
+    let dir = migrations_copy(db.dir.path(), &bad);
+    let out = db
+        .aveloxis()
+        .arg("--migrations-dir")
+        .arg(&dir)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a failing migrate must exit non-zero"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("2 error(s)"), "{err}");
+    assert!(
+        err.contains("0101 set descriptions") && err.contains("descriptoin"),
+        "{err}"
+    );
+    assert!(
+        err.contains("0102 widen repo_labels") && err.contains("no_such_table"),
+        "{err}"
+    );
+    let mut conn = db.connect().await;
+    let versions = ledger_versions(&mut conn).await;
+    assert!(
+        !versions.contains(&101) && !versions.contains(&102),
+        "{versions:?}"
+    );
+    assert!(
+        versions.contains(&103),
+        "the good step still ran: {versions:?}"
+    );
+    assert_eq!(
+        stamped(&mut conn).await,
+        Some(5),
+        "a failed run does not stamp"
+    );
+
+    // serve refuses to start while migrate fails.
+    let out = db
+        .aveloxis()
+        .arg("--migrations-dir")
+        .arg(&dir)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("refusing to start"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Fix both steps (they were never applied, so editing them is allowed) and re-run.
+    std::fs::write(
+        dir.join("steps/0101_typo_column.sql"),
+        "-- label: set descriptions\nUPDATE aveloxis_data.repos SET description = '' WHERE description IS NULL AND false;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("steps/0102_missing_table.sql"),
+        "-- label: widen repo_labels\nALTER TABLE aveloxis_data.repos ADD COLUMN IF NOT EXISTS x TEXT;\n",
+    )
+    .unwrap();
+    let out = db
+        .aveloxis()
+        .arg("--migrations-dir")
+        .arg(&dir)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let versions = ledger_versions(&mut conn).await;
+    assert!(versions.ends_with(&[101, 102, 103]), "{versions:?}");
+    assert_eq!(stamped(&mut conn).await, Some(103));
+
+    // Editing an applied step is reported by name.
+    std::fs::write(
+        dir.join("steps/0103_good.sql"),
+        "-- label: add repos.homepage\nALTER TABLE aveloxis_data.repos ADD COLUMN IF NOT EXISTS homepage VARCHAR;\n",
+    )
+    .unwrap();
+    let out = db
+        .aveloxis()
+        .arg("--migrations-dir")
+        .arg(&dir)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("0103 add repos.homepage") && err.contains("edited after it was applied"),
+        "{err}"
+    );
+}
+
+async fn index_validity(conn: &mut sqlx::PgConnection, name: &str) -> Option<bool> {
+    sqlx::query_scalar(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE c.relname = $1",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_invalid_leftover_index_is_dropped_and_rebuilt_valid() {
+    // As of step 3 the unique index of step 4 does not exist yet.
+    let db = db_at_step(3).await;
+    let mut conn = db.connect().await;
+    sqlx::raw_sql(
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git) VALUES
+             (1, 'https://github.com/o/r'), (1, 'https://github.com/O/R'), (1, 'https://github.com/o/other')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // A real failed CONCURRENTLY build (duplicates) leaves an INVALID index behind.
+    let err = sqlx::raw_sql(
+        "CREATE UNIQUE INDEX CONCURRENTLY repos_repo_git_lower_key ON aveloxis_data.repos (lower(repo_git))",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("could not create unique index"),
+        "{err}"
+    );
+    assert_eq!(
+        index_validity(&mut conn, "repos_repo_git_lower_key").await,
+        Some(false)
+    );
+
+    // While the duplicates remain, migrate fails on that step and leaves no broken index.
+    let opts = Options::default();
+    let e = aveloxis_migrations::run(&mut conn, &Plan::embedded(), &opts)
+        .await
+        .unwrap_err();
+    match &e {
+        MigrateError::Failed(f) => {
+            assert_eq!(f.len(), 1, "{e}");
+            assert!(f[0].label.starts_with("0004"), "{e}");
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert_eq!(
+        index_validity(&mut conn, "repos_repo_git_lower_key").await,
+        None
+    );
+
+    // Recreate the leftover, dedupe, and migrate: dropped and rebuilt valid.
+    let _ = sqlx::raw_sql(
+        "CREATE UNIQUE INDEX CONCURRENTLY repos_repo_git_lower_key ON aveloxis_data.repos (lower(repo_git))",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_err();
+    assert_eq!(
+        index_validity(&mut conn, "repos_repo_git_lower_key").await,
+        Some(false)
+    );
+    sqlx::raw_sql("DELETE FROM aveloxis_data.repos WHERE repo_git = 'https://github.com/O/R'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    aveloxis_migrations::run(&mut conn, &Plan::embedded(), &opts)
+        .await
+        .unwrap();
+    assert_eq!(
+        index_validity(&mut conn, "repos_repo_git_lower_key").await,
+        Some(true)
+    );
+    let fresh = migrated_db().await;
+    let mut fconn = fresh.connect().await;
+    assert_same_catalog(
+        &snapshot(&mut fconn).await,
+        &snapshot(&mut conn).await,
+        "rebuilt vs fresh",
+    );
+}
+
+#[tokio::test]
+async fn concurrent_migrates_serialise_and_no_wait_fails_clearly() {
+    let db = empty_db().await;
+    let cfg = db.config_path();
+    let spawn = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_aveloxis"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("migrate")
+            .args(extra)
+            .env("AVELOXIS_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn(&[]);
+    let b = spawn(&[]);
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert!(b.status.success(), "{}", stderr(&b));
+    let outputs = format!("{}{}", stdout(&a), stdout(&b));
+    assert_eq!(outputs.matches("fresh install").count(), 1, "{outputs}");
+    let mut conn = db.connect().await;
+    let reference = migrated_db().await;
+    let mut rconn = reference.connect().await;
+    assert_same_catalog(
+        &snapshot(&mut rconn).await,
+        &snapshot(&mut conn).await,
+        "two at once vs one",
+    );
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM aveloxis_ops.schema_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(n as usize, Plan::embedded().steps.len());
+
+    // Hold the lock as another migrate would.
+    let mut holder = db.connect().await;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(aveloxis_migrations::MIGRATE_LOCK_KEY)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let out = spawn(&["--no-wait"]).wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("holds the migration lock"),
+        "{}",
+        stderr(&out)
+    );
+    // Without --no-wait it waits for the holder, then completes.
+    let mut waiting = spawn(&[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        waiting.try_wait().unwrap().is_none(),
+        "migrate should be waiting for the lock"
+    );
+    holder.close().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = waiting.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "migrate did not finish after the lock was released"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn sigkill_mid_run_then_rerun_converges() {
+    let reference = migrated_db().await;
+    let db = migrated_db().await;
+    let extra = [
+        (
+            "0201_slow_table.sql",
+            "-- label: add a table slowly\nCREATE TABLE IF NOT EXISTS aveloxis_data.slow_t (id INT PRIMARY KEY, repo_id BIGINT);\nSELECT pg_sleep(30);\n",
+        ),
+        (
+            "0202_slow_t_repo_idx.sql",
+            "-- label: index slow_t.repo_id\n-- mode: concurrent-index aveloxis_data.slow_t_repo_id_idx\nCREATE INDEX CONCURRENTLY IF NOT EXISTS slow_t_repo_id_idx ON aveloxis_data.slow_t (repo_id);\n",
+        ),
+    ];
+    let dir = migrations_copy(db.dir.path(), &extra);
+    let run = |db: &TestDb| {
+        db.aveloxis()
+            .arg("--migrations-dir")
+            .arg(&dir)
+            .arg("migrate")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut conn = db.connect().await;
+    let wait_for = |sql: &'static str| {
+        let url = db.url.clone();
+        async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap();
+                if n > 0 {
+                    return;
+                }
+                assert!(Instant::now() < deadline, "timed out waiting for: {sql}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    // 1. Killed inside the transactional step: nothing of it survives.
+    let mut child = run(&db);
+    wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'aveloxis-migrate' AND query LIKE '%pg_sleep(30)%'").await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The server notices the dead client; wait for its backend to go away.
+    wait_for(
+        "SELECT 1 - count(*) FROM pg_stat_activity WHERE application_name = 'aveloxis-migrate'",
+    )
+    .await;
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('aveloxis_data.slow_t') IS NOT NULL")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        !exists,
+        "a killed transactional step must leave nothing behind"
+    );
+
+    // 2. Killed inside CREATE INDEX CONCURRENTLY (waiting for a writer's open transaction):
+    //    the half-built INVALID index stays behind.
+    std::fs::write(
+        dir.join("steps/0201_slow_table.sql"),
+        "-- label: add a table slowly\nCREATE TABLE IF NOT EXISTS aveloxis_data.slow_t (id INT PRIMARY KEY, repo_id BIGINT);\n",
+    )
+    .unwrap();
+    let mut blocker = db.connect().await;
+    sqlx::raw_sql("CREATE TABLE aveloxis_data.slow_t (id INT PRIMARY KEY, repo_id BIGINT)")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN; INSERT INTO aveloxis_data.slow_t VALUES (1, 1)")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let mut child = run(&db);
+    wait_for("SELECT count(*) FROM pg_class WHERE relname = 'slow_t_repo_id_idx'").await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The server notices the vanished client (client_connection_check_interval) and abandons
+    // the build while it still waits for the writer.
+    wait_for(
+        "SELECT 1 - count(*) FROM pg_stat_activity WHERE application_name = 'aveloxis-migrate'",
+    )
+    .await;
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let valid: Option<bool> = sqlx::query_scalar(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'aveloxis_data.slow_t_repo_id_idx'::regclass",
+    )
+    .fetch_optional(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        valid,
+        Some(false),
+        "the killed build should leave an INVALID index"
+    );
+
+    // 3. Re-run converges to the same catalog as an uninterrupted run.
+    let status = run(&db).wait().unwrap();
+    assert!(status.success());
+    let status = run(&reference).wait().unwrap();
+    assert!(status.success());
+    let mut rconn = reference.connect().await;
+    assert_same_catalog(
+        &snapshot(&mut rconn).await,
+        &snapshot(&mut conn).await,
+        "killed+rerun vs uninterrupted",
+    );
+}
+
+#[tokio::test]
+async fn dry_run_changes_nothing() {
+    for (fresh, db) in [(true, empty_db().await), (false, db_at_step(3).await)] {
+        let mut conn = db.connect().await;
+        let everything = async |c: &mut sqlx::PgConnection| {
+            let mut lines = aveloxis_migrations::catalog::snapshot(
+                c,
+                &[
+                    "aveloxis_data",
+                    "aveloxis_ops",
+                    "aveloxis_augur_data",
+                    "public",
+                ],
+            )
+            .await
+            .unwrap();
+            let ledger: Vec<String> = sqlx::query_scalar(
+                "SELECT string_agg(version::text, ',') FROM aveloxis_ops.schema_migrations",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .unwrap_or_default();
+            lines.extend(ledger);
+            lines
+        };
+        let before = everything(&mut conn).await;
+        let out = db
+            .aveloxis()
+            .args(["migrate", "--dry-run"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("nothing was changed"), "{text}");
+        let after = everything(&mut conn).await;
+        assert_eq!(before, after, "dry run changed the catalog");
+        if fresh {
+            assert!(text.contains("fresh database"), "{text}");
+        } else {
+            assert!(
+                text.contains("PENDING 0004") && text.contains("PENDING 0005"),
+                "{text}"
+            );
+            assert!(!text.contains("PENDING 0003"), "{text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn augur_schemas_in_the_same_database_are_untouched() {
+    let db = empty_db().await;
+    let mut conn = db.connect().await;
+    sqlx::raw_sql(
+        "CREATE SCHEMA augur_data; CREATE SCHEMA augur_operations;
+         CREATE TABLE augur_data.repo (repo_id BIGSERIAL PRIMARY KEY, repo_git TEXT NOT NULL, repo_name TEXT);
+         CREATE TABLE augur_operations.worker_oauth (oauth_id BIGSERIAL PRIMARY KEY, name TEXT,
+             access_token TEXT NOT NULL, platform TEXT DEFAULT 'github');
+         CREATE INDEX repo_git_idx ON augur_data.repo (repo_git);
+         CREATE VIEW augur_data.repo_names AS SELECT repo_name FROM augur_data.repo;
+         INSERT INTO augur_data.repo (repo_git, repo_name)
+              SELECT 'https://github.com/o/r' || g, 'r' || g FROM generate_series(1, 50) g;
+         INSERT INTO augur_operations.worker_oauth (name, access_token) VALUES ('k', 'ghp_x');",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let state = async |c: &mut sqlx::PgConnection| {
+        let mut lines =
+            aveloxis_migrations::catalog::snapshot(c, &["augur_data", "augur_operations"])
+                .await
+                .unwrap();
+        let rows = sqlx::query(
+                "SELECT (SELECT count(*) FROM augur_data.repo), (SELECT md5(string_agg(r::text, ',' ORDER BY repo_id)) FROM augur_data.repo r),
+                        (SELECT count(*) FROM augur_operations.worker_oauth)",
+            )
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        lines.push(format!(
+            "{} {} {}",
+            rows.get::<i64, _>(0),
+            rows.get::<String, _>(1),
+            rows.get::<i64, _>(2)
+        ));
+        lines
+    };
+    let before = state(&mut conn).await;
+    assert!(before.len() > 5, "{before:?}");
+    let out = db.aveloxis().arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(before, state(&mut conn).await);
+}
+
+#[tokio::test]
+async fn every_earlier_step_brought_forward_equals_a_fresh_install() {
+    let fresh = migrated_db().await;
+    let mut fconn = fresh.connect().await;
+    let want = snapshot(&mut fconn).await;
+    let plan = Plan::embedded();
+    for step in &plan.steps {
+        let db = db_at_step(step.version).await;
+        let mut conn = db.connect().await;
+        let outcome = aveloxis_migrations::run(&mut conn, &plan, &Options::default())
+            .await
+            .unwrap();
+        assert!(!outcome.fresh);
+        let pending = plan
+            .steps
+            .iter()
+            .filter(|s| s.version > step.version)
+            .count();
+        assert_eq!(outcome.applied.len(), pending);
+        assert_same_catalog(
+            &want,
+            &snapshot(&mut conn).await,
+            &format!("from step {}", step.label),
+        );
+    }
+}

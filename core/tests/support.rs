@@ -1,0 +1,167 @@
+//! Shared test fixtures: one private PostgreSQL cluster per test process, a database per test,
+//! and helpers to run the real `aveloxis` binary against it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aveloxis_migrations::{Options, Plan};
+use aveloxis_pg::{Cluster, Provisioner};
+use sqlx::{Connection, PgConnection};
+use tokio::sync::OnceCell;
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| Cluster::start().expect("start the test cluster"))
+}
+
+/// A database for one test.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    pub port: u16,
+    /// Holds the aveloxis.json (and anything else) for this test.
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url)
+            .await
+            .expect("connect to test db")
+    }
+
+    /// Path of an aveloxis.json pointing at this database.
+    pub fn config_path(&self) -> PathBuf {
+        let p = self.dir.path().join("aveloxis.json");
+        if !p.exists() {
+            let cfg = serde_json::json!({
+                "database": {"host": "127.0.0.1", "port": self.port, "user": "postgres",
+                             "dbname": self.name, "sslmode": "disable", "lock_timeout_ms": 2000}
+            });
+            std::fs::write(&p, cfg.to_string()).unwrap();
+        }
+        p
+    }
+
+    /// The `aveloxis` binary configured for this database.
+    pub fn aveloxis(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_aveloxis"));
+        c.arg("--config").arg(self.config_path());
+        c.env("AVELOXIS_LOG", "warn");
+        c.env_remove("AVELOXIS_MIGRATIONS_DIR");
+        c
+    }
+}
+
+fn next_name(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// An empty database.
+pub async fn empty_db() -> TestDb {
+    let c = cluster();
+    let name = next_name("t");
+    c.create_database(&name, None).await.unwrap();
+    TestDb {
+        url: c.url(&name),
+        name,
+        port: c.port(),
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// A database migrated with the embedded plan (cloned from a template migrated once).
+pub async fn migrated_db() -> TestDb {
+    let c = cluster();
+    let template = TEMPLATE
+        .get_or_init(|| async {
+            let name = next_name("tpl");
+            c.create_database(&name, None).await.unwrap();
+            let mut conn = PgConnection::connect(&c.url(&name)).await.unwrap();
+            aveloxis_migrations::run(&mut conn, &Plan::embedded(), &Options::default())
+                .await
+                .expect("migrate the template");
+            conn.close().await.unwrap();
+            name
+        })
+        .await;
+    let name = next_name("t");
+    c.create_database(&name, Some(template)).await.unwrap();
+    TestDb {
+        url: c.url(&name),
+        name,
+        port: c.port(),
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// Run the embedded plan up to `target` (a database "as of" that step).
+pub async fn db_at_step(target: u32) -> TestDb {
+    let db = empty_db().await;
+    let mut conn = db.connect().await;
+    let opts = Options {
+        target: Some(target),
+        ..Options::default()
+    };
+    aveloxis_migrations::run(&mut conn, &Plan::embedded(), &opts)
+        .await
+        .expect("migrate to target");
+    db
+}
+
+/// The repository's `migrations/` directory.
+pub fn migrations_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
+}
+
+/// Copy `migrations/` (schema.sql, views.sql, steps/) into `dest` and add `extra` steps.
+pub fn migrations_copy(dest: &Path, extra: &[(&str, &str)]) -> PathBuf {
+    let src = migrations_dir();
+    let out = dest.join("migrations");
+    std::fs::create_dir_all(out.join("steps")).unwrap();
+    for f in ["schema.sql", "views.sql"] {
+        std::fs::copy(src.join(f), out.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(src.join("steps")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), out.join("steps").join(e.file_name())).unwrap();
+    }
+    for (name, text) in extra {
+        std::fs::write(out.join("steps").join(name), text).unwrap();
+    }
+    out
+}
+
+pub async fn snapshot(conn: &mut PgConnection) -> Vec<String> {
+    aveloxis_migrations::catalog::snapshot(conn, aveloxis_migrations::catalog::OUR_SCHEMAS)
+        .await
+        .unwrap()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Assert two catalog snapshots are equal, printing only the differing lines.
+pub fn assert_same_catalog(a: &[String], b: &[String], what: &str) {
+    let (only_a, only_b) = aveloxis_migrations::catalog::diff(a, b);
+    assert!(
+        only_a.is_empty() && only_b.is_empty(),
+        "{what}: catalogs differ\nonly in first:\n  {}\nonly in second:\n  {}",
+        only_a.join("\n  "),
+        only_b.join("\n  ")
+    );
+}
