@@ -63,6 +63,7 @@ async fn migrate(cfg: &Config, plan: &Plan, args: &MigrateArgs) -> Result<()> {
         print!("{}", outcome.plan_text);
         println!("dry run: nothing was changed");
     } else {
+        store_settings(&mut conn, cfg).await?;
         for label in &outcome.applied {
             println!("applied {label}");
         }
@@ -90,6 +91,7 @@ async fn serve(cfg: &Config, plan: &Plan) -> Result<()> {
     let outcome = aveloxis_migrations::run(&mut conn, plan, &opts)
         .await
         .map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+    store_settings(&mut conn, cfg).await?;
     tracing::info!(%outcome, "schema ready");
     tracing::warn!(
         "this build has no collection workers yet; serve holds the migrated schema until \
@@ -97,6 +99,22 @@ async fn serve(cfg: &Config, plan: &Plan) -> Result<()> {
     );
     shutdown_signal().await;
     tracing::info!("shutting down");
+    Ok(())
+}
+
+/// Record the operator settings the database-side scheduler reads (`aveloxis_ops.config`).
+async fn store_settings(conn: &mut PgConnection, cfg: &Config) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO aveloxis_ops.config (section_name, setting_name, value, type)
+         VALUES ('collection', 'matview_rebuild_day', $1, 'str')
+         ON CONFLICT (section_name, setting_name) DO UPDATE
+         SET value = EXCLUDED.value, updated_at = now()
+         WHERE config.value IS DISTINCT FROM EXCLUDED.value",
+    )
+    .bind(cfg.collection.matview_rebuild_day.as_str())
+    .execute(&mut *conn)
+    .await
+    .context("storing collection.matview_rebuild_day in aveloxis_ops.config")?;
     Ok(())
 }
 

@@ -143,7 +143,7 @@ async fn failing_steps_are_all_reported_and_a_fixed_run_completes() {
     // Fix both steps (they were never applied, so editing them is allowed) and re-run.
     std::fs::write(
         dir.join("steps/0101_typo_column.sql"),
-        "-- label: set descriptions\nUPDATE aveloxis_data.repos SET description = '' WHERE description IS NULL AND false;\n",
+        "-- label: set descriptions\nUPDATE aveloxis_data.repos SET repo_description = '' WHERE repo_description IS NULL AND false;\n",
     )
     .unwrap();
     std::fs::write(
@@ -209,7 +209,7 @@ async fn an_invalid_leftover_index_is_dropped_and_rebuilt_valid() {
     .unwrap();
     // A real failed CONCURRENTLY build (duplicates) leaves an INVALID index behind.
     let err = sqlx::raw_sql(
-        "CREATE UNIQUE INDEX CONCURRENTLY repos_repo_git_lower_key ON aveloxis_data.repos (lower(repo_git))",
+        "CREATE UNIQUE INDEX CONCURRENTLY uq_repos_repo_git_ci ON aveloxis_data.repos (lower(repo_git)) WHERE platform_id IN (1, 2)",
     )
     .execute(&mut conn)
     .await
@@ -219,7 +219,7 @@ async fn an_invalid_leftover_index_is_dropped_and_rebuilt_valid() {
         "{err}"
     );
     assert_eq!(
-        index_validity(&mut conn, "repos_repo_git_lower_key").await,
+        index_validity(&mut conn, "uq_repos_repo_git_ci").await,
         Some(false)
     );
 
@@ -236,19 +236,19 @@ async fn an_invalid_leftover_index_is_dropped_and_rebuilt_valid() {
         other => panic!("unexpected {other}"),
     }
     assert_eq!(
-        index_validity(&mut conn, "repos_repo_git_lower_key").await,
+        index_validity(&mut conn, "uq_repos_repo_git_ci").await,
         None
     );
 
     // Recreate the leftover, dedupe, and migrate: dropped and rebuilt valid.
     let _ = sqlx::raw_sql(
-        "CREATE UNIQUE INDEX CONCURRENTLY repos_repo_git_lower_key ON aveloxis_data.repos (lower(repo_git))",
+        "CREATE UNIQUE INDEX CONCURRENTLY uq_repos_repo_git_ci ON aveloxis_data.repos (lower(repo_git)) WHERE platform_id IN (1, 2)",
     )
     .execute(&mut conn)
     .await
     .unwrap_err();
     assert_eq!(
-        index_validity(&mut conn, "repos_repo_git_lower_key").await,
+        index_validity(&mut conn, "uq_repos_repo_git_ci").await,
         Some(false)
     );
     sqlx::raw_sql("DELETE FROM aveloxis_data.repos WHERE repo_git = 'https://github.com/O/R'")
@@ -259,7 +259,7 @@ async fn an_invalid_leftover_index_is_dropped_and_rebuilt_valid() {
         .await
         .unwrap();
     assert_eq!(
-        index_validity(&mut conn, "repos_repo_git_lower_key").await,
+        index_validity(&mut conn, "uq_repos_repo_git_ci").await,
         Some(true)
     );
     let fresh = migrated_db().await;
@@ -577,4 +577,33 @@ async fn every_earlier_step_brought_forward_equals_a_fresh_install() {
             &format!("from step {}", step.label),
         );
     }
+}
+
+#[tokio::test]
+async fn the_backfill_step_fills_only_missing_values() {
+    let db = db_at_step(2).await;
+    let mut conn = db.connect().await;
+    sqlx::raw_sql(
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name) VALUES
+             (1, 'https://github.com/chaoss/augur.git', '', ''),
+             (2, 'https://gitlab.com/grp/proj', 'kept-owner', '')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    aveloxis_migrations::run(&mut conn, &Plan::embedded(), &Options::default())
+        .await
+        .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT repo_owner, repo_name FROM aveloxis_data.repos ORDER BY repo_id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ("chaoss".to_string(), "augur".to_string()),
+            ("kept-owner".to_string(), "proj".to_string())
+        ]
+    );
 }

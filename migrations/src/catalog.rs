@@ -91,3 +91,72 @@ pub fn diff(a: &[String], b: &[String]) -> (Vec<String>, Vec<String>) {
         .collect();
     (only_a, only_b)
 }
+
+/// A schema-convention violation found in the live catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Name of the check (e.g. `fk_child_columns_not_indexed`).
+    pub check: String,
+    /// The offending object, as the check's row rendered to JSON.
+    pub offender: String,
+}
+
+const CONVENTIONS_SQL: &str = include_str!("conventions.sql");
+
+/// The named checks of `conventions.sql`: `(name, query)`; each query returns offenders.
+pub fn convention_checks() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in CONVENTIONS_SQL.lines() {
+        let marker = line
+            .strip_prefix("-- check:")
+            .map(|n| (true, n))
+            .or_else(|| line.strip_prefix("-- counts:").map(|n| (false, n)));
+        if let Some((is_check, name)) = marker {
+            out.extend(current.take());
+            current = is_check.then(|| (name.trim().to_owned(), String::new()));
+        } else if let Some((_, sql)) = current.as_mut() {
+            sql.push_str(line);
+            sql.push('\n');
+        }
+    }
+    out.extend(current);
+    for (_, sql) in &mut out {
+        *sql = sql.trim().trim_end_matches(';').to_owned();
+    }
+    out
+}
+
+/// Run every convention check (every FK deferrable, every FK child indexed, contributor FK
+/// actions, valid indexes, metadata columns, kinded message key, refreshable matviews, …).
+pub async fn conventions(conn: &mut PgConnection) -> Result<Vec<Violation>, sqlx::Error> {
+    let mut found = Vec::new();
+    for (check, sql) in convention_checks() {
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT row_to_json(q)::text FROM ({sql}\n) q"
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
+        found.extend(rows.into_iter().map(|offender| Violation {
+            check: check.clone(),
+            offender,
+        }));
+    }
+    Ok(found)
+}
+
+/// Number of objects of `relkind` (`r` table, `m` matview, `v` view) in `schema`.
+pub async fn count_relations(
+    conn: &mut PgConnection,
+    schema: &str,
+    relkind: char,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relkind::text = $2 AND NOT c.relispartition",
+    )
+    .bind(schema)
+    .bind(relkind.to_string())
+    .fetch_one(conn)
+    .await
+}

@@ -209,6 +209,26 @@ mod tests {
     }
 
     #[test]
+    fn every_convention_check_is_found() {
+        let checks = crate::catalog::convention_checks();
+        let names: Vec<&str> = checks.iter().map(|(n, _)| n.as_str()).collect();
+        for want in [
+            "fk_not_deferrable_initially_deferred",
+            "fk_child_columns_not_indexed",
+            "contributor_fk_rules",
+            "invalid_indexes",
+            "messages_natural_key_includes_kind",
+        ] {
+            assert!(names.contains(&want), "{want} missing from {names:?}");
+        }
+        assert!(
+            checks
+                .iter()
+                .all(|(_, sql)| sql.contains("SELECT") && !sql.ends_with(';'))
+        );
+    }
+
+    #[test]
     fn directives_are_read_from_the_header() {
         let s = Step::parse(
             "0007_idx.sql",

@@ -1,6 +1,10 @@
 -- label: backfill repos.repo_owner/repo_name from repo_git
 -- Idempotent: only rows still missing a value are touched.
 UPDATE aveloxis_data.repos
-   SET repo_owner = COALESCE(repo_owner, split_part(regexp_replace(repo_git, '^[a-z]+://[^/]+/', ''), '/', 1)),
-       repo_name  = COALESCE(repo_name, regexp_replace(split_part(regexp_replace(repo_git, '^[a-z]+://[^/]+/', ''), '/', 2), '\.git$', ''))
- WHERE repo_owner IS NULL OR repo_name IS NULL;
+   SET repo_owner = CASE WHEN repo_owner = ''
+                         THEN split_part(regexp_replace(repo_git, '^[a-z]+://[^/]+/', ''), '/', 1)
+                         ELSE repo_owner END,
+       repo_name  = CASE WHEN repo_name = ''
+                         THEN regexp_replace(regexp_replace(repo_git, '^.*/', ''), '\.git$', '')
+                         ELSE repo_name END
+ WHERE repo_owner = '' OR repo_name = '';

@@ -2,7 +2,7 @@
 -- Aveloxis data model: catalog checks against the LIVE database
 -- =============================================================================
 --
--- Format (parsed by the Rust tests):
+-- Format (parsed by aveloxis_migrations::catalog::conventions):
 --   * each query is preceded by a line `-- check: <name>` and must return ZERO
 --     rows on a correct schema; every row it returns names an offender;
 --   * a query preceded by `-- counts: <name>` is informational and returns

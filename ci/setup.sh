@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need when it is missing: PostgreSQL server binaries
+# (initdb, pg_ctl), git. Safe to re-run; does nothing on a machine that has everything.
+set -euo pipefail
+
+have_pg() {
+  [ -n "${AVELOXIS_PG_BIN:-}" ] && [ -x "$AVELOXIS_PG_BIN/initdb" ] && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1
+}
+
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "ci/setup.sh: need root or sudo to install $*" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! have_pg; then
+  echo "ci/setup.sh: installing PostgreSQL server binaries" >&2
+  apt_install postgresql
+  # Debian/Ubuntu start a system cluster on install; the tests use their own clusters.
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    for c in /etc/postgresql/*/main; do
+      [ -d "$c" ] || continue
+      v=$(basename "$(dirname "$c")")
+      pg_ctlcluster "$v" main stop 2>/dev/null || sudo pg_ctlcluster "$v" main stop 2>/dev/null || true
+    done
+  fi
+fi
+command -v git >/dev/null 2>&1 || apt_install git
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  echo "ci/setup.sh: running as root needs a 'postgres' system user (initdb refuses root)" >&2
+  exit 1
+fi

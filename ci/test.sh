@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command (README, CI): formatting, lints, and every test of the workspace.
+# Every database test starts its own throwaway PostgreSQL cluster; nothing needs to be running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
