@@ -129,8 +129,7 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<Interaction>> {
     let c: Cassette = serde_json::from_value(v).context("not a mock-forge cassette")?;
     anyhow::ensure!(c.format == FORMAT, "unknown cassette format {:?}", c.format);
     let upstream = c.upstream.trim_end_matches('/').to_string();
-    Ok(c
-        .interactions
+    Ok(c.interactions
         .into_iter()
         .map(|mut i| {
             if i.origin.is_empty() {
@@ -143,18 +142,24 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<Interaction>> {
 
 /// Loads a cassette file.
 pub fn load(path: &Path) -> anyhow::Result<Vec<Interaction>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse(&text).with_context(|| format!("loading cassette {}", path.display()))
 }
 
 fn split_query(path_and_query: &str) -> (&str, Vec<(String, String)>) {
-    let (p, q) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (p, q) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     let mut params: Vec<(String, String)> = q
         .split('&')
         .filter(|s| !s.is_empty())
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (crate::http::percent_decode(k), crate::http::percent_decode(v))
+            (
+                crate::http::percent_decode(k),
+                crate::http::percent_decode(v),
+            )
         })
         .collect();
     params.sort();
@@ -172,7 +177,10 @@ impl Replayer {
     /// Replays `interactions`.
     pub fn new(interactions: Vec<Interaction>) -> Self {
         let n = interactions.len();
-        Self { interactions, used: Mutex::new(vec![0; n]) }
+        Self {
+            interactions,
+            used: Mutex::new(vec![0; n]),
+        }
     }
 
     /// True when nothing is loaded.
@@ -245,7 +253,10 @@ mod tests {
         assert_eq!(it[0].request_body, None);
         assert_eq!(it[0].headers[0].0, "link");
         let r = Replayer::new(it);
-        assert!(r.find("GET", "/x?a=1&b=2", b"").is_some(), "query order must not matter");
+        assert!(
+            r.find("GET", "/x?a=1&b=2", b"").is_some(),
+            "query order must not matter"
+        );
         assert!(r.find("GET", "/x?a=1", b"").is_none());
         assert!(r.find("POST", "/x?a=1&b=2", b"").is_none());
     }
@@ -253,6 +264,9 @@ mod tests {
     #[test]
     fn rewrite_handles_port_spelling() {
         let s = "<https://api.github.com:443/a>, <https://api.github.com/b>";
-        assert_eq!(rewrite(s, "https://api.github.com", "http://127.0.0.1:9"), "<http://127.0.0.1:9/a>, <http://127.0.0.1:9/b>");
+        assert_eq!(
+            rewrite(s, "https://api.github.com", "http://127.0.0.1:9"),
+            "<http://127.0.0.1:9/a>, <http://127.0.0.1:9/b>"
+        );
     }
 }

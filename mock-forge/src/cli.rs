@@ -74,27 +74,50 @@ pub enum Command {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs a command.
 pub fn run(opt: Opt) -> anyhow::Result<()> {
     init_tracing();
     match opt.command {
-        Command::Serve { scenario, port, host, print_url } => {
+        Command::Serve {
+            scenario,
+            port,
+            host,
+            print_url,
+        } => {
             let s = Scenario::load(&scenario)?;
-            let addr: SocketAddr = format!("{host}:{port}").parse().context("bad --host/--port")?;
-            let forge = MockForge::start_with(s, StartOptions { addr, public_url: None })?;
+            let addr: SocketAddr = format!("{host}:{port}")
+                .parse()
+                .context("bad --host/--port")?;
+            let forge = MockForge::start_with(
+                s,
+                StartOptions {
+                    addr,
+                    public_url: None,
+                },
+            )?;
             if print_url {
                 println!("{}", forge.base_url());
             } else {
                 println!("mock-forge listening on {}", forge.base_url());
-                println!("  GitHub API:  {}  (Enterprise: {})", forge.github_api_url(), forge.github_enterprise_api_url());
+                println!(
+                    "  GitHub API:  {}  (Enterprise: {})",
+                    forge.github_api_url(),
+                    forge.github_enterprise_api_url()
+                );
                 println!("  GitLab API:  {}", forge.gitlab_api_url());
             }
             std::io::stdout().flush()?;
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(shutdown_signal());
             tracing::info!("mock-forge: shutting down");
             forge.shutdown();
@@ -116,17 +139,31 @@ pub fn run(opt: Opt) -> anyhow::Result<()> {
             println!("wrote {}", out.display());
             Ok(())
         }
-        Command::Record { upstream, token, repo, out, max_pages, max_items } => {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let cassette = rt.block_on(crate::record::record_repo(&crate::record::RecordOptions {
-                upstream,
-                token,
-                repo,
-                max_pages,
-                max_items,
-            }))?;
+        Command::Record {
+            upstream,
+            token,
+            repo,
+            out,
+            max_pages,
+            max_items,
+        } => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let cassette =
+                rt.block_on(crate::record::record_repo(&crate::record::RecordOptions {
+                    upstream,
+                    token,
+                    repo,
+                    max_pages,
+                    max_items,
+                }))?;
             std::fs::write(&out, serde_json::to_vec_pretty(&cassette)?)?;
-            println!("wrote {} interactions to {}", cassette.interactions.len(), out.display());
+            println!(
+                "wrote {} interactions to {}",
+                cassette.interactions.len(),
+                out.display()
+            );
             Ok(())
         }
     }

@@ -136,7 +136,11 @@ impl FaultEngine {
     pub fn check(&self, method: &str, path: &str) -> Option<Fault> {
         let mut out = None;
         for (i, (rule, seen, fired)) in self.rules.iter().enumerate() {
-            if rule.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method)) {
+            if rule
+                .method
+                .as_deref()
+                .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+            {
                 continue;
             }
             if !route_matches(&rule.route, path) {
@@ -171,9 +175,7 @@ pub fn route_matches(pattern: &str, path: &str) -> bool {
         match p.first() {
             None => s.is_empty(),
             Some(&"**") => (0..=s.len()).any(|k| go(&p[1..], &s[k..])),
-            Some(seg) => {
-                !s.is_empty() && (*seg == "*" || *seg == s[0]) && go(&p[1..], &s[1..])
-            }
+            Some(seg) => !s.is_empty() && (*seg == "*" || *seg == s[0]) && go(&p[1..], &s[1..]),
         }
     }
     go(&p, &s)
@@ -230,7 +232,9 @@ mod tests {
         };
         let run = || {
             let e = FaultEngine::new(&cfg);
-            (0..200).map(|_| e.check("GET", "/a").is_some()).collect::<Vec<_>>()
+            (0..200)
+                .map(|_| e.check("GET", "/a").is_some())
+                .collect::<Vec<_>>()
         };
         let a = run();
         assert_eq!(a, run());

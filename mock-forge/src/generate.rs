@@ -138,14 +138,30 @@ pub fn world(preset: Preset, seed: u64) -> World {
     let mut rng = Rng::derive(seed, "users");
     let users = gen_users(&mut rng, main.users.max(side.users));
     let mut ids = Ids::new(seed);
-    let mut repos = vec![gen_repo(seed, "main", &users, &main, preset.name(), 1, &mut ids)];
-    repos.push(gen_repo(seed, "sidecar", &users, &side, "sidecar", 2, &mut ids));
+    let mut repos = vec![gen_repo(
+        seed,
+        "main",
+        &users,
+        &main,
+        preset.name(),
+        1,
+        &mut ids,
+    )];
+    repos.push(gen_repo(
+        seed, "sidecar", &users, &side, "sidecar", 2, &mut ids,
+    ));
     let m = preset.name();
     World {
         users,
         redirects: vec![
-            Redirect { from: format!("{OWNER}/sidecar-old"), to: format!("{OWNER}/sidecar") },
-            Redirect { from: format!("{OWNER}/{m}-legacy"), to: format!("{OWNER}/{m}") },
+            Redirect {
+                from: format!("{OWNER}/sidecar-old"),
+                to: format!("{OWNER}/sidecar"),
+            },
+            Redirect {
+                from: format!("{OWNER}/{m}-legacy"),
+                to: format!("{OWNER}/{m}"),
+            },
         ],
         deleted: vec![format!("{OWNER}/deleted-repo")],
         gone: vec![format!("{OWNER}/gone-repo")],
@@ -188,9 +204,29 @@ const LAST: &[&str] = &[
     "jansen", "kowalski", "larsen", "moreau", "nakamura", "okafor", "petrov", "quispe", "rossi",
     "silva", "tanaka", "urban", "vargas", "weber", "xu", "yilmaz", "zhang",
 ];
-const COMPANIES: &[&str] = &["@chaoss", "University of Missouri", "Red Hat", "Microsoft", "VMware", "Acme Corp"];
-const PLACES: &[&str] = &["Columbia, MO", "Berlin", "Nairobi", "São Paulo", "Pune", "Toronto", "Lyon"];
-const DOMAINS: &[&str] = &["mail.example.org", "corp.example.com", "dept.example.edu", "lab.example.net"];
+const COMPANIES: &[&str] = &[
+    "@chaoss",
+    "University of Missouri",
+    "Red Hat",
+    "Microsoft",
+    "VMware",
+    "Acme Corp",
+];
+const PLACES: &[&str] = &[
+    "Columbia, MO",
+    "Berlin",
+    "Nairobi",
+    "São Paulo",
+    "Pune",
+    "Toronto",
+    "Lyon",
+];
+const DOMAINS: &[&str] = &[
+    "mail.example.org",
+    "corp.example.com",
+    "dept.example.edu",
+    "lab.example.net",
+];
 
 fn gen_users(rng: &mut Rng, n: usize) -> Vec<User> {
     let mut users = vec![User {
@@ -205,7 +241,10 @@ fn gen_users(rng: &mut Rng, n: usize) -> Vec<User> {
         kind: UserKind::Organization,
     }];
     let mut id = 10_000 + rng.range(0, 99);
-    for (i, bot) in ["dependabot[bot]", "github-actions[bot]"].iter().enumerate() {
+    for (i, bot) in ["dependabot[bot]", "github-actions[bot]"]
+        .iter()
+        .enumerate()
+    {
         id += rng.range(1, 50_000);
         users.push(User {
             id,
@@ -233,7 +272,13 @@ fn gen_users(rng: &mut Rng, n: usize) -> Vec<User> {
         };
         users.push(User {
             id,
-            name: format!("{}{} {}{}", &first[..1].to_uppercase(), &first[1..], &last[..1].to_uppercase(), &last[1..]),
+            name: format!(
+                "{}{} {}{}",
+                &first[..1].to_uppercase(),
+                &first[1..],
+                &last[..1].to_uppercase(),
+                &last[1..]
+            ),
             email: public.then_some(email),
             commit_email,
             company: rng.chance(0.5).then(|| rng.pick(COMPANIES).to_string()),
@@ -301,10 +346,13 @@ fn apply_change(
     let pos = if room == 0 {
         0
     } else {
-        (mix(commit as u64 ^ crate::rng::fnv1a(change.path.as_bytes())) % (room as u64 + 1)) as usize
+        (mix(commit as u64 ^ crate::rng::fnv1a(change.path.as_bytes())) % (room as u64 + 1))
+            as usize
     };
     let removed: Vec<String> = lines.drain(pos..pos + del).collect();
-    let added: Vec<String> = (0..change.additions).map(|k| line_text(commit, &change.path, k)).collect();
+    let added: Vec<String> = (0..change.additions)
+        .map(|k| line_text(commit, &change.path, k))
+        .collect();
     for (i, l) in added.iter().enumerate() {
         lines.insert(pos + i, l.clone());
     }
@@ -333,16 +381,56 @@ impl<'a> HistoryReplay<'a> {
     }
 }
 
-const VERBS: &[&str] = &["Fix", "Add", "Refactor", "Update", "Remove", "Improve", "Document", "Speed up"];
+const VERBS: &[&str] = &[
+    "Fix", "Add", "Refactor", "Update", "Remove", "Improve", "Document", "Speed up",
+];
 const THINGS: &[&str] = &[
-    "issue collection", "PR review import", "contributor resolution", "rate limit handling",
-    "GitLab pagination", "message upserts", "facade commits", "schema migration", "API server",
-    "label sync", "release parsing", "clone stats", "worker pool", "docs build",
+    "issue collection",
+    "PR review import",
+    "contributor resolution",
+    "rate limit handling",
+    "GitLab pagination",
+    "message upserts",
+    "facade commits",
+    "schema migration",
+    "API server",
+    "label sync",
+    "release parsing",
+    "clone stats",
+    "worker pool",
+    "docs build",
 ];
 const WORDS: &[&str] = &[
-    "the", "collector", "fails", "when", "pagination", "returns", "an", "empty", "page", "and",
-    "retries", "forever", "we", "should", "handle", "this", "case", "gracefully", "see", "logs",
-    "below", "after", "upgrade", "database", "rows", "are", "missing", "for", "some", "repos",
+    "the",
+    "collector",
+    "fails",
+    "when",
+    "pagination",
+    "returns",
+    "an",
+    "empty",
+    "page",
+    "and",
+    "retries",
+    "forever",
+    "we",
+    "should",
+    "handle",
+    "this",
+    "case",
+    "gracefully",
+    "see",
+    "logs",
+    "below",
+    "after",
+    "upgrade",
+    "database",
+    "rows",
+    "are",
+    "missing",
+    "for",
+    "some",
+    "repos",
 ];
 
 fn sentence(rng: &mut Rng, words: usize) -> String {
@@ -363,10 +451,13 @@ fn sentence(rng: &mut Rng, words: usize) -> String {
 
 fn paragraph(rng: &mut Rng, sentences: usize) -> String {
     let n = sentences.max(1);
-    (0..n).map(|_| {
-        let w = rng.range(4, 12) as usize;
-        sentence(rng, w)
-    }).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| {
+            let w = rng.range(4, 12) as usize;
+            sentence(rng, w)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn title(rng: &mut Rng) -> String {
@@ -394,24 +485,46 @@ fn distinct(rng: &mut Rng, count: usize, lo: usize, hi: usize, avoid: Option<usi
 const FIRST_PERSON: usize = 3;
 
 #[allow(clippy::too_many_lines)]
-fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, project_id: u64, ids: &mut Ids) -> RepoData {
+fn gen_repo(
+    seed: u64,
+    stream: &str,
+    users: &[User],
+    p: &Params,
+    name: &str,
+    project_id: u64,
+    ids: &mut Ids,
+) -> RepoData {
     let mut rng = Rng::derive(seed, stream);
     let people = (FIRST_PERSON, (FIRST_PERSON + p.users).min(users.len()));
     let pick_person = |rng: &mut Rng| skewed(rng, people.0, people.1);
 
     // Labels.
     const DEFAULT_LABELS: &[&str] = &[
-        "bug", "enhancement", "documentation", "duplicate", "good first issue", "help wanted",
-        "invalid", "question", "wontfix",
+        "bug",
+        "enhancement",
+        "documentation",
+        "duplicate",
+        "good first issue",
+        "help wanted",
+        "invalid",
+        "question",
+        "wontfix",
     ];
     let mut labels = Vec::new();
     for i in 0..p.labels {
         ids.label += rng.range(1, 5_000);
         let (name, default) = match DEFAULT_LABELS.get(i) {
             Some(n) => (n.to_string(), true),
-            None => (format!("area: {}", rng.pick(THINGS).replace(' ', "-")), false),
+            None => (
+                format!("area: {}", rng.pick(THINGS).replace(' ', "-")),
+                false,
+            ),
         };
-        let name = if labels.iter().any(|l: &Label| l.name == name) { format!("{name}-{i}") } else { name };
+        let name = if labels.iter().any(|l: &Label| l.name == name) {
+            format!("{name}-{i}")
+        } else {
+            name
+        };
         labels.push(Label {
             id: ids.label,
             name,
@@ -430,10 +543,22 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
         let time = T0 + i as i64 * slot + rng.range(0, (slot / 2).max(1) as u64) as i64;
         let (author_user, author_name, author_email) = if rng.chance(0.12) {
             let k = rng.index(contractors);
-            (None, format!("Contractor {k}"), format!("contractor{k}@{}", DOMAINS[k % DOMAINS.len()]))
+            (
+                None,
+                format!("Contractor {k}"),
+                format!("contractor{k}@{}", DOMAINS[k % DOMAINS.len()]),
+            )
         } else {
-            let u = if rng.chance(0.03) { 1 } else { pick_person(&mut rng) };
-            (Some(u), users[u].name.clone(), users[u].commit_email.clone())
+            let u = if rng.chance(0.03) {
+                1
+            } else {
+                pick_person(&mut rng)
+            };
+            (
+                Some(u),
+                users[u].name.clone(),
+                users[u].commit_email.clone(),
+            )
         };
         let mut changes = Vec::new();
         if i == 0 {
@@ -459,7 +584,11 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
             chosen.sort_unstable();
             for path in chosen {
                 let have = tree.lines(path).len() as u64;
-                let del = if have > 60 { rng.range(4, 12) } else { rng.range(0, have.min(6)) };
+                let del = if have > 60 {
+                    rng.range(4, 12)
+                } else {
+                    rng.range(0, have.min(6))
+                };
                 changes.push(FileChange {
                     path: path.to_string(),
                     status: "modified".into(),
@@ -475,7 +604,13 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
             ch.additions = added.len() as u64;
             ch.deletions = removed.len() as u64;
             ch.blob_sha = hex(&object_id("blob", &tree.content(&ch.path)));
-            let mut patch = format!("@@ -{},{} +{},{} @@", pos + 1, removed.len(), pos + 1, added.len());
+            let mut patch = format!(
+                "@@ -{},{} +{},{} @@",
+                pos + 1,
+                removed.len(),
+                pos + 1,
+                added.len()
+            );
             for l in &removed {
                 patch.push_str("\n-");
                 patch.push_str(l);
@@ -498,7 +633,14 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
         }
         let tree_id = hex(&tree.tree_id());
         let parent = commits.last().map(|c| c.sha.clone());
-        let obj = commit_object(&tree_id, parent.as_deref(), &author_name, &author_email, time, &message);
+        let obj = commit_object(
+            &tree_id,
+            parent.as_deref(),
+            &author_name,
+            &author_email,
+            time,
+            &message,
+        );
         commits.push(Commit {
             sha: hex(&object_id("commit", obj.as_bytes())),
             tree: tree_id,
@@ -555,7 +697,11 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
                 number: 0,
                 id: 0,
                 title: title(&mut rng),
-                body: if rng.chance(0.1) { String::new() } else { paragraph(&mut rng, 3) },
+                body: if rng.chance(0.1) {
+                    String::new()
+                } else {
+                    paragraph(&mut rng, 3)
+                },
                 user: author,
                 state,
                 state_reason: None,
@@ -582,20 +728,33 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
     }
     for _ in 0..p.issues {
         let created = T0 + DAY + rng.range(0, (T1 - T0 - DAY) as u64) as i64;
-        let author = if rng.chance(0.03) { 2 } else { pick_person(&mut rng) };
+        let author = if rng.chance(0.03) {
+            2
+        } else {
+            pick_person(&mut rng)
+        };
         let closed = rng.chance(0.65);
-        let closed_at = closed.then(|| (created + rng.range(3600, 90 * DAY as u64) as i64).min(T_END));
+        let closed_at =
+            closed.then(|| (created + rng.range(3600, 90 * DAY as u64) as i64).min(T_END));
         let label_n = rng.around(1.0).min(labels.len());
         let assignee_n = rng.range(0, 2) as usize;
         let closer = skewed(&mut rng, people.0, (people.0 + 5).min(people.1));
-        let reason = if rng.chance(0.85) { "completed" } else { "not_planned" };
+        let reason = if rng.chance(0.85) {
+            "completed"
+        } else {
+            "not_planned"
+        };
         drafts.push(Draft {
             pr: false,
             issue: Issue {
                 number: 0,
                 id: 0,
                 title: title(&mut rng),
-                body: if rng.chance(0.1) { String::new() } else { paragraph(&mut rng, 4) },
+                body: if rng.chance(0.1) {
+                    String::new()
+                } else {
+                    paragraph(&mut rng, 4)
+                },
                 user: author,
                 state: if closed { State::Closed } else { State::Open },
                 state_reason: closed.then(|| reason.to_string()),
@@ -628,10 +787,21 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
     let mut comments: Vec<IssueComment> = Vec::new();
     for is in &issues {
         let n = rng.around(p.comments_per_item);
-        let end = is.closed_at.unwrap_or(T_END).max(is.created_at + 60).min(is.created_at + 45 * DAY).min(T_END);
+        let end = is
+            .closed_at
+            .unwrap_or(T_END)
+            .max(is.created_at + 60)
+            .min(is.created_at + 45 * DAY)
+            .min(T_END);
         for _ in 0..n {
             let t = is.created_at + rng.range(60, (end - is.created_at).max(61) as u64) as i64;
-            let user = if rng.chance(0.3) { is.user } else if rng.chance(0.03) { 2 } else { pick_person(&mut rng) };
+            let user = if rng.chance(0.3) {
+                is.user
+            } else if rng.chance(0.03) {
+                2
+            } else {
+                pick_person(&mut rng)
+            };
             let edited = rng.chance(0.1);
             comments.push(IssueComment {
                 id: 0,
@@ -639,7 +809,11 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
                 user,
                 body: paragraph(&mut rng, 2),
                 created_at: t,
-                updated_at: if edited { (t + rng.range(60, 3 * DAY as u64) as i64).min(T_END) } else { t },
+                updated_at: if edited {
+                    (t + rng.range(60, 3 * DAY as u64) as i64).min(T_END)
+                } else {
+                    t
+                },
             });
         }
     }
@@ -665,12 +839,22 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
                 pick_person(&mut rng)
             };
             let roll = rng.unit();
-            let state = if roll < 0.5 { "APPROVED" } else if roll < 0.7 { "CHANGES_REQUESTED" } else { "COMMENTED" };
+            let state = if roll < 0.5 {
+                "APPROVED"
+            } else if roll < 0.7 {
+                "CHANGES_REQUESTED"
+            } else {
+                "COMMENTED"
+            };
             reviews.push(Review {
                 id: 0,
                 number: is.number,
                 user,
-                body: if rng.chance(0.55) { paragraph(&mut rng, 1) } else { String::new() },
+                body: if rng.chance(0.55) {
+                    paragraph(&mut rng, 1)
+                } else {
+                    String::new()
+                },
                 state: state.into(),
                 submitted_at: is.created_at + rng.range(60, (end - is.created_at) as u64) as i64,
                 commit: pr.first_commit + rng.index(pr.commit_count.max(1)),
@@ -742,12 +926,22 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
     };
     for is in &issues {
         for &l in &is.labels {
-            let mut e = ev(is.number, is.user, "labeled", is.created_at + rng.range(1, DAY as u64) as i64);
+            let mut e = ev(
+                is.number,
+                is.user,
+                "labeled",
+                is.created_at + rng.range(1, DAY as u64) as i64,
+            );
             e.label = Some(l);
             events.push(e);
         }
         for &a in &is.assignees {
-            let mut e = ev(is.number, is.closed_by.unwrap_or(is.user), "assigned", is.created_at + rng.range(1, DAY as u64) as i64);
+            let mut e = ev(
+                is.number,
+                is.closed_by.unwrap_or(is.user),
+                "assigned",
+                is.created_at + rng.range(1, DAY as u64) as i64,
+            );
             e.assignee = Some(a);
             events.push(e);
         }
@@ -772,13 +966,24 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
         }
         let extra = rng.around(p.extra_events_per_item);
         for _ in 0..extra {
-            let kinds = ["mentioned", "subscribed", "referenced", "renamed", "cross-referenced"];
+            let kinds = [
+                "mentioned",
+                "subscribed",
+                "referenced",
+                "renamed",
+                "cross-referenced",
+            ];
             let kind = *rng.pick(&kinds);
             if kind == "cross-referenced" {
                 continue; // timeline-only; never in /issues/events
             }
             let end = is.closed_at.unwrap_or(T_END).max(is.created_at + 60);
-            let mut e = ev(is.number, pick_person(&mut rng), kind, is.created_at + rng.range(1, (end - is.created_at) as u64) as i64);
+            let mut e = ev(
+                is.number,
+                pick_person(&mut rng),
+                kind,
+                is.created_at + rng.range(1, (end - is.created_at) as u64) as i64,
+            );
             if kind == "referenced" && !commits.is_empty() {
                 e.commit = Some(rng.index(commits.len()));
             }
@@ -834,7 +1039,11 @@ fn gen_repo(seed: u64, stream: &str, users: &[User], p: &Params, name: &str, pro
     let clones = (0..14)
         .map(|d| {
             let count = rng.range(5, 200);
-            CloneDay { timestamp: last_day - (13 - d) * DAY, count, uniques: rng.range(1, count) }
+            CloneDay {
+                timestamp: last_day - (13 - d) * DAY,
+                count,
+                uniques: rng.range(1, count),
+            }
         })
         .collect();
 
@@ -886,7 +1095,10 @@ mod tests {
         for i in 0..repo.commits.len() {
             replay.apply(i, &mut tree);
             for ch in &repo.commits[i].changes {
-                assert_eq!(hex(&object_id("blob", &tree.content(&ch.path))), ch.blob_sha);
+                assert_eq!(
+                    hex(&object_id("blob", &tree.content(&ch.path))),
+                    ch.blob_sha
+                );
             }
             assert_eq!(hex(&tree.tree_id()), repo.commits[i].tree);
         }
@@ -898,7 +1110,10 @@ mod tests {
         let r = &w.repos[0];
         let c: std::collections::HashSet<u64> = r.issue_comments.iter().map(|c| c.id).collect();
         let collide = r.reviews.iter().filter(|x| c.contains(&x.id)).count()
-            + r.review_comments.iter().filter(|x| c.contains(&x.id)).count();
+            + r.review_comments
+                .iter()
+                .filter(|x| c.contains(&x.id))
+                .count();
         assert!(collide > 0, "expected overlapping ids");
     }
 }

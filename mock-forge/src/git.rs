@@ -169,7 +169,10 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
         .output()
         .with_context(|| format!("running git {args:?}"))?;
     if !out.status.success() {
-        bail!("git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -180,7 +183,10 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
 pub fn build_bare_repo(root: &Path, repo: &RepoData) -> anyhow::Result<PathBuf> {
     let dir = root.join(&repo.owner).join(format!("{}.git", repo.name));
     std::fs::create_dir_all(&dir)?;
-    git(&dir, &["init", "--bare", "--quiet", "--initial-branch=main", "."])?;
+    git(
+        &dir,
+        &["init", "--bare", "--quiet", "--initial-branch=main", "."],
+    )?;
     if !repo.commits.is_empty() {
         let mut child = Command::new("git")
             .args(["fast-import", "--quiet", "--done"])
@@ -201,7 +207,10 @@ pub fn build_bare_repo(root: &Path, repo: &RepoData) -> anyhow::Result<PathBuf> 
             .write_all(&stream)?;
         let out = child.wait_with_output()?;
         if !out.status.success() {
-            bail!("git fast-import failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "git fast-import failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let head = git(&dir, &["rev-parse", "refs/heads/main"])?;
         let want = &repo.commits[repo.commits.len() - 1].sha;
@@ -229,7 +238,11 @@ pub fn dumb_content_type(rest: &str) -> &'static str {
 /// Resolves `rest` (a path below the bare repository) to a file, refusing
 /// anything that could escape the repository.
 pub fn safe_join(repo_dir: &Path, rest: &str) -> Option<PathBuf> {
-    if rest.is_empty() || rest.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+    if rest.is_empty()
+        || rest
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return None;
     }
     Some(repo_dir.join(rest))
@@ -242,8 +255,14 @@ mod tests {
     #[test]
     fn blob_and_empty_tree_ids_match_git() {
         // Well-known ids: `git hash-object` of "hello\n" and the empty tree.
-        assert_eq!(hex(&object_id("blob", b"hello\n")), "ce013625030ba8dba906f756967f9e9ca394464a");
-        assert_eq!(hex(&WorkTree::default().tree_id()), "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+        assert_eq!(
+            hex(&object_id("blob", b"hello\n")),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+        assert_eq!(
+            hex(&WorkTree::default().tree_id()),
+            "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+        );
     }
 
     #[test]

@@ -28,7 +28,10 @@ pub struct Urls {
 }
 
 fn not_found() -> Reply {
-    Reply::json(404, &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}))
+    Reply::json(
+        404,
+        &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}),
+    )
 }
 
 fn node_id(prefix: &str, id: u64) -> String {
@@ -77,7 +80,10 @@ fn public_user_json(u: &Urls, user: &User, repos: usize) -> Value {
     o.insert("followers".into(), json!(user.id % 97));
     o.insert("following".into(), json!(user.id % 13));
     o.insert("created_at".into(), json!(iso(user.created_at)));
-    o.insert("updated_at".into(), json!(iso(user.created_at + 86_400 * 30)));
+    o.insert(
+        "updated_at".into(),
+        json!(iso(user.created_at + 86_400 * 30)),
+    );
     v
 }
 
@@ -101,7 +107,11 @@ fn license_json() -> Value {
 pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
     let fname = repo.full_name();
     let a = format!("{}/repos/{fname}", u.api);
-    let open = repo.issues.iter().filter(|i| i.state == State::Open).count();
+    let open = repo
+        .issues
+        .iter()
+        .filter(|i| i.state == State::Open)
+        .count();
     let mut v = json!({
         "id": repo.id,
         "node_id": node_id("R", repo.id),
@@ -188,7 +198,10 @@ pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
         o.insert("network_count".into(), json!(repo.forks));
         o.insert("subscribers_count".into(), json!(repo.subscribers));
         o.insert("temp_clone_token".into(), Value::Null);
-        o.insert("organization".into(), user_json(u, &f.world.users[repo.owner_user]));
+        o.insert(
+            "organization".into(),
+            user_json(u, &f.world.users[repo.owner_user]),
+        );
     }
     v
 }
@@ -211,12 +224,24 @@ fn body_or_null(s: &str) -> Value {
     if s.is_empty() { Value::Null } else { json!(s) }
 }
 
-fn issue_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, pos: usize, detail: bool) -> Value {
+fn issue_json(
+    f: &Forge,
+    u: &Urls,
+    rs: &RepoServe,
+    repo: &RepoData,
+    pos: usize,
+    detail: bool,
+) -> Value {
     let is = &repo.issues[pos];
     let users = &f.world.users;
     let fname = repo.full_name();
     let a = format!("{}/repos/{fname}/issues/{}", u.api, is.number);
-    let html = format!("{}/{fname}/{}/{}", u.web, if is.pull.is_some() { "pull" } else { "issues" }, is.number);
+    let html = format!(
+        "{}/{fname}/{}/{}",
+        u.web,
+        if is.pull.is_some() { "pull" } else { "issues" },
+        is.number
+    );
     let mut v = json!({
         "url": a,
         "repository_url": format!("{}/repos/{fname}", u.api),
@@ -265,12 +290,23 @@ fn issue_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, pos: usize, 
         );
     }
     if detail {
-        o.insert("closed_by".into(), is.closed_by.map_or(Value::Null, |c| user_json(u, &users[c])));
+        o.insert(
+            "closed_by".into(),
+            is.closed_by
+                .map_or(Value::Null, |c| user_json(u, &users[c])),
+        );
     }
     v
 }
 
-fn pull_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, pos: usize, detail: bool) -> Value {
+fn pull_json(
+    f: &Forge,
+    u: &Urls,
+    rs: &RepoServe,
+    repo: &RepoData,
+    pos: usize,
+    detail: bool,
+) -> Value {
     let is = &repo.issues[pos];
     let pr = is.pull.as_ref().expect("pull request");
     let users = &f.world.users;
@@ -282,7 +318,11 @@ fn pull_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, pos: usize, d
     let base_sha = repo.commits[pr.first_commit.saturating_sub(1)].sha.clone();
     let owner = &users[repo.owner_user];
     let repo_v = repo_json(f, u, repo, false);
-    let state = if is.state == State::Open { "open" } else { "closed" };
+    let state = if is.state == State::Open {
+        "open"
+    } else {
+        "closed"
+    };
     let mut v = json!({
         "url": a,
         "id": pr.id,
@@ -319,7 +359,7 @@ fn pull_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, pos: usize, d
             "ref": pr.head_ref,
             "sha": head.sha,
             "user": user_json(u, owner),
-            "repo": repo_v.clone(),
+            "repo": repo_v,
         },
         "base": {
             "label": format!("{}:{}", owner.login, pr.base_ref),
@@ -346,16 +386,50 @@ fn pull_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, pos: usize, d
         let files = pull_files(repo, pr.first_commit, pr.commit_count);
         let o = v.as_object_mut().expect("object");
         o.insert("merged".into(), json!(pr.merged_at.is_some()));
-        o.insert("mergeable".into(), if is.state == State::Open { json!(true) } else { Value::Null });
-        o.insert("rebaseable".into(), if is.state == State::Open { json!(true) } else { Value::Null });
-        o.insert("mergeable_state".into(), json!(if is.state == State::Open { "clean" } else { "unknown" }));
-        o.insert("merged_by".into(), pr.merged_by.map_or(Value::Null, |m| user_json(u, &users[m])));
+        o.insert(
+            "mergeable".into(),
+            if is.state == State::Open {
+                json!(true)
+            } else {
+                Value::Null
+            },
+        );
+        o.insert(
+            "rebaseable".into(),
+            if is.state == State::Open {
+                json!(true)
+            } else {
+                Value::Null
+            },
+        );
+        o.insert(
+            "mergeable_state".into(),
+            json!(if is.state == State::Open {
+                "clean"
+            } else {
+                "unknown"
+            }),
+        );
+        o.insert(
+            "merged_by".into(),
+            pr.merged_by
+                .map_or(Value::Null, |m| user_json(u, &users[m])),
+        );
         o.insert("comments".into(), json!(rs.comments[pos].len()));
-        o.insert("review_comments".into(), json!(rs.review_comments[pos].len()));
+        o.insert(
+            "review_comments".into(),
+            json!(rs.review_comments[pos].len()),
+        );
         o.insert("maintainer_can_modify".into(), json!(false));
         o.insert("commits".into(), json!(pr.commit_count));
-        o.insert("additions".into(), json!(files.iter().map(|f| f.1).sum::<u64>()));
-        o.insert("deletions".into(), json!(files.iter().map(|f| f.2).sum::<u64>()));
+        o.insert(
+            "additions".into(),
+            json!(files.iter().map(|f| f.1).sum::<u64>()),
+        );
+        o.insert(
+            "deletions".into(),
+            json!(files.iter().map(|f| f.2).sum::<u64>()),
+        );
         o.insert("changed_files".into(), json!(files.len()));
     }
     v
@@ -364,7 +438,9 @@ fn pull_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, pos: usize, d
 fn issue_comment_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, i: usize) -> Value {
     let c = &repo.issue_comments[i];
     let fname = repo.full_name();
-    let is_pr = repo.issue_index(c.number).is_some_and(|p| repo.issues[p].pull.is_some());
+    let is_pr = repo
+        .issue_index(c.number)
+        .is_some_and(|p| repo.issues[p].pull.is_some());
     let a = format!("{}/repos/{fname}/issues/comments/{}", u.api, c.id);
     json!({
         "url": a,
@@ -418,7 +494,9 @@ fn review_comment_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, i: 
         "subject_type": "line",
     });
     if let Some(r) = c.in_reply_to {
-        v.as_object_mut().expect("object").insert("in_reply_to_id".into(), json!(r));
+        v.as_object_mut()
+            .expect("object")
+            .insert("in_reply_to_id".into(), json!(r));
     }
     v
 }
@@ -426,7 +504,10 @@ fn review_comment_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, i: 
 fn review_json(f: &Forge, u: &Urls, rs: &RepoServe, repo: &RepoData, i: usize) -> Value {
     let r = &repo.reviews[i];
     let fname = repo.full_name();
-    let html = format!("{}/{fname}/pull/{}#pullrequestreview-{}", u.web, r.number, r.id);
+    let html = format!(
+        "{}/{fname}/pull/{}#pullrequestreview-{}",
+        u.web, r.number, r.id
+    );
     let pr_url = format!("{}/repos/{fname}/pulls/{}", u.api, r.number);
     json!({
         "id": r.id,
@@ -478,7 +559,9 @@ fn commit_json(f: &Forge, u: &Urls, repo: &RepoData, c: &Commit, with_files: boo
     let fname = repo.full_name();
     let a = format!("{}/repos/{fname}/commits/{}", u.api, c.sha);
     let ident = json!({"name": c.author_name, "email": c.author_email, "date": iso(c.time)});
-    let gh_user = c.author_user.map_or(Value::Null, |x| user_json(u, &f.world.users[x]));
+    let gh_user = c
+        .author_user
+        .map_or(Value::Null, |x| user_json(u, &f.world.users[x]));
     let mut v = json!({
         "url": a,
         "sha": c.sha,
@@ -487,14 +570,14 @@ fn commit_json(f: &Forge, u: &Urls, repo: &RepoData, c: &Commit, with_files: boo
         "comments_url": format!("{a}/comments"),
         "commit": {
             "url": format!("{}/repos/{fname}/git/commits/{}", u.api, c.sha),
-            "author": ident.clone(),
+            "author": ident,
             "committer": ident,
             "message": c.message.trim_end(),
             "tree": {"sha": c.tree, "url": format!("{}/repos/{fname}/git/trees/{}", u.api, c.tree)},
             "comment_count": 0,
             "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null},
         },
-        "author": gh_user.clone(),
+        "author": gh_user,
         "committer": gh_user,
         "parents": c.parent.iter().map(|p| json!({
             "sha": p,
@@ -506,17 +589,45 @@ fn commit_json(f: &Forge, u: &Urls, repo: &RepoData, c: &Commit, with_files: boo
         let adds: u64 = c.changes.iter().map(|x| x.additions).sum();
         let dels: u64 = c.changes.iter().map(|x| x.deletions).sum();
         let o = v.as_object_mut().expect("object");
-        o.insert("stats".into(), json!({"total": adds + dels, "additions": adds, "deletions": dels}));
+        o.insert(
+            "stats".into(),
+            json!({"total": adds + dels, "additions": adds, "deletions": dels}),
+        );
         o.insert(
             "files".into(),
-            json!(c.changes.iter().map(|ch| diff_entry(u, repo, &c.sha, &ch.path, &ch.status, ch.additions, ch.deletions, &ch.blob_sha, &ch.patch)).collect::<Vec<_>>()),
+            json!(
+                c.changes
+                    .iter()
+                    .map(|ch| diff_entry(
+                        u,
+                        repo,
+                        &c.sha,
+                        &ch.path,
+                        &ch.status,
+                        ch.additions,
+                        ch.deletions,
+                        &ch.blob_sha,
+                        &ch.patch
+                    ))
+                    .collect::<Vec<_>>()
+            ),
         );
     }
     v
 }
 
 #[allow(clippy::too_many_arguments)]
-fn diff_entry(u: &Urls, repo: &RepoData, sha: &str, path: &str, status: &str, adds: u64, dels: u64, blob: &str, patch: &str) -> Value {
+fn diff_entry(
+    u: &Urls,
+    repo: &RepoData,
+    sha: &str,
+    path: &str,
+    status: &str,
+    adds: u64,
+    dels: u64,
+    blob: &str,
+    patch: &str,
+) -> Value {
     let fname = repo.full_name();
     json!({
         "sha": blob,
@@ -566,13 +677,27 @@ fn cache<'f>(f: &'f Forge, u: &Urls, ri: usize, slot: usize) -> &'f GhCache {
         let rs = &f.repos[ri];
         let n = repo.issues.len();
         GhCache {
-            issues: (0..n).map(|p| issue_json(f, u, rs, repo, p, false).to_string()).collect(),
-            pulls: (0..n)
-                .map(|p| if repo.issues[p].pull.is_some() { pull_json(f, u, rs, repo, p, false).to_string() } else { String::new() })
+            issues: (0..n)
+                .map(|p| issue_json(f, u, rs, repo, p, false).to_string())
                 .collect(),
-            issue_comments: (0..repo.issue_comments.len()).map(|i| issue_comment_json(f, u, rs, repo, i).to_string()).collect(),
-            review_comments: (0..repo.review_comments.len()).map(|i| review_comment_json(f, u, rs, repo, i).to_string()).collect(),
-            events: (0..repo.events.len()).map(|i| event_json(f, u, repo, i).to_string()).collect(),
+            pulls: (0..n)
+                .map(|p| {
+                    if repo.issues[p].pull.is_some() {
+                        pull_json(f, u, rs, repo, p, false).to_string()
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect(),
+            issue_comments: (0..repo.issue_comments.len())
+                .map(|i| issue_comment_json(f, u, rs, repo, i).to_string())
+                .collect(),
+            review_comments: (0..repo.review_comments.len())
+                .map(|i| review_comment_json(f, u, rs, repo, i).to_string())
+                .collect(),
+            events: (0..repo.events.len())
+                .map(|i| event_json(f, u, repo, i).to_string())
+                .collect(),
         }
     })
 }
@@ -656,8 +781,14 @@ fn parse_route<'a>(segs: &[&'a str]) -> Option<Route<'a>> {
         ["users", login, "events"] => Route::UserEvents(login),
         ["orgs", org, "repos"] | ["users", org, "repos"] => Route::OrgRepos(org),
         ["search", "users"] => Route::SearchUsers,
-        ["repos", owner, name, rest @ ..] => Route::Repo(Target::Name(owner, name), rest.to_vec(), parse_sub(rest)?),
-        ["repositories", id, rest @ ..] => Route::Repo(Target::Id(id.parse().ok()?), rest.to_vec(), parse_sub(rest)?),
+        ["repos", owner, name, rest @ ..] => {
+            Route::Repo(Target::Name(owner, name), rest.to_vec(), parse_sub(rest)?)
+        }
+        ["repositories", id, rest @ ..] => Route::Repo(
+            Target::Id(id.parse().ok()?),
+            rest.to_vec(),
+            parse_sub(rest)?,
+        ),
         _ => return None,
     })
 }
@@ -669,11 +800,18 @@ pub fn handle(f: &Forge, req: &Req) -> Option<Reply> {
     }
     let segs = req.segments();
     let route = parse_route(&segs)?;
-    let u = Urls { api: f.api_base(req.layout), web: f.base.clone() };
+    let u = Urls {
+        api: f.api_base(req.layout),
+        web: f.base.clone(),
+    };
     if let Route::RateLimit = route {
         return Some(rate_limit(f, req));
     }
-    let resource = if matches!(route, Route::SearchUsers) { "search" } else { "core" };
+    let resource = if matches!(route, Route::SearchUsers) {
+        "search"
+    } else {
+        "core"
+    };
     let gate = match f.gate(req, Platform::GitHub, resource) {
         Ok(g) => g,
         Err(r) => return Some(r),
@@ -721,11 +859,17 @@ pub fn handle(f: &Forge, req: &Req) -> Option<Reply> {
                             loc.push('?');
                             loc.push_str(&req.raw_query);
                         }
-                        let r = Reply::json(301, &json!({"message": "Moved Permanently", "url": loc, "documentation_url": "https://docs.github.com/v3/#http-redirects"}));
+                        let r = Reply::json(
+                            301,
+                            &json!({"message": "Moved Permanently", "url": loc, "documentation_url": "https://docs.github.com/v3/#http-redirects"}),
+                        );
                         return Some(f.finish(req, &gate, r.with("location", loc)));
                     }
                     Lookup::Gone => {
-                        let r = Reply::json(410, &json!({"message": "Repository access blocked", "block": {"reason": "unavailable", "created_at": "2025-01-01T00:00:00Z"}, "documentation_url": "https://docs.github.com/rest", "status": "410"}));
+                        let r = Reply::json(
+                            410,
+                            &json!({"message": "Repository access blocked", "block": {"reason": "unavailable", "created_at": "2025-01-01T00:00:00Z"}, "documentation_url": "https://docs.github.com/rest", "status": "410"}),
+                        );
                         return Some(f.finish(req, &gate, r));
                     }
                     Lookup::Missing => return Some(f.finish(req, &gate, not_found())),
@@ -761,14 +905,23 @@ fn rate_limit(f: &Forge, req: &Req) -> Reply {
     };
     let t = crate::time::now();
     let core = f.limiter.peek(&key, "core", limit, f.rate.window_secs, t);
-    let search = f.limiter.peek(&key, "search", f.rate.search_limit, f.rate.search_window_secs, t);
+    let search = f.limiter.peek(
+        &key,
+        "search",
+        f.rate.search_limit,
+        f.rate.search_window_secs,
+        t,
+    );
     let j = |s: crate::ratelimit::Snapshot| json!({"limit": s.limit, "remaining": s.remaining, "reset": s.reset, "used": s.used, "resource": s.resource});
-    Reply::json(200, &json!({"resources": {"core": j(core), "search": j(search)}, "rate": j(core)}))
-        .with("x-ratelimit-limit", core.limit.to_string())
-        .with("x-ratelimit-remaining", core.remaining.to_string())
-        .with("x-ratelimit-reset", core.reset.to_string())
-        .with("x-ratelimit-used", core.used.to_string())
-        .with("x-ratelimit-resource", "core")
+    Reply::json(
+        200,
+        &json!({"resources": {"core": j(core), "search": j(search)}, "rate": j(core)}),
+    )
+    .with("x-ratelimit-limit", core.limit.to_string())
+    .with("x-ratelimit-remaining", core.remaining.to_string())
+    .with("x-ratelimit-reset", core.reset.to_string())
+    .with("x-ratelimit-used", core.used.to_string())
+    .with("x-ratelimit-resource", "core")
 }
 
 fn search_users(f: &Forge, u: &Urls, req: &Req) -> Reply {
@@ -783,15 +936,21 @@ fn search_users(f: &Forge, u: &Urls, req: &Req) -> Reply {
             !terms.is_empty()
                 && terms.iter().all(|t| {
                     if in_email || t.contains('@') {
-                        user.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(t)) || user.commit_email.eq_ignore_ascii_case(t)
+                        user.email
+                            .as_deref()
+                            .is_some_and(|e| e.eq_ignore_ascii_case(t))
+                            || user.commit_email.eq_ignore_ascii_case(t)
                     } else {
-                        user.login.to_ascii_lowercase().contains(t) || user.name.to_ascii_lowercase().contains(t)
+                        user.login.to_ascii_lowercase().contains(t)
+                            || user.name.to_ascii_lowercase().contains(t)
                     }
                 })
         })
         .map(|user| {
             let mut v = user_json(u, user);
-            v.as_object_mut().expect("object").insert("score".into(), json!(1.0));
+            v.as_object_mut()
+                .expect("object")
+                .insert("score".into(), json!(1.0));
             v.to_string()
         })
         .collect();
@@ -815,7 +974,12 @@ fn link_header(u: &Urls, req: &Req, path: &str, page: PageReq, total: usize) -> 
     if total == 0 || (last == 1 && page.page == 1) {
         return None;
     }
-    let others: Vec<(String, String)> = req.query.iter().filter(|(k, _)| k != "page").cloned().collect();
+    let others: Vec<(String, String)> = req
+        .query
+        .iter()
+        .filter(|(k, _)| k != "page")
+        .cloned()
+        .collect();
     let url = |p: usize| {
         let mut q = others.clone();
         q.push(("page".into(), p.to_string()));
@@ -835,7 +999,13 @@ fn link_header(u: &Urls, req: &Req, path: &str, page: PageReq, total: usize) -> 
     Some(parts.join(", "))
 }
 
-fn paginate(u: &Urls, req: &Req, link_path: &str, items: &[&str], default_per_page: usize) -> Reply {
+fn paginate(
+    u: &Urls,
+    req: &Req,
+    link_path: &str,
+    items: &[&str],
+    default_per_page: usize,
+) -> Reply {
     let page = PageReq::from(req, default_per_page);
     let range = page.range(items.len());
     let mut r = Reply::raw_json(200, json_array(items[range].iter().copied()));
@@ -886,7 +1056,15 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         Sub::Info => Reply::json(200, &repo_json(f, u, repo, true)),
         Sub::Issues => {
             let c = cache(f, u, ri, slot);
-            let labels: Vec<&str> = req.q("labels").map(|l| l.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+            let labels: Vec<&str> = req
+                .q("labels")
+                .map(|l| {
+                    l.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
             let creator = req.q("creator").map(str::to_ascii_lowercase);
             let assignee = req.q("assignee");
             let mut idx: Vec<usize> = (0..repo.issues.len())
@@ -894,13 +1072,22 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                     let is = &repo.issues[p];
                     state_ok(req, is)
                         && since.is_none_or(|s| is.updated_at >= s)
-                        && labels.iter().all(|l| is.labels.iter().any(|&x| repo.labels[x].name.eq_ignore_ascii_case(l)))
-                        && creator.as_deref().is_none_or(|c| users[is.user].login.eq_ignore_ascii_case(c))
+                        && labels.iter().all(|l| {
+                            is.labels
+                                .iter()
+                                .any(|&x| repo.labels[x].name.eq_ignore_ascii_case(l))
+                        })
+                        && creator
+                            .as_deref()
+                            .is_none_or(|c| users[is.user].login.eq_ignore_ascii_case(c))
                         && match assignee {
                             None => true,
                             Some("*") => !is.assignees.is_empty(),
                             Some("none") => is.assignees.is_empty(),
-                            Some(a) => is.assignees.iter().any(|&x| users[x].login.eq_ignore_ascii_case(a)),
+                            Some(a) => is
+                                .assignees
+                                .iter()
+                                .any(|&x| users[x].login.eq_ignore_ascii_case(a)),
                         }
                 })
                 .collect();
@@ -937,7 +1124,11 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         },
         Sub::IssueLabels(n) => match pos_of(n) {
             Some(p) => {
-                let items: Vec<String> = repo.issues[p].labels.iter().map(|&l| label_json(u, repo, &repo.labels[l]).to_string()).collect();
+                let items: Vec<String> = repo.issues[p]
+                    .labels
+                    .iter()
+                    .map(|&l| label_json(u, repo, &repo.labels[l]).to_string())
+                    .collect();
                 let refs: Vec<&str> = items.iter().map(String::as_str).collect();
                 paginate(u, req, link_path, &refs, 30)
             }
@@ -978,7 +1169,9 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                 .collect();
             if let Some(sort) = req.q("sort") {
                 if sort == "updated" {
-                    idx.sort_by_key(|&i| (repo.issue_comments[i].updated_at, repo.issue_comments[i].id));
+                    idx.sort_by_key(|&i| {
+                        (repo.issue_comments[i].updated_at, repo.issue_comments[i].id)
+                    });
                 }
                 if desc(req, true) {
                     idx.reverse();
@@ -997,7 +1190,8 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                 .filter(|&p| {
                     let is = &repo.issues[p];
                     is.pull.as_ref().is_some_and(|pr| {
-                        base.is_none_or(|b| b == pr.base_ref) && head.is_none_or(|h| h == pr.head_ref)
+                        base.is_none_or(|b| b == pr.base_ref)
+                            && head.is_none_or(|h| h == pr.head_ref)
                     }) && state_ok(req, is)
                 })
                 .collect();
@@ -1007,7 +1201,10 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                 match sort {
                     "updated" => (is.updated_at, is.number),
                     "popularity" => (rs.comments[p].len() as i64, is.number),
-                    "long-running" => (is.closed_at.unwrap_or(crate::generate::T_END) - is.created_at, is.number),
+                    "long-running" => (
+                        is.closed_at.unwrap_or(crate::generate::T_END) - is.created_at,
+                        is.number,
+                    ),
                     _ => (is.created_at, is.number),
                 }
             });
@@ -1024,7 +1221,8 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         Sub::PullCommits(n) => match pr_pos(n) {
             Some(p) => {
                 let pr = repo.issues[p].pull.as_ref().expect("pull");
-                let items: Vec<String> = repo.commits[pr.first_commit..pr.first_commit + pr.commit_count]
+                let items: Vec<String> = repo.commits
+                    [pr.first_commit..pr.first_commit + pr.commit_count]
                     .iter()
                     .map(|c| commit_json(f, u, repo, c, false).to_string())
                     .collect();
@@ -1040,9 +1238,21 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                 let items: Vec<String> = pull_files(repo, pr.first_commit, pr.commit_count)
                     .iter()
                     .map(|(path, a, d, ci)| {
-                        let ch = repo.commits[*ci].changes.iter().find(|x| &x.path == path).expect("change");
-                        let status = if repo.commits[..pr.first_commit].iter().any(|c| c.changes.iter().any(|x| &x.path == path)) { "modified" } else { "added" };
-                        diff_entry(u, repo, head, path, status, *a, *d, &ch.blob_sha, &ch.patch).to_string()
+                        let ch = repo.commits[*ci]
+                            .changes
+                            .iter()
+                            .find(|x| &x.path == path)
+                            .expect("change");
+                        let status = if repo.commits[..pr.first_commit]
+                            .iter()
+                            .any(|c| c.changes.iter().any(|x| &x.path == path))
+                        {
+                            "modified"
+                        } else {
+                            "added"
+                        };
+                        diff_entry(u, repo, head, path, status, *a, *d, &ch.blob_sha, &ch.patch)
+                            .to_string()
                     })
                     .collect();
                 let refs: Vec<&str> = items.iter().map(String::as_str).collect();
@@ -1052,7 +1262,10 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         },
         Sub::PullReviews(n) => match pr_pos(n) {
             Some(p) => {
-                let items: Vec<String> = rs.reviews[p].iter().map(|&i| review_json(f, u, rs, repo, i).to_string()).collect();
+                let items: Vec<String> = rs.reviews[p]
+                    .iter()
+                    .map(|&i| review_json(f, u, rs, repo, i).to_string())
+                    .collect();
                 let refs: Vec<&str> = items.iter().map(String::as_str).collect();
                 paginate(u, req, link_path, &refs, 30)
             }
@@ -1061,7 +1274,10 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         Sub::PullReviewers(n) => match pr_pos(n) {
             Some(p) => {
                 let pr = repo.issues[p].pull.as_ref().expect("pull");
-                Reply::json(200, &json!({"users": pr.requested_reviewers.iter().map(|&x| user_json(u, &users[x])).collect::<Vec<_>>(), "teams": []}))
+                Reply::json(
+                    200,
+                    &json!({"users": pr.requested_reviewers.iter().map(|&x| user_json(u, &users[x])).collect::<Vec<_>>(), "teams": []}),
+                )
             }
             None => not_found(),
         },
@@ -1088,7 +1304,12 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                 .collect();
             if let Some(sort) = req.q("sort") {
                 if sort == "updated" {
-                    idx.sort_by_key(|&i| (repo.review_comments[i].updated_at, repo.review_comments[i].id));
+                    idx.sort_by_key(|&i| {
+                        (
+                            repo.review_comments[i].updated_at,
+                            repo.review_comments[i].id,
+                        )
+                    });
                 }
                 if desc(req, true) {
                     idx.reverse();
@@ -1100,12 +1321,19 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
             paginate(u, req, link_path, &items, 30)
         }
         Sub::Labels => {
-            let items: Vec<String> = repo.labels.iter().map(|l| label_json(u, repo, l).to_string()).collect();
+            let items: Vec<String> = repo
+                .labels
+                .iter()
+                .map(|l| label_json(u, repo, l).to_string())
+                .collect();
             let refs: Vec<&str> = items.iter().map(String::as_str).collect();
             paginate(u, req, link_path, &refs, 30)
         }
         Sub::Releases => {
-            let items: Vec<String> = (0..repo.releases.len()).rev().map(|i| release_json(f, u, repo, i).to_string()).collect();
+            let items: Vec<String> = (0..repo.releases.len())
+                .rev()
+                .map(|i| release_json(f, u, repo, i).to_string())
+                .collect();
             let refs: Vec<&str> = items.iter().map(String::as_str).collect();
             paginate(u, req, link_path, &refs, 30)
         }
@@ -1115,7 +1343,9 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                 .iter()
                 .map(|&(x, n)| {
                     let mut v = user_json(u, &users[x]);
-                    v.as_object_mut().expect("object").insert("contributions".into(), json!(n));
+                    v.as_object_mut()
+                        .expect("object")
+                        .insert("contributions".into(), json!(n));
                     v.to_string()
                 })
                 .collect();
@@ -1123,10 +1353,17 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
             paginate(u, req, link_path, &refs, 30)
         }
         Sub::Assignees => {
-            let mut set: Vec<usize> = repo.issues.iter().flat_map(|i| i.assignees.iter().copied()).collect();
+            let mut set: Vec<usize> = repo
+                .issues
+                .iter()
+                .flat_map(|i| i.assignees.iter().copied())
+                .collect();
             set.sort_unstable();
             set.dedup();
-            let items: Vec<String> = set.iter().map(|&x| user_json(u, &users[x]).to_string()).collect();
+            let items: Vec<String> = set
+                .iter()
+                .map(|&x| user_json(u, &users[x]).to_string())
+                .collect();
             let refs: Vec<&str> = items.iter().map(String::as_str).collect();
             paginate(u, req, link_path, &refs, 30)
         }
@@ -1143,16 +1380,31 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
             )
         }
         Sub::Commit(sha) => {
-            let found = if sha.len() >= 7 { repo.commits.iter().find(|c| c.sha.starts_with(sha)) } else { None };
+            let found = if sha.len() >= 7 {
+                repo.commits.iter().find(|c| c.sha.starts_with(sha))
+            } else {
+                None
+            };
             match found {
                 Some(c) => Reply::json(200, &commit_json(f, u, repo, c, true)),
-                None => Reply::json(422, &json!({"message": format!("No commit found for SHA: {sha}"), "documentation_url": "https://docs.github.com/rest/commits/commits#get-a-commit", "status": "422"})),
+                None => Reply::json(
+                    422,
+                    &json!({"message": format!("No commit found for SHA: {sha}"), "documentation_url": "https://docs.github.com/rest/commits/commits#get-a-commit", "status": "422"}),
+                ),
             }
         }
         Sub::Commits => {
-            let picked: Vec<&Commit> = repo.commits.iter().rev().filter(|c| since.is_none_or(|s| c.time >= s)).collect();
+            let picked: Vec<&Commit> = repo
+                .commits
+                .iter()
+                .rev()
+                .filter(|c| since.is_none_or(|s| c.time >= s))
+                .collect();
             let page = PageReq::from(req, 30);
-            let items: Vec<String> = picked[page.range(picked.len())].iter().map(|c| commit_json(f, u, repo, c, false).to_string()).collect();
+            let items: Vec<String> = picked[page.range(picked.len())]
+                .iter()
+                .map(|c| commit_json(f, u, repo, c, false).to_string())
+                .collect();
             let mut r = Reply::raw_json(200, json_array(items.iter().map(String::as_str)));
             if let Some(l) = link_header(u, req, link_path, page, picked.len()) {
                 r = r.with("link", l);

@@ -40,7 +40,11 @@ fn user_json(web: &str, u: &User) -> Value {
 fn project_json(f: &Forge, web: &str, repo: &RepoData, stats: bool) -> Value {
     let fname = repo.full_name();
     let owner = &f.world.users[repo.owner_user];
-    let open = repo.issues.iter().filter(|i| i.pull.is_none() && i.state == State::Open).count();
+    let open = repo
+        .issues
+        .iter()
+        .filter(|i| i.pull.is_none() && i.state == State::Open)
+        .count();
     let mut v = json!({
         "id": repo.project_id,
         "description": repo.description,
@@ -135,7 +139,10 @@ fn mr_json(f: &Forge, web: &str, repo: &RepoData, p: usize) -> Value {
     let head = &repo.commits[pr.first_commit + pr.commit_count - 1].sha;
     let notes = rs.comments[p].len()
         + rs.review_comments[p].len()
-        + rs.reviews[p].iter().filter(|&&r| !repo.reviews[r].body.is_empty()).count();
+        + rs.reviews[p]
+            .iter()
+            .filter(|&&r| !repo.reviews[r].body.is_empty())
+            .count();
     json!({
         "id": pr.id,
         "iid": iid,
@@ -190,21 +197,42 @@ fn cache<'f>(f: &'f Forge, web: &str, ri: usize) -> &'f GlCache {
         let repo = &f.world.repos[ri];
         GlCache {
             issues: (0..repo.issues.len())
-                .map(|p| if repo.issues[p].pull.is_none() { issue_json(f, web, repo, p).to_string() } else { String::new() })
+                .map(|p| {
+                    if repo.issues[p].pull.is_none() {
+                        issue_json(f, web, repo, p).to_string()
+                    } else {
+                        String::new()
+                    }
+                })
                 .collect(),
             mrs: (0..repo.issues.len())
-                .map(|p| if repo.issues[p].pull.is_some() { mr_json(f, web, repo, p).to_string() } else { String::new() })
+                .map(|p| {
+                    if repo.issues[p].pull.is_some() {
+                        mr_json(f, web, repo, p).to_string()
+                    } else {
+                        String::new()
+                    }
+                })
                 .collect(),
         }
     })
 }
 
 /// Notes of an issue/MR in GitLab shape: (id, created_at, json).
-fn notes(f: &Forge, web: &str, repo: &RepoData, p: usize, noteable: &str) -> Vec<(u64, i64, Value)> {
+fn notes(
+    f: &Forge,
+    web: &str,
+    repo: &RepoData,
+    p: usize,
+    noteable: &str,
+) -> Vec<(u64, i64, Value)> {
     let rs = &f.repos[f.by_project[&repo.project_id]];
     let users = &f.world.users;
     let iid = rs.gl_iid[p];
-    let noteable_id = repo.issues[p].pull.as_ref().map_or(repo.issues[p].id, |pr| pr.id);
+    let noteable_id = repo.issues[p]
+        .pull
+        .as_ref()
+        .map_or(repo.issues[p].id, |pr| pr.id);
     let base = |id: u64, user: usize, body: &str, created: i64, updated: i64, kind: Value| {
         json!({
             "id": id,
@@ -227,12 +255,30 @@ fn notes(f: &Forge, web: &str, repo: &RepoData, p: usize, noteable: &str) -> Vec
     let mut out = Vec::new();
     for &i in &rs.comments[p] {
         let c = &repo.issue_comments[i];
-        out.push((c.id, c.created_at, base(c.id, c.user, &c.body, c.created_at, c.updated_at, Value::Null)));
+        out.push((
+            c.id,
+            c.created_at,
+            base(
+                c.id,
+                c.user,
+                &c.body,
+                c.created_at,
+                c.updated_at,
+                Value::Null,
+            ),
+        ));
     }
     for &i in &rs.review_comments[p] {
         let c = &repo.review_comments[i];
         let id = c.id + NOTE_OFFSET_REVIEW_COMMENT;
-        let mut v = base(id, c.user, &c.body, c.created_at, c.updated_at, json!("DiffNote"));
+        let mut v = base(
+            id,
+            c.user,
+            &c.body,
+            c.created_at,
+            c.updated_at,
+            json!("DiffNote"),
+        );
         let sha = &repo.commits[c.commit].sha;
         v.as_object_mut().expect("object").insert(
             "position".into(),
@@ -244,7 +290,18 @@ fn notes(f: &Forge, web: &str, repo: &RepoData, p: usize, noteable: &str) -> Vec
         let r = &repo.reviews[i];
         if !r.body.is_empty() {
             let id = r.id + NOTE_OFFSET_REVIEW;
-            out.push((id, r.submitted_at, base(id, r.user, &r.body, r.submitted_at, r.submitted_at, Value::Null)));
+            out.push((
+                id,
+                r.submitted_at,
+                base(
+                    id,
+                    r.user,
+                    &r.body,
+                    r.submitted_at,
+                    r.submitted_at,
+                    Value::Null,
+                ),
+            ));
         }
     }
     out.sort_by_key(|n| (n.1, n.0));
@@ -257,7 +314,12 @@ fn paginate(f: &Forge, req: &Req, items: &[&str]) -> Reply {
     let pages = page.pages(total);
     let range = page.range(total);
     let mut r = Reply::raw_json(200, json_array(items[range].iter().copied()));
-    let others: Vec<(String, String)> = req.query.iter().filter(|(k, _)| k != "page").cloned().collect();
+    let others: Vec<(String, String)> = req
+        .query
+        .iter()
+        .filter(|(k, _)| k != "page")
+        .cloned()
+        .collect();
     let url = |p: usize| {
         let mut q = others.clone();
         q.push(("page".into(), p.to_string()));
@@ -277,8 +339,22 @@ fn paginate(f: &Forge, req: &Req, items: &[&str]) -> Reply {
         .with("x-per-page", page.per_page.to_string())
         .with("x-total", total.to_string())
         .with("x-total-pages", pages.to_string())
-        .with("x-next-page", if page.page < pages { (page.page + 1).to_string() } else { String::new() })
-        .with("x-prev-page", if page.page > 1 { (page.page - 1).min(pages).to_string() } else { String::new() })
+        .with(
+            "x-next-page",
+            if page.page < pages {
+                (page.page + 1).to_string()
+            } else {
+                String::new()
+            },
+        )
+        .with(
+            "x-prev-page",
+            if page.page > 1 {
+                (page.page - 1).min(pages).to_string()
+            } else {
+                String::new()
+            },
+        )
         .with("link", links.join(", "));
     r
 }
@@ -301,12 +377,33 @@ pub fn handle(f: &Forge, req: &Req) -> Option<Reply> {
         ["users"] | ["users", _] => true,
         ["projects", _, rest @ ..] => matches!(
             rest,
-            [] | ["issues"] | ["issues_statistics"] | ["merge_requests"] | ["events"] | ["releases"] | ["labels"]
-                | ["members", "all"] | ["members"] | ["repository", "contributors"] | ["repository", "tree"]
-                | ["repository", "commits"] | ["repository", "commits", _]
-                | ["issues", _] | ["issues", _, "notes"] | ["issues", _, "resource_label_events"]
+            [] | ["issues"]
+                | ["issues_statistics"]
+                | ["merge_requests"]
+                | ["events"]
+                | ["releases"]
+                | ["labels"]
+                | ["members", "all"]
+                | ["members"]
+                | ["repository", "contributors"]
+                | ["repository", "tree"]
+                | ["repository", "commits"]
+                | ["repository", "commits", _]
+                | ["issues", _]
+                | ["issues", _, "notes"]
+                | ["issues", _, "resource_label_events"]
                 | ["merge_requests", _]
-                | ["merge_requests", _, "commits" | "diffs" | "changes" | "approvals" | "discussions" | "notes" | "resource_label_events"]
+                | [
+                    "merge_requests",
+                    _,
+                    "commits"
+                        | "diffs"
+                        | "changes"
+                        | "approvals"
+                        | "discussions"
+                        | "notes"
+                        | "resource_label_events"
+                ]
         ),
         _ => false,
     };
@@ -321,7 +418,11 @@ pub fn handle(f: &Forge, req: &Req) -> Option<Reply> {
         ["users"] => {
             let want = req.q("username").map(str::to_ascii_lowercase);
             let items: Vec<Value> = match want {
-                Some(w) => f.users_by_login.get(&w).map(|&i| vec![user_json(&web, &f.world.users[i])]).unwrap_or_default(),
+                Some(w) => f
+                    .users_by_login
+                    .get(&w)
+                    .map(|&i| vec![user_json(&web, &f.world.users[i])])
+                    .unwrap_or_default(),
                 None => f.world.users.iter().map(|u| user_json(&web, u)).collect(),
             };
             paginate_owned(f, req, items)
@@ -348,7 +449,8 @@ pub fn handle(f: &Forge, req: &Req) -> Option<Reply> {
                 match f.lookup(&id) {
                     Lookup::Repo(i) => i,
                     Lookup::Moved(i) => {
-                        let mut loc = format!("{}/api/v4/projects/{}", f.base, f.world.repos[i].project_id);
+                        let mut loc =
+                            format!("{}/api/v4/projects/{}", f.base, f.world.repos[i].project_id);
                         for s in rest {
                             loc.push('/');
                             loc.push_str(s);
@@ -357,10 +459,17 @@ pub fn handle(f: &Forge, req: &Req) -> Option<Reply> {
                             loc.push('?');
                             loc.push_str(&req.raw_query);
                         }
-                        let r = Reply::json(301, &json!({"message": "301 Moved Permanently"})).with("location", loc);
+                        let r = Reply::json(301, &json!({"message": "301 Moved Permanently"}))
+                            .with("location", loc);
                         return Some(f.finish(req, &gate, r));
                     }
-                    Lookup::Gone => return Some(f.finish(req, &gate, Reply::json(410, &json!({"message": "410 Gone"})))),
+                    Lookup::Gone => {
+                        return Some(f.finish(
+                            req,
+                            &gate,
+                            Reply::json(410, &json!({"message": "410 Gone"})),
+                        ));
+                    }
                     Lookup::Missing => return Some(f.finish(req, &gate, not_found("Project"))),
                 }
             };
@@ -383,7 +492,9 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
     let ts = |name: &str| -> Result<Option<i64>, Reply> {
         match req.q(name) {
             None | Some("") => Ok(None),
-            Some(s) => parse(s).map(Some).ok_or_else(|| bad_request(&format!("{name} is invalid"))),
+            Some(s) => parse(s)
+                .map(Some)
+                .ok_or_else(|| bad_request(&format!("{name} is invalid"))),
         }
     };
     let (updated_after, created_after) = match (ts("updated_after"), ts("created_after")) {
@@ -393,7 +504,11 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
     let desc = req.q("sort") != Some("asc");
     let by_iid = |iid: &str, mr: bool| -> Option<usize> {
         let n: usize = iid.parse().ok()?;
-        let v = if mr { &rs.gl_mr_by_iid } else { &rs.gl_issue_by_iid };
+        let v = if mr {
+            &rs.gl_mr_by_iid
+        } else {
+            &rs.gl_issue_by_iid
+        };
         n.checked_sub(1).and_then(|k| v.get(k)).copied()
     };
     let list = |mr: bool| -> Reply {
@@ -411,12 +526,28 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
         let order = req.q("order_by").unwrap_or("created_at");
         idx.sort_by_key(|&p| {
             let is = &repo.issues[p];
-            (if order == "updated_at" { is.updated_at } else { is.created_at }, is.number)
+            (
+                if order == "updated_at" {
+                    is.updated_at
+                } else {
+                    is.created_at
+                },
+                is.number,
+            )
         });
         if desc {
             idx.reverse();
         }
-        let items: Vec<&str> = idx.iter().map(|&p| if mr { c.mrs[p].as_str() } else { c.issues[p].as_str() }).collect();
+        let items: Vec<&str> = idx
+            .iter()
+            .map(|&p| {
+                if mr {
+                    c.mrs[p].as_str()
+                } else {
+                    c.issues[p].as_str()
+                }
+            })
+            .collect();
         paginate(f, req, &items)
     };
     let note_list = |p: usize, kind: &str| -> Reply {
@@ -428,13 +559,19 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
         paginate_owned(f, req, n.into_iter().map(|x| x.2).collect())
     };
     match rest {
-        [] => Reply::json(200, &project_json(f, web, repo, req.q("statistics") == Some("true"))),
+        [] => Reply::json(
+            200,
+            &project_json(f, web, repo, req.q("statistics") == Some("true")),
+        ),
         ["issues"] => list(false),
         ["merge_requests"] => list(true),
         ["issues_statistics"] => {
             let iss: Vec<_> = repo.issues.iter().filter(|i| i.pull.is_none()).collect();
             let closed = iss.iter().filter(|i| i.state == State::Closed).count();
-            Reply::json(200, &json!({"statistics": {"counts": {"all": iss.len(), "closed": closed, "opened": iss.len() - closed}}}))
+            Reply::json(
+                200,
+                &json!({"statistics": {"counts": {"all": iss.len(), "closed": closed, "opened": iss.len() - closed}}}),
+            )
         }
         ["issues", iid] => match by_iid(iid, false) {
             Some(p) => Reply::raw_json(200, cache(f, web, ri).issues[p].clone()),
@@ -462,7 +599,8 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
             }
             None => not_found("Merge Request"),
         },
-        ["issues", iid, "resource_label_events"] | ["merge_requests", iid, "resource_label_events"] => {
+        ["issues", iid, "resource_label_events"]
+        | ["merge_requests", iid, "resource_label_events"] => {
             match by_iid(iid, rest[0] == "merge_requests") {
                 Some(p) => {
                     let items = rs.events[p]
@@ -484,7 +622,11 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
         ["merge_requests", iid, "commits"] => match by_iid(iid, true) {
             Some(p) => {
                 let pr = repo.issues[p].pull.as_ref().expect("pull");
-                let items = repo.commits[pr.first_commit..pr.first_commit + pr.commit_count].iter().rev().map(|c| commit_json(web, repo, c)).collect();
+                let items = repo.commits[pr.first_commit..pr.first_commit + pr.commit_count]
+                    .iter()
+                    .rev()
+                    .map(|c| commit_json(web, repo, c))
+                    .collect();
                 paginate_owned(f, req, items)
             }
             None => not_found("Merge Request"),
@@ -500,7 +642,8 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
                     })
                     .collect();
                 if rest[2] == "changes" {
-                    let mut v: Value = serde_json::from_str(&cache(f, web, ri).mrs[p]).unwrap_or(Value::Null);
+                    let mut v: Value =
+                        serde_json::from_str(&cache(f, web, ri).mrs[p]).unwrap_or(Value::Null);
                     if let Some(o) = v.as_object_mut() {
                         o.insert("changes".into(), json!(diffs));
                     }
@@ -513,15 +656,23 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
         },
         ["merge_requests", iid, "approvals"] => match by_iid(iid, true) {
             Some(p) => {
-                let mut approvers: Vec<usize> = rs.reviews[p].iter().map(|&r| &repo.reviews[r]).filter(|r| r.state == "APPROVED").map(|r| r.user).collect();
+                let mut approvers: Vec<usize> = rs.reviews[p]
+                    .iter()
+                    .map(|&r| &repo.reviews[r])
+                    .filter(|r| r.state == "APPROVED")
+                    .map(|r| r.user)
+                    .collect();
                 approvers.sort_unstable();
                 approvers.dedup();
                 let is = &repo.issues[p];
-                Reply::json(200, &json!({
-                    "id": is.pull.as_ref().map_or(0, |x| x.id), "iid": rs.gl_iid[p], "project_id": repo.project_id, "title": is.title,
-                    "state": gl_state(repo, p), "approved": !approvers.is_empty(), "approvals_required": 0, "approvals_left": 0,
-                    "approved_by": approvers.iter().map(|&a| json!({"user": user_json(web, &users[a])})).collect::<Vec<_>>(),
-                }))
+                Reply::json(
+                    200,
+                    &json!({
+                        "id": is.pull.as_ref().map_or(0, |x| x.id), "iid": rs.gl_iid[p], "project_id": repo.project_id, "title": is.title,
+                        "state": gl_state(repo, p), "approved": !approvers.is_empty(), "approvals_required": 0, "approvals_left": 0,
+                        "approved_by": approvers.iter().map(|&a| json!({"user": user_json(web, &users[a])})).collect::<Vec<_>>(),
+                    }),
+                )
             }
             None => not_found("Merge Request"),
         },
@@ -529,7 +680,11 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
             let target = req.q("target_type");
             let mut evs: Vec<(u64, i64, Value)> = Vec::new();
             for (p, is) in repo.issues.iter().enumerate() {
-                let (ttype, tname) = if is.pull.is_some() { ("MergeRequest", "merge_request") } else { ("Issue", "issue") };
+                let (ttype, tname) = if is.pull.is_some() {
+                    ("MergeRequest", "merge_request")
+                } else {
+                    ("Issue", "issue")
+                };
                 if target.is_some_and(|t| t != tname) {
                     continue;
                 }
@@ -538,11 +693,17 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
                         "target_iid": rs.gl_iid[p], "target_type": ttype, "author_id": users[author].id, "target_title": is.title,
                         "created_at": iso_millis(at), "author": user_json(web, &users[author]), "author_username": users[author].login, "imported": false, "imported_from": "none"})
                 };
-                evs.push((is.id, is.created_at, mk(is.id, "opened", is.user, is.created_at)));
+                evs.push((
+                    is.id,
+                    is.created_at,
+                    mk(is.id, "opened", is.user, is.created_at),
+                ));
                 for &e in &rs.events[p] {
                     let e = &repo.events[e];
                     let action = match e.event.as_str() {
-                        "closed" if is.pull.as_ref().is_some_and(|x| x.merged_at.is_some()) => continue,
+                        "closed" if is.pull.as_ref().is_some_and(|x| x.merged_at.is_some()) => {
+                            continue;
+                        }
                         "closed" => "closed",
                         "reopened" => "reopened",
                         "merged" => "accepted",
@@ -602,9 +763,15 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
             paginate_owned(f, req, items)
         }
         ["repository", "contributors"] => {
-            let mut by_email: std::collections::BTreeMap<&str, (&str, u64, u64, u64)> = std::collections::BTreeMap::new();
+            let mut by_email: std::collections::BTreeMap<&str, (&str, u64, u64, u64)> =
+                std::collections::BTreeMap::new();
             for c in &repo.commits {
-                let e = by_email.entry(c.author_email.as_str()).or_insert((c.author_name.as_str(), 0, 0, 0));
+                let e = by_email.entry(c.author_email.as_str()).or_insert((
+                    c.author_name.as_str(),
+                    0,
+                    0,
+                    0,
+                ));
                 e.1 += 1;
                 e.2 += c.changes.iter().map(|x| x.additions).sum::<u64>();
                 e.3 += c.changes.iter().map(|x| x.deletions).sum::<u64>();
@@ -616,7 +783,11 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
             paginate_owned(f, req, items)
         }
         ["repository", "tree"] => {
-            let mut paths: Vec<&str> = repo.commits.iter().flat_map(|c| c.changes.iter().map(|x| x.path.as_str())).collect();
+            let mut paths: Vec<&str> = repo
+                .commits
+                .iter()
+                .flat_map(|c| c.changes.iter().map(|x| x.path.as_str()))
+                .collect();
             paths.sort_unstable();
             paths.dedup();
             let recursive = req.q("recursive") == Some("true");
@@ -635,10 +806,19 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
             paginate_owned(f, req, items)
         }
         ["repository", "commits"] => {
-            let items = repo.commits.iter().rev().map(|c| commit_json(web, repo, c)).collect();
+            let items = repo
+                .commits
+                .iter()
+                .rev()
+                .map(|c| commit_json(web, repo, c))
+                .collect();
             paginate_owned(f, req, items)
         }
-        ["repository", "commits", sha] => match repo.commits.iter().find(|c| c.sha.starts_with(sha) && sha.len() >= 7) {
+        ["repository", "commits", sha] => match repo
+            .commits
+            .iter()
+            .find(|c| c.sha.starts_with(sha) && sha.len() >= 7)
+        {
             Some(c) => Reply::json(200, &commit_json(web, repo, c)),
             None => not_found("Commit"),
         },

@@ -44,7 +44,10 @@ pub struct Req {
 impl Req {
     /// First value of a query parameter.
     pub fn q(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A header as text.
@@ -84,7 +87,10 @@ impl Reply {
     pub fn raw_json(status: u16, body: String) -> Self {
         Self {
             status,
-            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: Bytes::from(body),
         }
     }
@@ -188,7 +194,11 @@ impl PageReq {
             .q("per_page")
             .and_then(|v| v.parse::<usize>().ok())
             .map_or(default, |v| v.clamp(1, 100));
-        let page = req.q("page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).max(1);
+        let page = req
+            .q("page")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
         Self { page, per_page }
     }
 
@@ -225,6 +235,13 @@ mod tests {
     fn percent_round_trip() {
         assert_eq!(percent_decode("a%2Fb+c%zz%"), "a/b c%zz%");
         assert_eq!(percent_encode("mock-org/x y"), "mock-org%2Fx%20y");
-        assert_eq!(parse_query("a=1&b=x%3Ay&c"), vec![("a".into(), "1".into()), ("b".into(), "x:y".into()), ("c".into(), String::new())]);
+        assert_eq!(
+            parse_query("a=1&b=x%3Ay&c"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x:y".into()),
+                ("c".into(), String::new())
+            ]
+        );
     }
 }

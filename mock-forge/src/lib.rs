@@ -50,7 +50,6 @@
 //! knows HTTP, cassettes and scenarios, nothing about the collector's schema.
 #![recursion_limit = "256"]
 
-
 pub mod cassette;
 pub mod cli;
 pub mod faults;

@@ -70,13 +70,26 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// Takes one request from `key`'s `resource` bucket. `Err` carries the
     /// (exhausted) snapshot; nothing is taken then.
-    pub fn take(&self, key: &str, resource: &'static str, limit: u64, window: u64, now: i64) -> Result<Snapshot, Snapshot> {
+    pub fn take(
+        &self,
+        key: &str,
+        resource: &'static str,
+        limit: u64,
+        window: u64,
+        now: i64,
+    ) -> Result<Snapshot, Snapshot> {
         let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let bucket = b
-            .entry((key.to_string(), resource))
-            .or_insert(Bucket { limit, used: 0, reset: now + window as i64 });
+        let bucket = b.entry((key.to_string(), resource)).or_insert(Bucket {
+            limit,
+            used: 0,
+            reset: now + window as i64,
+        });
         if now >= bucket.reset {
-            *bucket = Bucket { limit, used: 0, reset: now + window as i64 };
+            *bucket = Bucket {
+                limit,
+                used: 0,
+                reset: now + window as i64,
+            };
         }
         let snap = |bk: &Bucket| Snapshot {
             limit: bk.limit,
@@ -107,7 +120,14 @@ impl RateLimiter {
     }
 
     /// Current numbers without taking anything.
-    pub fn peek(&self, key: &str, resource: &'static str, limit: u64, window: u64, now: i64) -> Snapshot {
+    pub fn peek(
+        &self,
+        key: &str,
+        resource: &'static str,
+        limit: u64,
+        window: u64,
+        now: i64,
+    ) -> Snapshot {
         let b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         match b.get(&(key.to_string(), resource)) {
             Some(bk) if now < bk.reset => Snapshot {
@@ -117,14 +137,34 @@ impl RateLimiter {
                 reset: bk.reset,
                 resource,
             },
-            _ => Snapshot { limit, remaining: limit, used: 0, reset: now + window as i64, resource },
+            _ => Snapshot {
+                limit,
+                remaining: limit,
+                used: 0,
+                reset: now + window as i64,
+                resource,
+            },
         }
     }
 
     /// Sets a token's remaining budget (tests use this to start exhausted).
-    pub fn set_remaining(&self, key: &str, resource: &'static str, limit: u64, remaining: u64, reset: i64) {
+    pub fn set_remaining(
+        &self,
+        key: &str,
+        resource: &'static str,
+        limit: u64,
+        remaining: u64,
+        reset: i64,
+    ) {
         let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        b.insert((key.to_string(), resource), Bucket { limit, used: limit.saturating_sub(remaining), reset });
+        b.insert(
+            (key.to_string(), resource),
+            Bucket {
+                limit,
+                used: limit.saturating_sub(remaining),
+                reset,
+            },
+        );
     }
 }
 

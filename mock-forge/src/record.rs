@@ -45,16 +45,25 @@ fn parse_upstream(url: &str) -> anyhow::Result<Upstream> {
     let url = url.trim_end_matches('/');
     let Some(rest) = url.strip_prefix("http://") else {
         if url.starts_with("https://") {
-            bail!("the recorder speaks plain http only; put a local TLS-terminating proxy in front of {url}");
+            bail!(
+                "the recorder speaks plain http only; put a local TLS-terminating proxy in front of {url}"
+            );
         }
         bail!("upstream must be an http:// URL, got {url}");
     };
-    let (hostport, prefix) = rest.split_once('/').map_or((rest, String::new()), |(h, p)| (h, format!("/{p}")));
+    let (hostport, prefix) = rest
+        .split_once('/')
+        .map_or((rest, String::new()), |(h, p)| (h, format!("/{p}")));
     let (host, port) = match hostport.rsplit_once(':') {
         Some((h, p)) => (h.to_string(), p.parse().context("bad upstream port")?),
         None => (hostport.to_string(), 80),
     };
-    Ok(Upstream { origin: format!("http://{hostport}"), host, port, prefix })
+    Ok(Upstream {
+        origin: format!("http://{hostport}"),
+        host,
+        port,
+        prefix,
+    })
 }
 
 struct Fetched {
@@ -67,7 +76,11 @@ async fn fetch(up: &Upstream, path: &str, token: &str, gitlab: bool) -> anyhow::
     let mut stream = tokio::net::TcpStream::connect((up.host.as_str(), up.port))
         .await
         .with_context(|| format!("connecting to {}", up.origin))?;
-    let auth = if gitlab { format!("PRIVATE-TOKEN: {token}") } else { format!("Authorization: token {token}") };
+    let auth = if gitlab {
+        format!("PRIVATE-TOKEN: {token}")
+    } else {
+        format!("Authorization: token {token}")
+    };
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: aveloxis-mock-forge-recorder\r\nAccept: application/vnd.github+json\r\n{auth}\r\nConnection: close\r\n\r\n",
         up.origin.trim_start_matches("http://")
@@ -75,7 +88,10 @@ async fn fetch(up: &Upstream, path: &str, token: &str, gitlab: bool) -> anyhow::
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").context("no end of headers in upstream response")?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no end of headers in upstream response")?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status: u16 = lines
@@ -88,18 +104,29 @@ async fn fetch(up: &Upstream, path: &str, token: &str, gitlab: bool) -> anyhow::
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked")) {
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"))
+    {
         body = dechunk(&body)?;
     }
-    Ok(Fetched { status, headers, body })
+    Ok(Fetched {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut b: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let eol = b.windows(2).position(|w| w == b"\r\n").context("truncated chunk size")?;
+        let eol = b
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .context("truncated chunk size")?;
         let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).context("bad chunk size")?;
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .context("bad chunk size")?;
         b = &b[eol + 2..];
         if size == 0 {
             return Ok(out);
@@ -114,12 +141,21 @@ fn dechunk(mut b: &[u8]) -> anyhow::Result<Vec<u8>> {
 pub fn next_link(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
-        params.contains("rel=\"next\"").then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+        params.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
     })
 }
 
 fn scrub(s: &str, token: &str) -> String {
-    if token.is_empty() { s.to_string() } else { s.replace(token, REDACTED) }
+    if token.is_empty() {
+        s.to_string()
+    } else {
+        s.replace(token, REDACTED)
+    }
 }
 
 /// Records `opts.repo` from `opts.upstream`.
@@ -175,9 +211,18 @@ pub async fn record_repo(opts: &RecordOptions) -> anyhow::Result<Cassette> {
                 && let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(&got.body)
             {
                 let key = if gitlab { "iid" } else { "number" };
-                pull_numbers.extend(items.iter().filter_map(|i| i.get(key).and_then(Value::as_u64)).take(opts.max_items));
+                pull_numbers.extend(
+                    items
+                        .iter()
+                        .filter_map(|i| i.get(key).and_then(Value::as_u64))
+                        .take(opts.max_items),
+                );
             }
-            let next = got.headers.iter().find(|(k, _)| k == "link").and_then(|(_, v)| next_link(v));
+            let next = got
+                .headers
+                .iter()
+                .find(|(k, _)| k == "link")
+                .and_then(|(_, v)| next_link(v));
             match next.and_then(|n| n.strip_prefix(&up.origin).map(str::to_string)) {
                 Some(n) => path = n,
                 None => break,
@@ -186,26 +231,52 @@ pub async fn record_repo(opts: &RecordOptions) -> anyhow::Result<Cassette> {
     }
     for n in pull_numbers {
         let children: Vec<String> = if gitlab {
-            ["", "/commits", "/diffs", "/approvals", "/discussions", "/notes?sort=asc"]
-                .iter()
-                .map(|s| format!("{repo_path}/merge_requests/{n}{s}"))
-                .collect()
+            [
+                "",
+                "/commits",
+                "/diffs",
+                "/approvals",
+                "/discussions",
+                "/notes?sort=asc",
+            ]
+            .iter()
+            .map(|s| format!("{repo_path}/merge_requests/{n}{s}"))
+            .collect()
         } else {
-            let mut v: Vec<String> = ["", "/commits?per_page=100", "/files?per_page=100", "/reviews?per_page=100", "/requested_reviewers", "/comments?per_page=100"]
-                .iter()
-                .map(|s| format!("{repo_path}/pulls/{n}{s}"))
-                .collect();
-            v.push(format!("{repo_path}/issues/{n}/comments?sort=created&direction=asc&per_page=100"));
+            let mut v: Vec<String> = [
+                "",
+                "/commits?per_page=100",
+                "/files?per_page=100",
+                "/reviews?per_page=100",
+                "/requested_reviewers",
+                "/comments?per_page=100",
+            ]
+            .iter()
+            .map(|s| format!("{repo_path}/pulls/{n}{s}"))
+            .collect();
+            v.push(format!(
+                "{repo_path}/issues/{n}/comments?sort=created&direction=asc&per_page=100"
+            ));
             v
         };
         for path in children {
             record_one(&up, &path, opts, gitlab, &mut interactions).await?;
         }
     }
-    Ok(Cassette { format: FORMAT.to_string(), upstream: up.origin.clone(), interactions })
+    Ok(Cassette {
+        format: FORMAT.to_string(),
+        upstream: up.origin.clone(),
+        interactions,
+    })
 }
 
-async fn record_one(up: &Upstream, path: &str, opts: &RecordOptions, gitlab: bool, out: &mut Vec<Interaction>) -> anyhow::Result<Fetched> {
+async fn record_one(
+    up: &Upstream,
+    path: &str,
+    opts: &RecordOptions,
+    gitlab: bool,
+    out: &mut Vec<Interaction>,
+) -> anyhow::Result<Fetched> {
     let got = fetch(up, path, &opts.token, gitlab).await?;
     tracing::info!(path, status = got.status, "recorded");
     let text = scrub(&String::from_utf8_lossy(&got.body), &opts.token);
@@ -216,14 +287,31 @@ async fn record_one(up: &Upstream, path: &str, opts: &RecordOptions, gitlab: boo
         path: path.to_string(),
         request_headers: vec![
             ("accept".into(), "application/vnd.github+json".into()),
-            (if gitlab { "private-token" } else { "authorization" }.into(), if gitlab { REDACTED.into() } else { format!("token {REDACTED}") }),
+            (
+                if gitlab {
+                    "private-token"
+                } else {
+                    "authorization"
+                }
+                .into(),
+                if gitlab {
+                    REDACTED.into()
+                } else {
+                    format!("token {REDACTED}")
+                },
+            ),
         ],
         request_body: None,
         status: got.status,
         headers: got
             .headers
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "set-cookie" | "transfer-encoding" | "connection" | "content-length" | "date"))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "set-cookie" | "transfer-encoding" | "connection" | "content-length" | "date"
+                )
+            })
             .map(|(k, v)| (k.clone(), scrub(v, &opts.token)))
             .collect(),
         body,
@@ -237,7 +325,10 @@ mod tests {
 
     #[test]
     fn dechunks() {
-        assert_eq!(dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap(), b"abcde");
+        assert_eq!(
+            dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap(),
+            b"abcde"
+        );
     }
 
     #[test]
@@ -249,9 +340,15 @@ mod tests {
 
     #[test]
     fn https_is_refused_with_a_reason() {
-        let e = parse_upstream("https://api.github.com").err().unwrap().to_string();
+        let e = parse_upstream("https://api.github.com")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("proxy"), "{e}");
         let u = parse_upstream("http://127.0.0.1:8080/api/v4").unwrap();
-        assert_eq!((u.port, u.prefix.as_str(), u.origin.as_str()), (8080, "/api/v4", "http://127.0.0.1:8080"));
+        assert_eq!(
+            (u.port, u.prefix.as_str(), u.origin.as_str()),
+            (8080, "/api/v4", "http://127.0.0.1:8080")
+        );
     }
 }

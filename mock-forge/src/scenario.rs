@@ -96,18 +96,32 @@ pub struct GenerateSpec {
 }
 
 fn default_tokens() -> Vec<TokenSpec> {
-    DEFAULT_TOKENS.iter().map(|t| TokenSpec { token: t.to_string(), limit: None }).collect()
+    DEFAULT_TOKENS
+        .iter()
+        .map(|t| TokenSpec {
+            token: t.to_string(),
+            limit: None,
+        })
+        .collect()
 }
 
 impl Scenario {
     /// A generated world with the default tokens ([`DEFAULT_TOKENS`]).
     pub fn generate(preset: Preset, seed: u64) -> Self {
-        Self { world: generate::world(preset, seed), tokens: default_tokens(), ..Self::default() }
+        Self {
+            world: generate::world(preset, seed),
+            tokens: default_tokens(),
+            ..Self::default()
+        }
     }
 
     /// A pure replay scenario that accepts any token.
     pub fn from_cassettes(interactions: Vec<Interaction>) -> Self {
-        Self { cassettes: interactions, accept_any_token: true, ..Self::default() }
+        Self {
+            cassettes: interactions,
+            accept_any_token: true,
+            ..Self::default()
+        }
     }
 
     /// Exact entity counts of the world.
@@ -117,7 +131,10 @@ impl Scenario {
 
     /// Adds an accepted token (builder style).
     pub fn with_token(mut self, token: &str, limit: Option<u64>) -> Self {
-        self.tokens.push(TokenSpec { token: token.to_string(), limit });
+        self.tokens.push(TokenSpec {
+            token: token.to_string(),
+            limit,
+        });
         self
     }
 
@@ -139,7 +156,10 @@ impl Scenario {
             let mut files = Vec::new();
             collect_json(path, &mut files)?;
             if files.is_empty() {
-                bail!("{} has no scenario.yaml and no *.json cassettes", path.display());
+                bail!(
+                    "{} has no scenario.yaml and no *.json cassettes",
+                    path.display()
+                );
             }
             let mut interactions = Vec::new();
             for f in files {
@@ -150,19 +170,29 @@ impl Scenario {
         match path.extension().and_then(|e| e.to_str()) {
             Some("yaml" | "yml") => Self::load_manifest(path),
             _ => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
                 if let Ok(world) = serde_json::from_str::<World>(&text) {
-                    return Ok(Self { world, tokens: default_tokens(), ..Self::default() });
+                    return Ok(Self {
+                        world,
+                        tokens: default_tokens(),
+                        ..Self::default()
+                    });
                 }
-                Ok(Self::from_cassettes(cassette::parse(&text).with_context(|| format!("loading {}", path.display()))?))
+                Ok(Self::from_cassettes(
+                    cassette::parse(&text)
+                        .with_context(|| format!("loading {}", path.display()))?,
+                ))
             }
         }
     }
 
     /// Loads a YAML manifest.
     pub fn load_manifest(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let m: Manifest = serde_saphyr::from_str(&text).with_context(|| format!("parsing manifest {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let m: Manifest = serde_saphyr::from_str(&text)
+            .with_context(|| format!("parsing manifest {}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Self::from_manifest(&m, dir)
     }
@@ -176,8 +206,10 @@ impl Scenario {
         }
         if let Some(w) = &m.world {
             let p = dir.join(w);
-            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-            s.world = serde_json::from_str(&text).with_context(|| format!("parsing world {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            s.world = serde_json::from_str(&text)
+                .with_context(|| format!("parsing world {}", p.display()))?;
         }
         let has_world = !s.world.repos.is_empty();
         s.tokens = match &m.tokens {
@@ -227,7 +259,10 @@ pub fn write_generated(preset: Preset, seed: u64, out: &Path) -> anyhow::Result<
     let scenario = Scenario::generate(preset, seed);
     let truth = scenario.ground_truth();
     std::fs::write(out.join("world.json"), serde_json::to_vec(&scenario.world)?)?;
-    std::fs::write(out.join("ground-truth.json"), serde_json::to_vec_pretty(&truth)?)?;
+    std::fs::write(
+        out.join("ground-truth.json"),
+        serde_json::to_vec_pretty(&truth)?,
+    )?;
     let manifest = format!(
         "# Generated by `mock-forge generate --preset {p} --seed {seed}`.\n\
          # Serve with `mock-forge serve --scenario <this directory>`.\n\
@@ -235,7 +270,10 @@ pub fn write_generated(preset: Preset, seed: u64, out: &Path) -> anyhow::Result<
          tokens:\n{tokens}\
          rate_limit: {{ limit: 5000, window_secs: 3600, exhausted_status: 403 }}\n",
         p = preset.name(),
-        tokens = DEFAULT_TOKENS.iter().map(|t| format!("  - {{ token: {t} }}\n")).collect::<String>(),
+        tokens = DEFAULT_TOKENS
+            .iter()
+            .map(|t| format!("  - {{ token: {t} }}\n"))
+            .collect::<String>(),
     );
     std::fs::write(out.join("scenario.yaml"), manifest)?;
     Ok(truth)

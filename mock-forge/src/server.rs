@@ -100,16 +100,48 @@ impl Forge {
         let world = scenario.world;
         let repos: Vec<RepoServe> = world.repos.iter().map(RepoServe::new).collect();
         let lc = |s: &str| s.to_ascii_lowercase();
-        let git_tmp = tempfile::Builder::new().prefix("mock-forge-git-").tempdir()?;
+        let git_tmp = tempfile::Builder::new()
+            .prefix("mock-forge-git-")
+            .tempdir()?;
         Ok(Self {
-            by_name: world.repos.iter().enumerate().map(|(i, r)| (lc(&r.full_name()), i)).collect(),
-            by_id: world.repos.iter().enumerate().map(|(i, r)| (r.id, i)).collect(),
-            by_project: world.repos.iter().enumerate().map(|(i, r)| (r.project_id, i)).collect(),
-            redirects: world.redirects.iter().map(|r| (lc(&r.from), r.to.clone())).collect(),
+            by_name: world
+                .repos
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (lc(&r.full_name()), i))
+                .collect(),
+            by_id: world
+                .repos
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.id, i))
+                .collect(),
+            by_project: world
+                .repos
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.project_id, i))
+                .collect(),
+            redirects: world
+                .redirects
+                .iter()
+                .map(|r| (lc(&r.from), r.to.clone()))
+                .collect(),
             deleted: world.deleted.iter().map(|s| lc(s)).collect(),
             gone: world.gone.iter().map(|s| lc(s)).collect(),
-            users_by_login: world.users.iter().enumerate().map(|(i, u)| (lc(&u.login), i)).collect(),
-            tokens: RwLock::new(scenario.tokens.iter().map(|t| (t.token.clone(), t.limit)).collect()),
+            users_by_login: world
+                .users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (lc(&u.login), i))
+                .collect(),
+            tokens: RwLock::new(
+                scenario
+                    .tokens
+                    .iter()
+                    .map(|t| (t.token.clone(), t.limit))
+                    .collect(),
+            ),
             accept_any_token: scenario.accept_any_token,
             rate: scenario.rate_limit,
             limiter: RateLimiter::default(),
@@ -118,7 +150,11 @@ impl Forge {
             unmatched: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
             git_root: git_tmp.path().to_path_buf(),
-            git_dirs: world.repos.iter().map(|_| tokio::sync::OnceCell::new()).collect(),
+            git_dirs: world
+                .repos
+                .iter()
+                .map(|_| tokio::sync::OnceCell::new())
+                .collect(),
             _git_tmp: git_tmp,
             repos,
             world,
@@ -151,7 +187,9 @@ impl Forge {
 
     fn resolve_key(&self, req: &Req, platform: Platform) -> Result<(String, u64), Reply> {
         match Self::token_of(req, platform) {
-            None if self.rate.anonymous_limit == 0 => Err(unauthorized(platform, "Requires authentication")),
+            None if self.rate.anonymous_limit == 0 => {
+                Err(unauthorized(platform, "Requires authentication"))
+            }
             None => Ok(("anonymous".to_string(), self.rate.anonymous_limit)),
             Some(t) => {
                 let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
@@ -166,7 +204,12 @@ impl Forge {
 
     /// Authenticates and charges one request; `Err` is the reply to send
     /// (401, or 403/429 when the budget is exhausted).
-    pub fn gate(&self, req: &Req, platform: Platform, resource: &'static str) -> Result<Gate, Reply> {
+    pub fn gate(
+        &self,
+        req: &Req,
+        platform: Platform,
+        resource: &'static str,
+    ) -> Result<Gate, Reply> {
         let (key, limit) = self.resolve_key(req, platform)?;
         let (limit, window) = if resource == "search" {
             (self.rate.search_limit, self.rate.search_window_secs)
@@ -175,9 +218,19 @@ impl Forge {
         };
         let t = now();
         match self.limiter.take(&key, resource, limit, window, t) {
-            Ok(snap) => Ok(Gate { key, resource, snap, platform }),
+            Ok(snap) => Ok(Gate {
+                key,
+                resource,
+                snap,
+                platform,
+            }),
             Err(snap) => {
-                let gate = Gate { key, resource, snap, platform };
+                let gate = Gate {
+                    key,
+                    resource,
+                    snap,
+                    platform,
+                };
                 let wait = (snap.reset - t).max(1);
                 let reply = match platform {
                     Platform::GitHub => {
@@ -188,9 +241,15 @@ impl Forge {
                                 "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
                             }),
                         );
-                        if self.rate.exhausted_status == 429 { r.with("retry-after", wait.to_string()) } else { r }
+                        if self.rate.exhausted_status == 429 {
+                            r.with("retry-after", wait.to_string())
+                        } else {
+                            r
+                        }
                     }
-                    Platform::GitLab => Reply::text(429, "Retry later").with("retry-after", wait.to_string()),
+                    Platform::GitLab => {
+                        Reply::text(429, "Retry later").with("retry-after", wait.to_string())
+                    }
                 };
                 Err(rate_headers(reply, &gate))
             }
@@ -213,14 +272,21 @@ impl Forge {
                 if let Some(s) = self.limiter.refund(&gate.key, gate.resource) {
                     gate.snap = s;
                 }
-                let mut r = Reply { status: 304, headers: Vec::new(), body: Bytes::new() };
+                let mut r = Reply {
+                    status: 304,
+                    headers: Vec::new(),
+                    body: Bytes::new(),
+                };
                 r.headers.push(("etag".into(), etag));
                 return rate_headers(r, &gate);
             }
             reply.headers.push(("etag".into(), etag));
         }
         if gate.platform == Platform::GitHub {
-            reply.headers.push(("x-github-media-type".into(), "github.v3; format=json".into()));
+            reply.headers.push((
+                "x-github-media-type".into(),
+                "github.v3; format=json".into(),
+            ));
         }
         rate_headers(reply, &gate)
     }
@@ -251,7 +317,10 @@ impl Forge {
     pub fn unmatched(&self, method: &str, path_and_query: &str, why: &str) -> Reply {
         let line = format!("{method} {path_and_query}");
         tracing::error!(request = %line, "mock-forge: unmatched request ({why})");
-        self.unmatched.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
+        self.unmatched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.clone());
         Reply::json(
             501,
             &serde_json::json!({
@@ -276,9 +345,16 @@ pub enum Lookup {
 }
 
 fn etag_matches(header: &str, etag: &str) -> bool {
-    let strip = |s: &str| s.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let strip = |s: &str| {
+        s.trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_string()
+    };
     let want = strip(etag);
-    header.split(',').any(|t| t.trim() == "*" || strip(t) == want)
+    header
+        .split(',')
+        .any(|t| t.trim() == "*" || strip(t) == want)
 }
 
 fn unauthorized(platform: Platform, message: &str) -> Reply {
@@ -295,17 +371,26 @@ fn rate_headers(mut r: Reply, g: &Gate) -> Reply {
     let s = g.snap;
     match g.platform {
         Platform::GitHub => {
-            r.headers.push(("x-ratelimit-limit".into(), s.limit.to_string()));
-            r.headers.push(("x-ratelimit-remaining".into(), s.remaining.to_string()));
-            r.headers.push(("x-ratelimit-reset".into(), s.reset.to_string()));
-            r.headers.push(("x-ratelimit-used".into(), s.used.to_string()));
-            r.headers.push(("x-ratelimit-resource".into(), s.resource.to_string()));
+            r.headers
+                .push(("x-ratelimit-limit".into(), s.limit.to_string()));
+            r.headers
+                .push(("x-ratelimit-remaining".into(), s.remaining.to_string()));
+            r.headers
+                .push(("x-ratelimit-reset".into(), s.reset.to_string()));
+            r.headers
+                .push(("x-ratelimit-used".into(), s.used.to_string()));
+            r.headers
+                .push(("x-ratelimit-resource".into(), s.resource.to_string()));
         }
         Platform::GitLab => {
-            r.headers.push(("ratelimit-limit".into(), s.limit.to_string()));
-            r.headers.push(("ratelimit-remaining".into(), s.remaining.to_string()));
-            r.headers.push(("ratelimit-reset".into(), s.reset.to_string()));
-            r.headers.push(("ratelimit-observed".into(), s.used.to_string()));
+            r.headers
+                .push(("ratelimit-limit".into(), s.limit.to_string()));
+            r.headers
+                .push(("ratelimit-remaining".into(), s.remaining.to_string()));
+            r.headers
+                .push(("ratelimit-reset".into(), s.reset.to_string()));
+            r.headers
+                .push(("ratelimit-observed".into(), s.used.to_string()));
         }
     }
     r
@@ -313,19 +398,38 @@ fn rate_headers(mut r: Reply, g: &Gate) -> Reply {
 
 /// GitHub API root segments (everything else at the root is web or git).
 const GITHUB_ROOTS: &[&str] = &[
-    "repos", "repositories", "users", "user", "orgs", "search", "rate_limit", "graphql", "meta", "organizations",
+    "repos",
+    "repositories",
+    "users",
+    "user",
+    "orgs",
+    "search",
+    "rate_limit",
+    "graphql",
+    "meta",
+    "organizations",
 ];
 
 fn classify(path: &str) -> (Layout, String) {
-    if let Some(rest) = path.strip_prefix("/api/v3") {
-        if rest.is_empty() || rest.starts_with('/') {
-            return (Layout::GitHubEnterprise, if rest.is_empty() { "/".into() } else { rest.to_string() });
-        }
+    if let Some(rest) = path.strip_prefix("/api/v3")
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        let rest = if rest.is_empty() {
+            "/".to_string()
+        } else {
+            rest.to_string()
+        };
+        return (Layout::GitHubEnterprise, rest);
     }
-    if let Some(rest) = path.strip_prefix("/api/v4") {
-        if rest.is_empty() || rest.starts_with('/') {
-            return (Layout::GitLab, if rest.is_empty() { "/".into() } else { rest.to_string() });
-        }
+    if let Some(rest) = path.strip_prefix("/api/v4")
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        let rest = if rest.is_empty() {
+            "/".to_string()
+        } else {
+            rest.to_string()
+        };
+        return (Layout::GitLab, rest);
     }
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     if path == "/" || GITHUB_ROOTS.contains(&first) {
@@ -341,7 +445,9 @@ fn classify(path: &str) -> (Layout, String) {
 
 async fn handle(State(forge): State<Arc<Forge>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .unwrap_or_default();
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
     let (layout, path) = classify(&raw_path);
@@ -356,7 +462,11 @@ async fn handle(State(forge): State<Arc<Forge>>, request: Request) -> Response {
         layout,
     };
     forge.requests.fetch_add(1, Ordering::Relaxed);
-    let fault_path = if layout == Layout::GitLab { format!("/api/v4{}", req.path) } else { req.path.clone() };
+    let fault_path = if layout == Layout::GitLab {
+        format!("/api/v4{}", req.path)
+    } else {
+        req.path.clone()
+    };
     let fault = forge.faults.check(&req.method, &fault_path);
     if let Some(f) = &fault {
         tracing::info!(method = %req.method, path = %raw_path, fault = ?f, "mock-forge: injecting fault");
@@ -373,16 +483,32 @@ async fn handle(State(forge): State<Arc<Forge>>, request: Request) -> Response {
 }
 
 async fn route(forge: &Arc<Forge>, req: &Req) -> Reply {
-    let pq = if req.raw_query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.raw_query) };
+    let pq = if req.raw_query.is_empty() {
+        req.path.clone()
+    } else {
+        format!("{}?{}", req.path, req.raw_query)
+    };
     if !forge.replayer.is_empty() {
-        let raw_pq = if req.raw_query.is_empty() { req.raw_path.clone() } else { format!("{}?{}", req.raw_path, req.raw_query) };
+        let raw_pq = if req.raw_query.is_empty() {
+            req.raw_path.clone()
+        } else {
+            format!("{}?{}", req.raw_path, req.raw_query)
+        };
         if let Some(it) = forge.replayer.find(&req.method, &raw_pq, &req.body) {
-            let mut r = Reply { status: it.status, headers: Vec::new(), body: Bytes::new() };
+            let mut r = Reply {
+                status: it.status,
+                headers: Vec::new(),
+                body: Bytes::new(),
+            };
             for (k, v) in &it.headers {
-                if matches!(k.as_str(), "content-length" | "transfer-encoding" | "connection" | "content-encoding") {
+                if matches!(
+                    k.as_str(),
+                    "content-length" | "transfer-encoding" | "connection" | "content-encoding"
+                ) {
                     continue;
                 }
-                r.headers.push((k.clone(), rewrite(v, &it.origin, &forge.base)));
+                r.headers
+                    .push((k.clone(), rewrite(v, &it.origin, &forge.base)));
             }
             let text = match &it.body {
                 serde_json::Value::String(s) => s.clone(),
@@ -423,14 +549,18 @@ fn web(forge: &Forge, req: &Req) -> Option<Reply> {
     let html = |status: u16, title: &str| Reply {
         status,
         headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-        body: Bytes::from(format!("<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>\n")),
+        body: Bytes::from(format!(
+            "<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>\n"
+        )),
     };
     match segs.as_slice() {
         [] => Some(html(200, "mock-forge")),
-        [login] => Some(match forge.users_by_login.get(&login.to_ascii_lowercase()) {
-            Some(_) => html(200, login),
-            None => html(404, "Page not found"),
-        }),
+        [login] => Some(
+            match forge.users_by_login.get(&login.to_ascii_lowercase()) {
+                Some(_) => html(200, login),
+                None => html(404, "Page not found"),
+            },
+        ),
         [owner, name, rest @ ..] => {
             let full = format!("{owner}/{name}");
             Some(match forge.lookup(&full) {
@@ -453,16 +583,31 @@ fn web(forge: &Forge, req: &Req) -> Option<Reply> {
 async fn git_http(forge: &Arc<Forge>, req: &Req) -> Reply {
     let trimmed = req.path.trim_start_matches('/');
     let mut it = trimmed.splitn(3, '/');
-    let (owner, repo_git, rest) = (it.next().unwrap_or(""), it.next().unwrap_or(""), it.next().unwrap_or(""));
+    let (owner, repo_git, rest) = (
+        it.next().unwrap_or(""),
+        it.next().unwrap_or(""),
+        it.next().unwrap_or(""),
+    );
     let name = repo_git.trim_end_matches(".git");
     if !req.is_read() {
-        return Reply::text(403, "mock-forge serves git over the read-only dumb HTTP protocol\n");
+        return Reply::text(
+            403,
+            "mock-forge serves git over the read-only dumb HTTP protocol\n",
+        );
     }
     let i = match forge.lookup(&format!("{owner}/{name}")) {
         Lookup::Repo(i) => i,
         Lookup::Moved(i) => {
-            let q = if req.raw_query.is_empty() { String::new() } else { format!("?{}", req.raw_query) };
-            let loc = format!("{}/{}.git/{rest}{q}", forge.base, forge.world.repos[i].full_name());
+            let q = if req.raw_query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", req.raw_query)
+            };
+            let loc = format!(
+                "{}/{}.git/{rest}{q}",
+                forge.base,
+                forge.world.repos[i].full_name()
+            );
             return Reply::text(301, "Moved Permanently\n").with("location", loc);
         }
         Lookup::Gone => return Reply::text(410, "Repository gone\n"),
@@ -487,7 +632,10 @@ async fn git_http(forge: &Arc<Forge>, req: &Req) -> Reply {
         Ok(d) => d.clone(),
         Err(e) => {
             tracing::error!(error = %e, "mock-forge: cannot build git repository");
-            return Reply::text(500, format!("mock-forge could not build the repository: {e}\n"));
+            return Reply::text(
+                500,
+                format!("mock-forge could not build the repository: {e}\n"),
+            );
         }
     };
     let Some(file) = git::safe_join(&dir, rest) else {
@@ -546,35 +694,58 @@ fn immediate_fault(f: &Fault) -> Option<Reply> {
     }
 }
 
+/// A body that sends its first half and then fails, so the server aborts
+/// the connection mid-response (clients see a reset or an early EOF).
+struct ResetBody {
+    data: Option<Bytes>,
+}
+
+impl http_body::Body for ResetBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(match self.data.take() {
+            Some(d) => Ok(http_body::Frame::data(d)),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "mock-forge injected connection reset",
+            )),
+        }))
+    }
+}
+
 fn into_response(mut reply: Reply, fault: Option<&Fault>) -> Response {
-    let mut declared_len = None;
-    match fault {
+    let body = match fault {
         Some(Fault::Truncate) => {
             let n = reply.body.len() / 2;
-            reply.body = reply.body.slice(..n);
+            Body::from(reply.body.slice(..n))
         }
-        Some(Fault::Malformed) => {
-            reply.body = Bytes::from_static(b"{\"message\": \"mock-forge malformed body\", \"items\": [1, 2,,}");
-        }
+        Some(Fault::Malformed) => Body::from(Bytes::from_static(
+            b"{\"message\": \"mock-forge malformed body\", \"items\": [1, 2,,}",
+        )),
         Some(Fault::Reset) => {
-            // Promise the full body, send half: the server drops the
-            // connection mid-body, which clients see as a reset/EOF.
-            declared_len = Some(reply.body.len().max(64));
             let n = reply.body.len() / 2;
-            reply.body = reply.body.slice(..n);
+            Body::new(ResetBody {
+                data: Some(reply.body.slice(..n)),
+            })
         }
-        _ => {}
-    }
-    let mut resp = Response::new(Body::from(reply.body));
-    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        _ => Body::from(std::mem::take(&mut reply.body)),
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
     for (k, v) in reply.headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
             h.append(k, v);
         }
-    }
-    if let Some(n) = declared_len {
-        h.insert(axum::http::header::CONTENT_LENGTH, HeaderValue::from(n));
     }
     resp
 }
@@ -590,7 +761,10 @@ pub struct StartOptions {
 
 impl Default for StartOptions {
     fn default() -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 0)), public_url: None }
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+        }
     }
 }
 
@@ -604,7 +778,9 @@ pub struct MockForge {
 
 impl std::fmt::Debug for MockForge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockForge").field("base_url", &self.forge.base).finish()
+        f.debug_struct("MockForge")
+            .field("base_url", &self.forge.base)
+            .finish()
     }
 }
 
@@ -619,39 +795,58 @@ impl MockForge {
         let std_listener = std::net::TcpListener::bind(opts.addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
-        let base = opts.public_url.unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
+        let base = opts
+            .public_url
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_string();
         let forge = Arc::new(Forge::new(scenario, base)?);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
-        let app = axum::Router::new().fallback(handle).with_state(Arc::clone(&forge));
-        let thread = std::thread::Builder::new().name("mock-forge".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.into()));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(std_listener) {
-                    Ok(l) => l,
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&forge));
+        let thread = std::thread::Builder::new()
+            .name("mock-forge".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e.into()));
                         return;
                     }
                 };
-                let _ = ready_tx.send(Ok(()));
-                let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
+                rt.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.into()));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+                        let _ = stop_rx.await;
+                    });
+                    if let Err(e) = server.await {
+                        tracing::error!(error = %e, "mock-forge server failed");
+                    }
                 });
-                if let Err(e) = server.await {
-                    tracing::error!(error = %e, "mock-forge server failed");
-                }
-            });
-            rt.shutdown_timeout(Duration::from_secs(1));
-        })?;
-        ready_rx.recv().map_err(|_| anyhow::anyhow!("mock-forge thread exited"))??;
-        Ok(Self { forge, addr, stop: Some(stop_tx), thread: Some(thread) })
+                rt.shutdown_timeout(Duration::from_secs(1));
+            })?;
+        ready_rx
+            .recv()
+            .map_err(|_| anyhow::anyhow!("mock-forge thread exited"))??;
+        Ok(Self {
+            forge,
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     /// Bound address.
@@ -701,7 +896,11 @@ impl MockForge {
 
     /// Accepts another token (with an optional per-window limit).
     pub fn add_token(&self, token: &str, limit: Option<u64>) {
-        self.forge.tokens.write().unwrap_or_else(|e| e.into_inner()).insert(token.to_string(), limit);
+        self.forge
+            .tokens
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.to_string(), limit);
     }
 
     /// Sets a token's remaining `core` budget, resetting `reset_in_secs`
@@ -716,12 +915,22 @@ impl MockForge {
             .copied()
             .flatten()
             .unwrap_or(self.forge.rate.limit);
-        self.forge.limiter.set_remaining(token, "core", limit, remaining, now() + reset_in_secs as i64);
+        self.forge.limiter.set_remaining(
+            token,
+            "core",
+            limit,
+            remaining,
+            now() + reset_in_secs as i64,
+        );
     }
 
     /// Requests that nothing answered (`METHOD path?query`), in order.
     pub fn unmatched_requests(&self) -> Vec<String> {
-        self.forge.unmatched.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.forge
+            .unmatched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Requests served so far.
@@ -765,8 +974,14 @@ mod tests {
     #[test]
     fn classifies_paths() {
         assert_eq!(classify("/repos/a/b").0, Layout::GitHubRoot);
-        assert_eq!(classify("/api/v3/repos/a/b"), (Layout::GitHubEnterprise, "/repos/a/b".into()));
-        assert_eq!(classify("/api/v4/projects/1"), (Layout::GitLab, "/projects/1".into()));
+        assert_eq!(
+            classify("/api/v3/repos/a/b"),
+            (Layout::GitHubEnterprise, "/repos/a/b".into())
+        );
+        assert_eq!(
+            classify("/api/v4/projects/1"),
+            (Layout::GitLab, "/projects/1".into())
+        );
         assert_eq!(classify("/a/b.git/info/refs").0, Layout::Git);
         assert_eq!(classify("/a/b").0, Layout::Web);
         assert_eq!(classify("/api/v3x").0, Layout::Web);

@@ -108,7 +108,10 @@ pub fn pull_files(repo: &RepoData, first: usize, count: usize) -> Vec<(String, u
             e.2 = ci;
         }
     }
-    by_path.into_iter().map(|(p, (a, d, c))| (p.to_string(), a, d, c)).collect()
+    by_path
+        .into_iter()
+        .map(|(p, (a, d, c))| (p.to_string(), a, d, c))
+        .collect()
 }
 
 /// Contributors: (user index, commit count), most commits first.
@@ -127,7 +130,10 @@ pub fn contributors(repo: &RepoData) -> Vec<(usize, u64)> {
 impl RepoTruth {
     /// Counts for one repository.
     pub fn of(repo: &RepoData) -> Self {
-        let is_pr = |n: u64| repo.issue_index(n).is_some_and(|i| repo.issues[i].pull.is_some());
+        let is_pr = |n: u64| {
+            repo.issue_index(n)
+                .is_some_and(|i| repo.issues[i].pull.is_some())
+        };
         let issues: Vec<_> = repo.issues.iter().filter(|i| i.pull.is_none()).collect();
         let pulls: Vec<_> = repo.issues.iter().filter(|i| i.pull.is_some()).collect();
         let mut kinds: HashMap<u64, u8> = HashMap::new();
@@ -141,10 +147,18 @@ impl RepoTruth {
             *kinds.entry(r.id).or_default() |= 4;
         }
         let colliding = kinds.values().filter(|k| k.count_ones() > 1).count();
-        let pr_comments = repo.issue_comments.iter().filter(|c| is_pr(c.number)).count();
+        let pr_comments = repo
+            .issue_comments
+            .iter()
+            .filter(|c| is_pr(c.number))
+            .count();
         let pr_events = repo.events.iter().filter(|e| is_pr(e.number)).count();
         let reviews_with_body = repo.reviews.iter().filter(|r| !r.body.is_empty()).count();
-        let emails: HashSet<&str> = repo.commits.iter().map(|c| c.author_email.as_str()).collect();
+        let emails: HashSet<&str> = repo
+            .commits
+            .iter()
+            .map(|c| c.author_email.as_str())
+            .collect();
         Self {
             repo_id: repo.id,
             project_id: repo.project_id,
@@ -202,8 +216,16 @@ impl GroundTruth {
     pub fn of(world: &World) -> Self {
         Self {
             users: world.users.len(),
-            repos: world.repos.iter().map(|r| (r.full_name(), RepoTruth::of(r))).collect(),
-            redirects: world.redirects.iter().map(|r| (r.from.clone(), r.to.clone())).collect(),
+            repos: world
+                .repos
+                .iter()
+                .map(|r| (r.full_name(), RepoTruth::of(r)))
+                .collect(),
+            redirects: world
+                .redirects
+                .iter()
+                .map(|r| (r.from.clone(), r.to.clone()))
+                .collect(),
             deleted: world.deleted.clone(),
             gone: world.gone.clone(),
         }

@@ -1,1 +1,13 @@
+//! Integration tests of the mock forge, grouped by topic. Every test talks
+//! to a real server over loopback sockets.
 
+mod support;
+
+mod cli;
+mod faults;
+mod generate;
+mod git_clone;
+mod github_api;
+mod gitlab_api;
+mod record;
+mod replay;
