@@ -13,6 +13,7 @@
 
 pub mod catalog;
 pub mod engine;
+pub mod lint;
 pub mod plan;
 
 pub use engine::{
