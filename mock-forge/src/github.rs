@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::http::{PageReq, Reply, Req, build_query, json_array};
 use crate::index::{GhCache, RepoServe};
-use crate::model::{Commit, Issue, Label, RepoData, State, User, UserKind};
+use crate::model::{Commit, Label, RepoData, State, User, UserKind};
 use crate::server::{Forge, Lookup, Platform, layout_slot};
 use crate::time::{iso, parse};
 use crate::truth::pull_files;
@@ -1032,11 +1032,12 @@ fn desc(req: &Req, default_desc: bool) -> bool {
     }
 }
 
-fn state_ok(req: &Req, is: &Issue) -> bool {
+/// The `state` filter: `None` means all.
+fn state_filter(req: &Req) -> Option<State> {
     match req.q("state").unwrap_or("open") {
-        "all" => true,
-        "closed" => is.state == State::Closed,
-        _ => is.state == State::Open,
+        "all" => None,
+        "closed" => Some(State::Closed),
+        _ => Some(State::Open),
     }
 }
 
@@ -1056,6 +1057,7 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         Sub::Info => Reply::json(200, &repo_json(f, u, repo, true)),
         Sub::Issues => {
             let c = cache(f, u, ri, slot);
+            let state = state_filter(req);
             let labels: Vec<&str> = req
                 .q("labels")
                 .map(|l| {
@@ -1070,7 +1072,7 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
             let mut idx: Vec<usize> = (0..repo.issues.len())
                 .filter(|&p| {
                     let is = &repo.issues[p];
-                    state_ok(req, is)
+                    state.is_none_or(|st| is.state == st)
                         && since.is_none_or(|s| is.updated_at >= s)
                         && labels.iter().all(|l| {
                             is.labels
@@ -1091,9 +1093,10 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                         }
                 })
                 .collect();
+            let sort = req.q("sort").unwrap_or("created");
             let key = |p: &usize| -> (i64, u64) {
                 let is = &repo.issues[*p];
-                match req.q("sort").unwrap_or("created") {
+                match sort {
                     "updated" => (is.updated_at, is.number),
                     "comments" => (rs.comments[*p].len() as i64, is.number),
                     _ => (is.created_at, is.number),
@@ -1184,6 +1187,7 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         }
         Sub::Pulls => {
             let c = cache(f, u, ri, slot);
+            let state = state_filter(req);
             let base = req.q("base");
             let head = req.q("head").map(|h| h.split_once(':').map_or(h, |x| x.1));
             let mut idx: Vec<usize> = (0..repo.issues.len())
@@ -1192,7 +1196,7 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
                     is.pull.as_ref().is_some_and(|pr| {
                         base.is_none_or(|b| b == pr.base_ref)
                             && head.is_none_or(|h| h == pr.head_ref)
-                    }) && state_ok(req, is)
+                    }) && state.is_none_or(|st| is.state == st)
                 })
                 .collect();
             let sort = req.q("sort").unwrap_or("created");

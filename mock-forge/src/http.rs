@@ -215,8 +215,10 @@ impl PageReq {
 }
 
 /// Joins pre-rendered JSON items into a JSON array.
-pub fn json_array<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let mut s = String::from("[");
+pub fn json_array<'a>(items: impl Iterator<Item = &'a str> + Clone) -> String {
+    let len: usize = items.clone().map(|i| i.len() + 1).sum();
+    let mut s = String::with_capacity(len + 2);
+    s.push('[');
     for (i, it) in items.enumerate() {
         if i > 0 {
             s.push(',');

@@ -26,7 +26,7 @@ use crate::http::{Layout, Reply, Req, parse_query};
 use crate::index::RepoServe;
 use crate::model::World;
 use crate::ratelimit::{RateLimiter, Snapshot};
-use crate::rng::fnv1a;
+use crate::rng::body_hash;
 use crate::scenario::Scenario;
 use crate::time::now;
 use crate::truth::GroundTruth;
@@ -265,7 +265,7 @@ impl Forge {
     pub fn finish(&self, req: &Req, gate: &Gate, mut reply: Reply) -> Reply {
         let mut gate = gate.clone();
         if reply.status == 200 && req.is_read() {
-            let etag = format!("W/\"{:016x}\"", fnv1a(&reply.body));
+            let etag = format!("W/\"{:016x}\"", body_hash(&reply.body));
             if let Some(inm) = req.header("if-none-match")
                 && etag_matches(inm, &etag)
             {

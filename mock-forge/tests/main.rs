@@ -9,5 +9,7 @@ mod generate;
 mod git_clone;
 mod github_api;
 mod gitlab_api;
+mod openapi;
 mod record;
 mod replay;
+mod third_party;
