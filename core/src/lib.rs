@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod contributor_id;
+pub mod facade;
 
 /// The tool version stamped into `schema_meta` and `tool_version` columns.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

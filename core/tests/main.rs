@@ -4,5 +4,6 @@
 mod support;
 
 mod cli;
+mod facade;
 mod migrate;
 mod schema;

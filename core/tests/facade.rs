@@ -1,0 +1,1 @@
+//! Facade (git → commits) against real git repositories and a real database.
