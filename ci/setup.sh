@@ -32,6 +32,11 @@ if ! have_pg; then
   fi
 fi
 command -v git >/dev/null 2>&1 || apt_install git
+# A third-party GitHub client (PyGithub) checks mock-forge's API shapes.
+if ! python3 -c 'import github' >/dev/null 2>&1; then
+  echo "ci/setup.sh: installing PyGithub" >&2
+  python3 -m pip install --quiet --disable-pip-version-check PyGithub
+fi
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   echo "ci/setup.sh: running as root needs a 'postgres' system user (initdb refuses root)" >&2
   exit 1

@@ -40,6 +40,62 @@ pub enum Command {
     RefreshViews,
     /// Print the tool version and the schema version it expects.
     Version,
+    /// Collect repositories now, outside the queue (adds them if needed).
+    Collect(CollectArgs),
+    /// Add repositories (or every repository of an org/group URL) to the collection queue.
+    AddRepo(AddRepoArgs),
+    /// Add a forge API key (the token is read from stdin when not given).
+    AddKey(AddKeyArgs),
+    /// Move a repository (URL or repo id) to the head of the queue.
+    Prioritize {
+        /// Repository URL or numeric repo id.
+        target: String,
+    },
+    /// Make the next collection of these repositories a full one.
+    Recollect {
+        #[arg(required = true)]
+        urls: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[arg(required = true)]
+    pub urls: Vec<String>,
+    /// Collect everything, not just what changed since the last collection.
+    #[arg(long)]
+    pub full: bool,
+    /// Also use the API keys of the Augur database (read-only).
+    #[arg(long)]
+    pub augur_keys: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddRepoArgs {
+    /// Repository or organisation/group URLs.
+    pub urls: Vec<String>,
+    /// Queue priority (lower is sooner; 0 is next).
+    #[arg(long, default_value_t = 100)]
+    pub priority: i32,
+    /// Import every repository of the Augur database in this database (checked with HEAD).
+    #[arg(long)]
+    pub from_augur: bool,
+    /// Also use the API keys of the Augur database (read-only).
+    #[arg(long)]
+    pub augur_keys: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddKeyArgs {
+    /// The token; omit it (or pass `-`) to read it from stdin, keeping it out of `ps`.
+    pub token: Option<String>,
+    #[arg(long, default_value = "github")]
+    pub platform: String,
+    #[arg(long, default_value = "")]
+    pub name: String,
+    /// Copy every key of Augur's `augur_operations.worker_oauth` (duplicates skipped).
+    #[arg(long)]
+    pub from_augur: bool,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,31 @@ pub async fn run(cli: Cli) -> Result<()> {
             let cfg = Config::load(&cli.config)?;
             serve(&cfg, &plan).await
         }
+        Command::Collect(args) => {
+            let cfg = Config::load(&cli.config)?;
+            let mut conn = open_checked(&cfg, &plan, "aveloxis-collect").await?;
+            crate::repo_commands::collect(&mut conn, &cfg, &args).await
+        }
+        Command::AddRepo(args) => {
+            let cfg = Config::load(&cli.config)?;
+            let mut conn = open_checked(&cfg, &plan, "aveloxis-add-repo").await?;
+            crate::repo_commands::add_repo(&mut conn, &cfg, &args).await
+        }
+        Command::AddKey(args) => {
+            let cfg = Config::load(&cli.config)?;
+            let mut conn = open_checked(&cfg, &plan, "aveloxis-add-key").await?;
+            crate::repo_commands::add_key(&mut conn, &args).await
+        }
+        Command::Prioritize { target } => {
+            let cfg = Config::load(&cli.config)?;
+            let mut conn = open_checked(&cfg, &plan, "aveloxis-prioritize").await?;
+            crate::repo_commands::prioritize(&mut conn, &cfg, &target).await
+        }
+        Command::Recollect { urls } => {
+            let cfg = Config::load(&cli.config)?;
+            let mut conn = open_checked(&cfg, &plan, "aveloxis-recollect").await?;
+            crate::repo_commands::recollect(&mut conn, &cfg, &urls).await
+        }
         Command::RefreshViews => {
             let cfg = Config::load(&cli.config)?;
             let mut conn = open_checked(&cfg, &plan, "aveloxis-refresh-views").await?;

@@ -233,7 +233,7 @@ impl Default for MonitorConfig {
 }
 
 /// The whole `aveloxis.json`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -262,6 +262,18 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
     #[error("environment variable {var}: {message}")]
     Env { var: String, message: String },
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database: DatabaseConfig::default(),
+            collection: CollectionConfig::default(),
+            github: ForgeConfig::github(),
+            gitlab: ForgeConfig::gitlab(),
+            monitor: MonitorConfig::default(),
+        }
+    }
 }
 
 const SECTIONS: &[&str] = &["DATABASE", "COLLECTION", "GITHUB", "GITLAB", "MONITOR"];

@@ -780,8 +780,13 @@ impl Writer {
         }
         let batch = std::mem::take(&mut self.batch);
         self.batch_rows = 0;
+        // Authors first, in their own short transaction: the contributor-creation lock is not
+        // held while the batch is written, and people created here are reused by any rerun.
         let mut tx = conn.begin().await?;
         self.resolve_authors(&mut tx, &batch).await?;
+        tx.commit().await?;
+
+        let mut tx = conn.begin().await?;
 
         let commit_rows: Vec<CommitRow<'_>> = batch.iter().map(|c| self.commit_row(c)).collect();
         let file_rows: usize = commit_rows.iter().map(|c| c.files.len()).sum();
@@ -881,7 +886,10 @@ impl Writer {
         let found = lookup_authors(conn, &wanted).await?;
         let mut new_aliases: Vec<(Uuid, String)> = Vec::new();
         let mut missing: Vec<String> = Vec::new();
-        for email in wanted.keys() {
+        // Sorted, so concurrent runs insert unique keys in the same order (no deadlocks).
+        let mut emails: Vec<&String> = wanted.keys().collect();
+        emails.sort();
+        for email in emails {
             match found.get(email) {
                 Some((Some(alias_id), _)) => {
                     self.authors.insert(email.clone(), *alias_id);
@@ -919,7 +927,9 @@ impl Writer {
             missing.iter().map(|e| (e.clone(), wanted[e])).collect();
         let found = lookup_authors(conn, &still).await?;
         let mut created: Vec<NewContributor<'_>> = Vec::new();
-        for (email, (_, name)) in &still {
+        let mut still_sorted: Vec<(&String, &(&str, &str))> = still.iter().collect();
+        still_sorted.sort();
+        for (email, (_, name)) in still_sorted {
             match found.get(email) {
                 Some((Some(id), _)) | Some((None, Some(id))) => {
                     self.authors.insert(email.clone(), *id);

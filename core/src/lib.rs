@@ -4,10 +4,13 @@
 //! See ARCHITECTURE.md for the codemap.
 
 pub mod cli;
+pub mod collect;
 pub mod commands;
 pub mod config;
 pub mod contributor_id;
 pub mod facade;
+pub mod forge;
+pub mod repo_commands;
 
 /// The tool version stamped into `schema_meta` and `tool_version` columns.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod collect;
 mod facade;
 mod migrate;
 mod schema;

@@ -1,0 +1,526 @@
+//! The one HTTP choke point to GitHub and GitLab.
+//!
+//! Every request goes through [`ForgeClient::get`], which owns: key choice (round-robin over
+//! the pool, skipping keys near their floor), header-driven rate limits (sleep until the
+//! earliest reset when every key is exhausted), 401 → key invalidated (logged by id, never by
+//! token), 403/429 with `Retry-After` or reset → wait and retry, 5xx / broken bodies →
+//! exponential backoff with jitter up to a bound, ETag conditional requests (a 304 is served from
+//! the cache), redirects followed by hand (auth is never sent to another host), and a
+//! User-Agent. Collectors above it see either JSON or a typed error.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::Value;
+
+use super::Platform;
+use super::keys::{Acquire, KeyPool};
+
+/// Tunables; tests shorten the waits.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Attempts per request for retryable failures (5xx, broken bodies, resets).
+    pub max_attempts: u32,
+    /// First backoff pause; doubles per attempt, with jitter.
+    pub base_backoff: Duration,
+    /// Upper bound of any single pause (backoff, Retry-After, rate-limit reset).
+    pub max_pause: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            max_attempts: 6,
+            base_backoff: Duration::from_millis(500),
+            max_pause: Duration::from_secs(15 * 60),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why a request did not produce JSON.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    #[error("{url}: not found (404)")]
+    NotFound { url: String },
+    #[error("{url}: gone (410)")]
+    Gone { url: String },
+    #[error("{url}: forbidden ({status}): {message}")]
+    Forbidden {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("no valid {platform} API key left (add one with `aveloxis add-key`)")]
+    NoKeys { platform: &'static str },
+    #[error("{url}: gave up after {attempts} attempts: {last}")]
+    Exhausted {
+        url: String,
+        attempts: u32,
+        last: String,
+    },
+    #[error("{url}: unexpected status {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: too many redirects")]
+    Redirects { url: String },
+}
+
+/// A successful response.
+#[derive(Clone, Debug)]
+pub struct Page {
+    /// The URL that finally answered (after redirects).
+    pub url: String,
+    pub body: Value,
+    /// The next page, from `Link: rel="next"` or GitLab's `X-Next-Page`.
+    pub next: Option<String>,
+    /// Served from the ETag cache after a 304.
+    pub not_modified: bool,
+}
+
+/// The web-URL check answer (prelim).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebStatus {
+    Ok,
+    Moved(String),
+    NotFound,
+    Gone,
+}
+
+pub struct ForgeClient {
+    http: reqwest::Client,
+    platform: Platform,
+    keys: KeyPool,
+    opts: ClientOptions,
+    etags: Mutex<HashMap<String, (String, Value)>>,
+}
+
+fn install_crypto() {
+    // reqwest is built without a bundled crypto provider; ring is shared with sqlx's TLS.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok().and_then(|u| {
+        u.host_str()
+            .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+    })
+}
+
+/// `rel="next"` target of a `Link` header.
+pub fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let mut pieces = part.split(';');
+        let target = pieces.next()?.trim();
+        let is_next = pieces.any(|p| {
+            let p = p.trim();
+            p == "rel=\"next\"" || p == "rel=next"
+        });
+        (is_next && target.starts_with('<') && target.ends_with('>'))
+            .then(|| target[1..target.len() - 1].to_owned())
+    })
+}
+
+fn with_page(url: &str, page: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let pairs: Vec<(String, String)> = u
+                .query_pairs()
+                .filter(|(k, _)| k != "page")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            u.query_pairs_mut()
+                .clear()
+                .extend_pairs(pairs)
+                .append_pair("page", page);
+            u.to_string()
+        }
+        Err(_) => url.to_owned(),
+    }
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn jitter(d: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    // 50%–100% of d.
+    d.mul_f64(0.5 + (nanos % 1000) as f64 / 2000.0)
+}
+
+impl ForgeClient {
+    pub fn new(platform: Platform, keys: KeyPool, opts: ClientOptions) -> anyhow::Result<Self> {
+        install_crypto();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("aveloxis/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(opts.timeout)
+            .build()?;
+        Ok(ForgeClient {
+            http,
+            platform,
+            keys,
+            opts,
+            etags: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    pub fn keys(&self) -> &KeyPool {
+        &self.keys
+    }
+
+    fn pause(&self, d: Duration) -> Duration {
+        d.min(self.opts.max_pause)
+    }
+
+    /// GET `url` and parse JSON, with every policy of this module applied.
+    pub async fn get(&self, url: &str) -> Result<Page, ForgeError> {
+        let mut attempt = 0u32;
+        let mut current = url.to_owned();
+        let origin_host = host_of(url);
+        let mut redirects = 0;
+        let mut last = String::new();
+        loop {
+            if attempt >= self.opts.max_attempts {
+                return Err(ForgeError::Exhausted {
+                    url: url.to_owned(),
+                    attempts: attempt,
+                    last,
+                });
+            }
+            let (idx, token) = match self.keys.acquire() {
+                Acquire::Key(i, t) => (i, t),
+                Acquire::WaitUntil(at) => {
+                    let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+                    tracing::warn!(
+                        platform = self.platform.name(),
+                        wait_s = wait.as_secs(),
+                        "every API key is exhausted; waiting for the earliest reset"
+                    );
+                    tokio::time::sleep(self.pause(wait) + Duration::from_millis(50)).await;
+                    continue;
+                }
+                Acquire::None => {
+                    return Err(ForgeError::NoKeys {
+                        platform: self.platform.name(),
+                    });
+                }
+            };
+            let mut req = self.http.get(&current);
+            // Credentials only ever go to the host we were asked to talk to.
+            if host_of(&current) == origin_host {
+                req = match self.platform {
+                    Platform::GitHub => req
+                        .header("Authorization", format!("Bearer {}", token.expose()))
+                        .header("Accept", "application/vnd.github+json"),
+                    Platform::GitLab => req.header("PRIVATE-TOKEN", token.expose()),
+                };
+            }
+            let cached = self
+                .etags
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&current).cloned());
+            if let Some((etag, _)) = &cached
+                && let Ok(v) = HeaderValue::from_str(etag)
+            {
+                req = req.header("If-None-Match", v);
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    attempt += 1;
+                    last = format!("request failed: {}", without_url(&e));
+                    self.backoff(attempt, &last).await;
+                    continue;
+                }
+            };
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            self.keys.observe(idx, &headers);
+            match status {
+                s if s.is_redirection() && s != StatusCode::NOT_MODIFIED => {
+                    let Some(loc) = header(&headers, "location") else {
+                        return Err(ForgeError::Status {
+                            url: current,
+                            status: s.as_u16(),
+                        });
+                    };
+                    redirects += 1;
+                    if redirects > 5 {
+                        return Err(ForgeError::Redirects {
+                            url: url.to_owned(),
+                        });
+                    }
+                    current = match url::Url::parse(&current).and_then(|b| b.join(loc)) {
+                        Ok(u) => u.to_string(),
+                        Err(_) => loc.to_owned(),
+                    };
+                    continue;
+                }
+                StatusCode::NOT_MODIFIED => {
+                    if let Some((_, body)) = cached {
+                        return Ok(Page {
+                            next: self.next_of(&current, &headers),
+                            url: current,
+                            body,
+                            not_modified: true,
+                        });
+                    }
+                    attempt += 1;
+                    last = "304 without a cached body".into();
+                    continue;
+                }
+                StatusCode::UNAUTHORIZED => {
+                    tracing::error!(
+                        platform = self.platform.name(),
+                        key_id = self.keys.key_id(idx),
+                        "API key rejected (401); it is no longer used"
+                    );
+                    self.keys.invalidate(idx);
+                    continue;
+                }
+                StatusCode::NOT_FOUND => return Err(ForgeError::NotFound { url: current }),
+                StatusCode::GONE => return Err(ForgeError::Gone { url: current }),
+                StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
+                    let retry_after =
+                        header(&headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+                    let exhausted = header(&headers, "x-ratelimit-remaining") == Some("0");
+                    if let Some(secs) = retry_after {
+                        attempt += 1;
+                        last = format!("{status} with Retry-After {secs}s");
+                        tracing::warn!(
+                            platform = self.platform.name(),
+                            secs,
+                            "secondary rate limit; waiting"
+                        );
+                        tokio::time::sleep(self.pause(Duration::from_secs(secs))).await;
+                        continue;
+                    }
+                    if exhausted || status == StatusCode::TOO_MANY_REQUESTS {
+                        // observe() recorded the reset; acquire() now skips or waits for this key.
+                        self.keys.exhaust(idx, &headers);
+                        continue;
+                    }
+                    let message = resp.text().await.unwrap_or_default();
+                    return Err(ForgeError::Forbidden {
+                        url: current,
+                        status: status.as_u16(),
+                        message: message.chars().take(200).collect(),
+                    });
+                }
+                s if s.is_server_error() => {
+                    attempt += 1;
+                    last = format!("server error {s}");
+                    self.backoff(attempt, &last).await;
+                    continue;
+                }
+                s if s.is_success() => {
+                    let bytes = match resp.bytes().await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            attempt += 1;
+                            last = format!("body cut short: {}", without_url(&e));
+                            self.backoff(attempt, &last).await;
+                            continue;
+                        }
+                    };
+                    let body: Value = match parse_json(&bytes) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            attempt += 1;
+                            last = format!("malformed JSON: {e}");
+                            self.backoff(attempt, &last).await;
+                            continue;
+                        }
+                    };
+                    if let Some(etag) = header(&headers, "etag")
+                        && let Ok(mut m) = self.etags.lock()
+                    {
+                        m.insert(current.clone(), (etag.to_owned(), body.clone()));
+                    }
+                    return Ok(Page {
+                        next: self.next_of(&current, &headers),
+                        url: current,
+                        body,
+                        not_modified: false,
+                    });
+                }
+                s => {
+                    return Err(ForgeError::Status {
+                        url: current,
+                        status: s.as_u16(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn next_of(&self, url: &str, headers: &HeaderMap) -> Option<String> {
+        if let Some(n) = header(headers, "link").and_then(next_link) {
+            return Some(n);
+        }
+        match header(headers, "x-next-page").map(str::trim) {
+            Some(p) if !p.is_empty() => Some(with_page(url, p)),
+            _ => None,
+        }
+    }
+
+    async fn backoff(&self, attempt: u32, why: &str) {
+        let d = self.pause(jitter(
+            self.opts.base_backoff * 2u32.saturating_pow(attempt.saturating_sub(1)),
+        ));
+        tracing::warn!(
+            platform = self.platform.name(),
+            attempt,
+            why,
+            pause_ms = d.as_millis() as u64,
+            "retrying"
+        );
+        tokio::time::sleep(d).await;
+    }
+
+    /// Every page of a listing, following `next` links; `keep_going` sees each page and may stop.
+    pub async fn get_all(
+        &self,
+        url: &str,
+        mut keep_going: impl FnMut(&Value) -> bool,
+    ) -> Result<Vec<Page>, ForgeError> {
+        let mut pages = Vec::new();
+        let mut next = Some(url.to_owned());
+        while let Some(u) = next.take() {
+            let page = self.get(&u).await?;
+            let go = keep_going(&page.body);
+            next = if go { page.next.clone() } else { None };
+            pages.push(page);
+        }
+        Ok(pages)
+    }
+
+    /// HEAD the repository's web URL without following redirects (the prelim check).
+    pub async fn check_web(&self, url: &str) -> Result<WebStatus, ForgeError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.http.head(url).send().await {
+                Ok(r) => {
+                    let s = r.status();
+                    return Ok(match s.as_u16() {
+                        200..=299 => WebStatus::Ok,
+                        301 | 302 | 307 | 308 => match header(r.headers(), "location") {
+                            Some(loc) => WebStatus::Moved(
+                                url::Url::parse(url)
+                                    .and_then(|b| b.join(loc))
+                                    .map(|u| u.to_string())
+                                    .unwrap_or_else(|_| loc.to_owned()),
+                            ),
+                            None => {
+                                return Err(ForgeError::Status {
+                                    url: url.into(),
+                                    status: s.as_u16(),
+                                });
+                            }
+                        },
+                        404 => WebStatus::NotFound,
+                        410 => WebStatus::Gone,
+                        code if (500..600).contains(&code) && attempt < self.opts.max_attempts => {
+                            self.backoff(attempt, "web check server error").await;
+                            continue;
+                        }
+                        code => {
+                            return Err(ForgeError::Status {
+                                url: url.into(),
+                                status: code,
+                            });
+                        }
+                    });
+                }
+                Err(e) if attempt < self.opts.max_attempts => {
+                    self.backoff(attempt, &without_url(&e)).await;
+                }
+                Err(e) => {
+                    return Err(ForgeError::Exhausted {
+                        url: url.into(),
+                        attempts: attempt,
+                        last: without_url(&e),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Parse a body as JSON, sanitising at the boundary: invalid UTF-8 is replaced (lossily) and
+/// NUL characters, which PostgreSQL text cannot hold, are removed from every string.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut v: Value = match std::str::from_utf8(bytes) {
+        Ok(s) => serde_json::from_str(s)?,
+        Err(_) => serde_json::from_str(&String::from_utf8_lossy(bytes))?,
+    };
+    strip_nul(&mut v);
+    Ok(v)
+}
+
+fn strip_nul(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
+        Value::Array(a) => a.iter_mut().for_each(strip_nul),
+        Value::Object(o) => o.values_mut().for_each(strip_nul),
+        _ => {}
+    }
+}
+
+/// reqwest errors print the URL; ours already name it, and URLs never carry tokens, but keep
+/// messages short and uniform.
+fn without_url(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(u) = e.url() {
+        s = s.replace(u.as_str(), "<url>");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_sanitised() {
+        let v = parse_json(b"{\"a\": \"x\\u0000y\", \"b\": [\"\\u0000\"]}").unwrap();
+        assert_eq!(v, serde_json::json!({"a": "xy", "b": [""]}));
+        let mut raw = b"{\"a\": \"caf".to_vec();
+        raw.extend([0xff, b'"', b'}']);
+        let v = parse_json(&raw).unwrap();
+        assert_eq!(v["a"], "caf\u{fffd}");
+        assert!(parse_json(b"{\"a\": ").is_err());
+    }
+
+    #[test]
+    fn link_headers_are_parsed() {
+        let l = r#"<https://api.github.com/repositories/1/issues?page=2>; rel="next", <https://api.github.com/repositories/1/issues?page=9>; rel="last""#;
+        assert_eq!(
+            next_link(l).as_deref(),
+            Some("https://api.github.com/repositories/1/issues?page=2")
+        );
+        assert_eq!(next_link(r#"<https://x/y?page=1>; rel="prev""#), None);
+        assert_eq!(
+            with_page(
+                "https://gl/api/v4/projects/1/issues?per_page=100&page=1",
+                "2"
+            ),
+            "https://gl/api/v4/projects/1/issues?per_page=100&page=2"
+        );
+    }
+}

@@ -1,0 +1,377 @@
+//! The collector end to end: the real `aveloxis` binary against the mock forge over real
+//! sockets, into a real database, compared with the generator's exact ground truth.
+
+use std::process::Output;
+
+use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario};
+
+use crate::support::*;
+
+fn configure(db: &TestDb, forge: &MockForge) {
+    let cfg = serde_json::json!({
+        "database": {"host": "127.0.0.1", "port": db.port, "user": "postgres", "dbname": db.name, "sslmode": "disable"},
+        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
+        "collection": {"repo_clone_dir": db.dir.path().join("clones")}
+    });
+    std::fs::write(db.config_path(), cfg.to_string()).unwrap();
+}
+
+fn run(db: &TestDb, args: &[&str]) -> Output {
+    let out = db.aveloxis().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "aveloxis {args:?} failed:\n{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+async fn count(conn: &mut sqlx::PgConnection, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM aveloxis_data.{table}"
+    )))
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+async fn snapshot_counts(conn: &mut sqlx::PgConnection) -> Vec<(String, i64)> {
+    let mut v = Vec::new();
+    for t in [
+        "issues",
+        "issue_labels",
+        "issue_assignees",
+        "pull_requests",
+        "pull_request_labels",
+        "pull_request_assignees",
+        "pull_request_reviewers",
+        "pull_request_reviews",
+        "pull_request_commits",
+        "pull_request_files",
+        "pull_request_meta",
+        "issue_events",
+        "pull_request_events",
+        "messages",
+        "issue_message_ref",
+        "pull_request_message_ref",
+        "pull_request_review_message_ref",
+        "review_comments",
+        "releases",
+        "repo_clones",
+        "contributors",
+        "commits",
+        "commit_parents",
+        "commit_messages",
+        "repo_info",
+    ] {
+        v.push((t.to_string(), count(conn, t).await));
+    }
+    v
+}
+
+#[tokio::test]
+async fn full_collection_matches_the_ground_truth_exactly_and_reruns_are_idempotent() {
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 42)).unwrap();
+    let truth = forge.ground_truth();
+    let t = truth.repo("mock-org/tiny").unwrap().clone();
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    run(&db, &["add-key", DEFAULT_TOKENS[0]]);
+    let url = forge.web_url("mock-org", "tiny");
+    let out = run(&db, &["collect", &url, "--full"]);
+    assert!(
+        stdout(&out).contains(&format!("{} issues", t.issues)),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        !stderr(&out).contains(DEFAULT_TOKENS[0]),
+        "token leaked into logs"
+    );
+
+    let mut conn = db.connect().await;
+    let c = |n: usize| n as i64;
+    assert_eq!(count(&mut conn, "issues").await, c(t.issues));
+    assert_eq!(count(&mut conn, "pull_requests").await, c(t.pull_requests));
+    assert_eq!(count(&mut conn, "issue_labels").await, c(t.issue_labels));
+    assert_eq!(
+        count(&mut conn, "pull_request_labels").await,
+        c(t.pull_request_labels)
+    );
+    assert_eq!(
+        count(&mut conn, "issue_assignees").await,
+        c(t.issue_assignees)
+    );
+    assert_eq!(
+        count(&mut conn, "pull_request_assignees").await,
+        c(t.pull_request_assignees)
+    );
+    assert_eq!(
+        count(&mut conn, "pull_request_reviewers").await,
+        c(t.pull_request_reviewers)
+    );
+    assert_eq!(count(&mut conn, "pull_request_reviews").await, c(t.reviews));
+    assert_eq!(
+        count(&mut conn, "review_comments").await,
+        c(t.review_comments)
+    );
+    assert_eq!(count(&mut conn, "issue_events").await, c(t.issue_events));
+    assert_eq!(
+        count(&mut conn, "pull_request_events").await,
+        c(t.pull_request_events)
+    );
+    assert_eq!(
+        count(&mut conn, "pull_request_commits").await,
+        c(t.pull_request_commits)
+    );
+    assert_eq!(
+        count(&mut conn, "pull_request_files").await,
+        c(t.pull_request_files)
+    );
+    assert_eq!(
+        count(&mut conn, "pull_request_meta").await,
+        c(2 * t.pull_requests)
+    );
+    assert_eq!(count(&mut conn, "releases").await, c(t.releases));
+    assert_eq!(count(&mut conn, "repo_clones").await, c(t.clone_days));
+    // Messages: every kind survives although numeric ids collide across kinds.
+    assert!(
+        t.colliding_message_ids > 0,
+        "the scenario must exercise id collisions"
+    );
+    assert_eq!(count(&mut conn, "messages").await, c(t.messages));
+    assert_eq!(
+        count(&mut conn, "issue_message_ref").await
+            + count(&mut conn, "pull_request_message_ref").await,
+        c(t.issue_comments + t.pull_request_issue_comments)
+    );
+    assert_eq!(
+        count(&mut conn, "pull_request_review_message_ref").await,
+        c(t.reviews_with_body)
+    );
+    let commits: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT cmt_commit_hash) FROM aveloxis_data.commits")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(commits, c(t.commits));
+    let staged_left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM aveloxis_ops.staging WHERE NOT processed")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(staged_left, 0);
+
+    let before = snapshot_counts(&mut conn).await;
+    run(&db, &["collect", &url, "--full"]);
+    assert_eq!(
+        before,
+        snapshot_counts(&mut conn).await,
+        "a second full collection changed row counts"
+    );
+    run(&db, &["collect", &url]);
+    assert_eq!(
+        before,
+        snapshot_counts(&mut conn).await,
+        "an incremental collection changed row counts"
+    );
+    assert!(
+        forge.unmatched_requests().is_empty(),
+        "{:?}",
+        forge.unmatched_requests()
+    );
+}
+
+#[tokio::test]
+async fn prelim_handles_renames_duplicates_and_gone_repositories() {
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 7)).unwrap();
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    run(&db, &["add-key", DEFAULT_TOKENS[1]]);
+    let main = forge.web_url("mock-org", "tiny");
+    let renamed_old = forge.web_url("mock-org", "sidecar-old");
+    let legacy = forge.web_url("mock-org", "tiny-legacy");
+    let deleted = forge.web_url("mock-org", "deleted-repo");
+    let gone = forge.web_url("mock-org", "gone-repo");
+    run(
+        &db,
+        &["add-repo", &main, &renamed_old, &legacy, &deleted, &gone],
+    );
+    let mut conn = db.connect().await;
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM aveloxis_ops.collection_queue")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(queued, 5);
+
+    let out = run(&db, &["collect", &renamed_old, &legacy, &deleted, &gone]);
+    let text = stdout(&out);
+    assert!(text.contains("marked duplicate"), "{text}");
+    assert!(
+        text.contains("gone (404)") && text.contains("gone (410)"),
+        "{text}"
+    );
+
+    // Renamed: URL rewritten, old URL kept, still queued, data collected.
+    let new_url = forge.web_url("mock-org", "sidecar");
+    let (rid, git): (i64, String) = sqlx::query_as(
+        "SELECT r.repo_id, r.repo_git FROM aveloxis_data.repos r
+           JOIN aveloxis_data.historical_repo_urls h ON h.repo_id = r.repo_id WHERE h.git_url = $1",
+    )
+    .bind(&renamed_old)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(git, new_url);
+    let issues: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM aveloxis_data.issues WHERE repo_id = $1")
+            .bind(rid)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        issues as usize,
+        forge
+            .ground_truth()
+            .repo("mock-org/sidecar")
+            .unwrap()
+            .issues
+    );
+
+    // No repository is stranded: every one is either queued or sidelined.
+    let stranded: Vec<String> = sqlx::query_scalar(
+        "SELECT repo_git FROM aveloxis_data.repos r
+          WHERE repo_gone_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM aveloxis_ops.collection_queue q WHERE q.repo_id = r.repo_id)",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(stranded.is_empty(), "stranded: {stranded:?}");
+    let sidelined: Vec<(String, String)> = sqlx::query_as(
+        "SELECT r.repo_git, s.core_status FROM aveloxis_data.repos r
+           JOIN aveloxis_ops.collection_status s ON s.repo_id = r.repo_id
+          WHERE r.repo_gone_at IS NOT NULL ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(sidelined.len(), 3, "{sidelined:?}");
+    assert!(
+        sidelined
+            .iter()
+            .any(|(u, s)| *u == legacy && s.starts_with("Duplicate")),
+        "{sidelined:?}"
+    );
+    // Reversible: adding a gone repository again clears the marker and queues it.
+    run(&db, &["add-repo", &gone]);
+    let back: bool = sqlx::query_scalar(
+        "SELECT repo_gone_at IS NULL FROM aveloxis_data.repos WHERE repo_git = $1",
+    )
+    .bind(&gone)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(back);
+}
+
+#[tokio::test]
+async fn keys_queue_commands_and_hostile_input() {
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 3)).unwrap();
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    // Tokens from stdin; duplicates skipped.
+    for _ in 0..2 {
+        let mut child = db
+            .aveloxis()
+            .args(["add-key", "--platform", "github", "--name", "ci"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"mock-token-2\n")
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    let mut conn = db.connect().await;
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM aveloxis_ops.worker_oauth")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys, 1);
+
+    // Org URL expands to all of the owner's repositories, in a repo group.
+    let org = format!("{}/mock-org", forge.base_url());
+    run(&db, &["add-repo", &org, "--priority", "50"]);
+    let (repos, groups): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM aveloxis_data.repos WHERE repo_group_id IS NOT NULL),
+                (SELECT count(*) FROM aveloxis_data.repo_groups WHERE rg_type = 'github_org')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(repos >= 2, "{repos}");
+    assert_eq!(groups, 1);
+
+    let tiny = forge.web_url("mock-org", "tiny");
+    run(&db, &["prioritize", &tiny]);
+    let (prio, force): (i32, bool) = sqlx::query_as(
+        "SELECT q.priority, q.force_full_collect FROM aveloxis_ops.collection_queue q
+           JOIN aveloxis_data.repos r USING (repo_id) WHERE r.repo_git = $1",
+    )
+    .bind(&tiny)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((prio, force), (0, false));
+    run(&db, &["recollect", &tiny]);
+    let force: bool = sqlx::query_scalar(
+        "SELECT q.force_full_collect FROM aveloxis_ops.collection_queue q
+           JOIN aveloxis_data.repos r USING (repo_id) WHERE r.repo_git = $1",
+    )
+    .bind(&tiny)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(force);
+
+    // Hostile names are refused by name, and nothing is half-added.
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM aveloxis_data.repos")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let bad = format!("{}/mock-org/..%2f..%2fetc", forge.base_url());
+    let out = db
+        .aveloxis()
+        .args(["add-repo", &forge.web_url("mock-org", "sidecar"), &bad])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a valid repository"),
+        "{}",
+        stderr(&out)
+    );
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM aveloxis_data.repos")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    let out = db
+        .aveloxis()
+        .args(["prioritize", "999999"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no repository with id 999999"),
+        "{}",
+        stderr(&out)
+    );
+}
