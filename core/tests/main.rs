@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod client;
 mod collect;
 mod facade;
 mod migrate;

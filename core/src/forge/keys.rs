@@ -186,7 +186,7 @@ impl KeyPool {
         let n = states.len();
         let now = SystemTime::now();
         let mut earliest: Option<SystemTime> = None;
-        let start = self.cursor.fetch_add(1, Ordering::Relaxed);
+        let start = self.cursor.load(Ordering::Relaxed);
         for off in 0..n {
             let i = (start + off) % n;
             let k = &mut states[i];
@@ -206,6 +206,8 @@ impl KeyPool {
                 }
                 _ => {}
             }
+            // The next search starts after the key just handed out: fair even with gaps.
+            self.cursor.store(i + 1, Ordering::Relaxed);
             return Acquire::Key(i, k.key.token.clone());
         }
         match earliest {
