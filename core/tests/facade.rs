@@ -89,6 +89,9 @@ fn build_repo(dir: &Path) {
         "docs/naïve café notes.txt",
         "crème brûlée\n".as_bytes(),
     );
+    // Names that break line- or arrow-based parsing of numstat.
+    write(dir, "odd => name\twith tab.txt", b"t\n");
+    write(dir, "new\nline.txt", b"n\n");
     commit_as(dir, BOB.0, BOB.1, "Add a binary and a unicode file");
 
     // A rename with a small edit (still similar enough for -M).
@@ -598,6 +601,69 @@ async fn facade_errors_name_the_url_without_its_secret() {
         .await
         .unwrap_err();
     assert!(format!("{err:#}").contains("nope"), "{err:#}");
+}
+
+#[tokio::test]
+async fn facade_sanitises_invalid_utf8() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("latin1");
+    std::fs::create_dir(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    // Latin-1 bytes in the author name, the message and a file name, without an encoding
+    // header (`git commit` would re-encode them; fast-import stores bytes as given).
+    let msg: &[u8] = b"Caf\xe9 au lait\n\nna\xefve body\n";
+    let mut stream: Vec<u8> = Vec::new();
+    stream.extend_from_slice(b"commit refs/heads/main\n");
+    stream.extend_from_slice(b"author Jos\xe9 Latin <jose@latin.example> 1700000000 +0000\n");
+    stream.extend_from_slice(b"committer Jos\xe9 Latin <jose@latin.example> 1700000000 +0000\n");
+    stream.extend_from_slice(format!("data {}\n", msg.len()).as_bytes());
+    stream.extend_from_slice(msg);
+    for path in [&b"caf\xc3\xa9.txt"[..], b"l\xe4tin.txt", b"x.txt"] {
+        stream.extend_from_slice(b"M 100644 inline \"");
+        stream.extend_from_slice(path);
+        stream.extend_from_slice(b"\"\ndata 2\nx\n");
+    }
+    let mut child = git_cmd(&work)
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&stream).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+
+    let url = format!("file://{}", work.display());
+    let db = migrated_db().await;
+    let mut conn = db.connect().await;
+    let repo_id = add_repo(&mut conn, &url).await;
+    let bare = sync_repo(&tmp.path().join("clones"), repo_id, &url)
+        .await
+        .unwrap();
+    let counts = collect_commits(&mut conn, repo_id, &bare).await.unwrap();
+    assert_eq!(counts.commits, 1);
+    assert_eq!(counts.commit_file_rows, 3);
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT cmt_author_name, cmt_filename FROM aveloxis_data.commits
+          WHERE repo_id = $1 ORDER BY cmt_filename",
+    )
+    .bind(repo_id)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(rows[0].0, "Jos\u{fffd} Latin");
+    let files: Vec<&str> = rows.iter().map(|(_, f)| f.as_str()).collect();
+    assert_eq!(files, vec!["café.txt", "l\u{fffd}tin.txt", "x.txt"]);
+    let msg: String =
+        sqlx::query_scalar("SELECT cmt_msg FROM aveloxis_data.commit_messages WHERE repo_id = $1")
+            .bind(repo_id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(msg, "Caf\u{fffd} au lait\n\nna\u{fffd}ve body");
+    let again = collect_commits(&mut conn, repo_id, &bare).await.unwrap();
+    assert_eq!(again, counts);
 }
 
 #[tokio::test]
