@@ -185,7 +185,8 @@ async fn import_augur_repos(
     .await?;
     let total = urls.len();
     tracing::info!(total, table, "importing repositories from Augur");
-    let (mut added, mut skipped, mut invalid) = (0usize, 0usize, 0usize);
+    let mut added = std::collections::BTreeSet::new();
+    let (mut skipped, mut invalid) = (0usize, 0usize);
     for (i, raw) in urls.iter().enumerate() {
         let url = raw
             .trim()
@@ -217,18 +218,25 @@ async fn import_augur_repos(
             Some(r) => {
                 let id = collect::upsert_repo(conn, cfg, &r, None).await?;
                 collect::enqueue(conn, id, priority).await?;
-                added += 1;
+                added.insert(id);
             }
             None => skipped += 1,
         }
         if (i + 1) % 100 == 0 || i + 1 == total {
-            tracing::info!(done = i + 1, total, added, skipped, "import progress");
+            tracing::info!(
+                done = i + 1,
+                total,
+                added = added.len(),
+                skipped,
+                "import progress"
+            );
         }
     }
     println!(
-        "from Augur ({table}): {added} added, {skipped} gone or unreachable, {invalid} not repository URLs"
+        "from Augur ({table}): {} added, {skipped} gone or unreachable, {invalid} not repository URLs",
+        added.len()
     );
-    Ok(added)
+    Ok(added.len())
 }
 
 pub async fn add_key(conn: &mut PgConnection, args: &AddKeyArgs) -> Result<()> {

@@ -375,3 +375,153 @@ async fn keys_queue_commands_and_hostile_input() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn faults_on_the_forge_lose_nothing() {
+    let faults: aveloxis_mock_forge::faults::FaultConfig = serde_json::from_value(serde_json::json!({
+        "seed": 11,
+        "rules": [
+            {"route": "/repos/*/*/issues", "nth": [1], "fault": {"kind": "status", "status": 502}},
+            {"route": "/repositories/**", "every": 5, "fault": {"kind": "truncate"}},
+            {"route": "/repos/*/*/pulls/*/reviews", "every": 4, "fault": {"kind": "malformed"}},
+            {"route": "/repos/*/*/pulls/*/files", "every": 6, "fault": {"kind": "reset"}},
+            {"route": "/repos/*/*/pulls/*/commits", "nth": [2], "fault": {"kind": "secondary_rate_limit", "retry_after_secs": 1}},
+            {"route": "/repos/*/*/issues/comments", "nth": [1], "fault": {"kind": "status", "status": 503}}
+        ]
+    }))
+    .unwrap();
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 42).with_faults(faults)).unwrap();
+    let clean = MockForge::start(Scenario::generate(Preset::Tiny, 42)).unwrap();
+    let (faulty_db, clean_db) = (migrated_db().await, migrated_db().await);
+    configure(&faulty_db, &forge);
+    configure(&clean_db, &clean);
+    for (db, f) in [(&faulty_db, &forge), (&clean_db, &clean)] {
+        run(db, &["add-key", DEFAULT_TOKENS[0]]);
+        run(db, &["collect", &f.web_url("mock-org", "tiny"), "--full"]);
+    }
+    let mut a = faulty_db.connect().await;
+    let mut b = clean_db.connect().await;
+    assert_eq!(snapshot_counts(&mut a).await, snapshot_counts(&mut b).await);
+    let t = forge.ground_truth().repo("mock-org/tiny").unwrap().clone();
+    assert_eq!(count(&mut a, "messages").await as usize, t.messages);
+}
+
+#[tokio::test]
+async fn pages_staged_by_a_run_that_died_are_processed_by_the_next() {
+    use aveloxis_core::collect::{Stager, github, upsert_repo};
+    use aveloxis_core::forge::client::{ClientOptions, ForgeClient};
+    use aveloxis_core::forge::keys::{ApiKey, KeyPool};
+    use aveloxis_core::forge::{Platform, Target, parse_target};
+
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 5)).unwrap();
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    let cfg = aveloxis_core::config::Config::load(&db.config_path()).unwrap();
+    let mut conn = db.connect().await;
+    let url = forge.web_url("mock-org", "tiny");
+    let Target::Repo(r) = parse_target(&url, &cfg).unwrap() else {
+        panic!()
+    };
+    let repo_id = upsert_repo(&mut conn, &cfg, &r, None).await.unwrap();
+    // The fetch phase of a run that is then killed: pages staged, nothing processed.
+    let client = ForgeClient::new(
+        Platform::GitHub,
+        KeyPool::new(
+            Platform::GitHub,
+            vec![ApiKey {
+                id: 1,
+                token: aveloxis_core::config::Secret::new(DEFAULT_TOKENS[0]),
+            }],
+            10,
+        ),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let mut stager = Stager::new(&mut conn, repo_id, Platform::GitHub);
+    github::fetch(
+        &client,
+        &cfg.github.api_url,
+        "mock-org",
+        "tiny",
+        None,
+        &mut stager,
+    )
+    .await
+    .unwrap();
+    let pages = stager.pages;
+    assert!(pages > 5);
+    assert_eq!(count(&mut conn, "issues").await, 0);
+    // The next run processes the leftover pages together with its own.
+    run(&db, &["add-key", DEFAULT_TOKENS[0]]);
+    run(&db, &["collect", &url]);
+    let t = forge.ground_truth().repo("mock-org/tiny").unwrap().clone();
+    assert_eq!(count(&mut conn, "issues").await as usize, t.issues);
+    assert_eq!(count(&mut conn, "messages").await as usize, t.messages);
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM aveloxis_ops.staging WHERE NOT processed")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn augur_keys_and_repositories_are_imported() {
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 9)).unwrap();
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    let mut conn = db.connect().await;
+    let web = |n: &str| forge.web_url("mock-org", n);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE SCHEMA augur_data; CREATE SCHEMA augur_operations;
+         CREATE TABLE augur_data.repo (repo_id BIGSERIAL PRIMARY KEY, repo_git TEXT, repo_name TEXT);
+         CREATE TABLE augur_operations.worker_oauth (oauth_id BIGSERIAL PRIMARY KEY, name TEXT,
+             consumer_key TEXT, consumer_secret TEXT, access_token TEXT, access_token_secret TEXT,
+             repo_directory TEXT, platform TEXT DEFAULT 'github');
+         INSERT INTO augur_data.repo (repo_git) VALUES ('{}'), ('{}.git'), ('{}'), ('{}'), ('{}'), ('not a url');
+         INSERT INTO augur_operations.worker_oauth (name, access_token) VALUES ('a', '{}'), ('b', '{}'), ('empty', '');",
+        web("tiny"),
+        web("sidecar"),
+        web("sidecar-old"),
+        web("deleted-repo"),
+        web("gone-repo"),
+        DEFAULT_TOKENS[0],
+        DEFAULT_TOKENS[1],
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // --augur-keys: collection works with Augur's keys alone (read, never copied).
+    run(&db, &["collect", &web("tiny"), "--augur-keys"]);
+    let ours: i64 = sqlx::query_scalar("SELECT count(*) FROM aveloxis_ops.worker_oauth")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(ours, 0);
+    let out = run(&db, &["add-key", "--from-augur"]);
+    assert!(stdout(&out).contains("copied 2 key(s)"), "{}", stdout(&out));
+    let out = run(&db, &["add-key", "--from-augur"]);
+    assert!(stdout(&out).contains("copied 0 key(s)"), "{}", stdout(&out));
+
+    let out = run(&db, &["add-repo", "--from-augur"]);
+    let text = stdout(&out);
+    assert!(text.contains("2 added"), "{text}");
+    assert!(
+        text.contains("2 gone or unreachable") && text.contains("1 not repository URLs"),
+        "{text}"
+    );
+    let urls: Vec<String> = sqlx::query_scalar(
+        "SELECT r.repo_git FROM aveloxis_data.repos r JOIN aveloxis_ops.collection_queue q USING (repo_id) ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    // sidecar and sidecar-old (301 → sidecar) are one repository under its canonical URL.
+    assert_eq!(urls, vec![web("sidecar"), web("tiny")]);
+    // Augur's tables are untouched.
+    let augur_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM augur_data.repo")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(augur_rows, 6);
+}

@@ -41,7 +41,16 @@ pub struct Stager<'a> {
     pub pages: u64,
 }
 
-impl Stager<'_> {
+impl<'a> Stager<'a> {
+    pub fn new(conn: &'a mut PgConnection, repo_id: i64, platform: Platform) -> Stager<'a> {
+        Stager {
+            conn,
+            repo_id,
+            platform_id: platform.id(),
+            pages: 0,
+        }
+    }
+
     pub async fn put(&mut self, entity: &str, ctx: Value, payload: Value) -> Result<()> {
         sqlx::query(
             "INSERT INTO aveloxis_ops.staging (repo_id, platform_id, entity_type, payload)
@@ -200,12 +209,7 @@ impl Collector {
         } else {
             last.map(|t| t - ChronoDuration::days(self.cfg.collection.days_until_recollect as i64))
         };
-        let mut stager = Stager {
-            conn: &mut *conn,
-            repo_id,
-            platform_id: platform.id(),
-            pages: 0,
-        };
+        let mut stager = Stager::new(&mut *conn, repo_id, platform);
         match platform {
             Platform::GitHub => {
                 github::fetch(
