@@ -129,8 +129,8 @@ fn git_command() -> Command {
 
 /// Runs `cmd` to completion within `timeout`; `what` names the operation (already redacted)
 /// and `url` is the URL whose secrets must not leak through git's stderr.
-async fn run_git(mut cmd: Command, timeout: Duration, what: &str, url: &str) -> Result<()> {
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+async fn run_git(mut cmd: Command, timeout: Duration, what: &str, url: &str) -> Result<Vec<u8>> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd
         .spawn()
         .with_context(|| format!("{what}: cannot run git"))?;
@@ -139,7 +139,7 @@ async fn run_git(mut cmd: Command, timeout: Duration, what: &str, url: &str) -> 
         Err(_) => bail!("{what}: git timed out after {}s", timeout.as_secs()),
     };
     if output.status.success() {
-        return Ok(());
+        return Ok(output.stdout);
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stderr = redact_text(stderr.trim(), url);
@@ -198,7 +198,7 @@ pub async fn sync_repo_with_timeout(
         .arg(url)
         .arg(&partial);
     let what = format!("git clone of {shown} (repo {repo_id})");
-    if let Err(e) = run_git(cmd, timeout, &what, url).await {
+    if let Err(e) = run_git(cmd, timeout, &what, url).await.map(drop) {
         let _ = remove_path(&partial).await;
         return Err(e);
     }
@@ -218,13 +218,11 @@ async fn fetch(dest: &Path, url: &str, timeout: Duration) -> Result<()> {
         .arg("--git-dir")
         .arg(dest)
         .args(["rev-parse", "--is-bare-repository"]);
-    run_git(
-        check,
-        Duration::from_secs(60),
-        &format!("check the clone of {shown} at {}", dest.display()),
-        url,
-    )
-    .await?;
+    let what = format!("check the clone of {shown} at {}", dest.display());
+    let bare = run_git(check, Duration::from_secs(60), &what, url).await?;
+    if String::from_utf8_lossy(&bare).trim() != "true" {
+        bail!("{what}: not a bare repository");
+    }
     let mut cmd = git_command();
     cmd.arg("--git-dir")
         .arg(dest)
@@ -238,7 +236,9 @@ async fn fetch(dest: &Path, url: &str, timeout: Duration) -> Result<()> {
         .arg("--")
         .arg(url)
         .args(["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
-    run_git(cmd, timeout, &format!("git fetch of {shown}"), url).await
+    run_git(cmd, timeout, &format!("git fetch of {shown}"), url)
+        .await
+        .map(drop)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -573,6 +573,14 @@ async fn facade_fetch_picks_up_new_commits_and_broken_clones_are_recloned() {
     std::fs::write(&bare, b"not a directory").unwrap();
     sync_repo(&fx.clones(), repo_id, &fx.url()).await.unwrap();
     assert_eq!(rev_count(&bare), first.commits);
+
+    // So is a work tree (not bare) that happens to sit there.
+    std::fs::remove_dir_all(&bare).unwrap();
+    std::fs::create_dir(&bare).unwrap();
+    git(&bare, &["init", "-q"]);
+    sync_repo(&fx.clones(), repo_id, &fx.url()).await.unwrap();
+    assert_eq!(git(&bare, &["rev-parse", "--is-bare-repository"]), "true");
+    assert_eq!(rev_count(&bare), first.commits);
 }
 
 #[tokio::test]
