@@ -130,7 +130,7 @@ pub async fn add_repo(conn: &mut PgConnection, cfg: &Config, args: &AddRepoArgs)
                         collect::github::owner_repos(client, &cfg.github.api_url, &owner).await?
                     }
                     Platform::GitLab => {
-                        bail!("GitLab group expansion is not available in this version")
+                        collect::gitlab::owner_repos(client, &cfg.gitlab.api_url, &owner).await?
                     }
                 };
                 let group = group_for(conn, platform, &owner).await?;

@@ -6,6 +6,7 @@
 //! write loses nothing: the next run (or the daemon's startup drain) processes what is staged.
 
 pub mod github;
+pub mod gitlab;
 pub mod specs;
 pub mod upsert;
 
@@ -222,7 +223,17 @@ impl Collector {
                 )
                 .await?
             }
-            Platform::GitLab => bail!("GitLab collection is not available in this version"),
+            Platform::GitLab => {
+                gitlab::fetch(
+                    client,
+                    self.api(platform),
+                    &repo.owner,
+                    &repo.name,
+                    since,
+                    &mut stager,
+                )
+                .await?
+            }
         }
         let pages = stager.pages;
         let mut counts = process_staged(conn, repo_id).await?;
@@ -269,6 +280,7 @@ pub async fn process_staged(conn: &mut PgConnection, repo_id: i64) -> Result<Cou
         .collect();
     match Platform::from_id(platform) {
         Some(Platform::GitHub) => github::process(&mut tx, repo_id, &staged, &mut counts).await?,
+        Some(Platform::GitLab) => gitlab::process(&mut tx, repo_id, &staged, &mut counts).await?,
         _ => bail!("staged pages of platform {platform} cannot be processed by this version"),
     }
     let ids: Vec<i64> = staged.iter().map(|s| s.staging_id).collect();

@@ -1,0 +1,705 @@
+//! GitLab v4: what to fetch (staged raw) and how staged pages become rows.
+//!
+//! Projects are addressed by their URL-encoded full path (`group%2Fsub%2Fproject`) for the first
+//! request and by numeric id afterwards (a renamed project keeps its id). GitLab numbers issues
+//! and merge requests apart: `platform_issue_id`/`platform_pr_id` hold the global `id`,
+//! `issue_number`/`pr_number` the per-project `iid`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use super::specs;
+use super::upsert::{Spec, Written, upsert};
+use super::{Counts, Staged, Stager};
+use crate::contributor_id::{PLATFORM_GITLAB, contributor_id};
+use crate::forge::client::{ForgeClient, ForgeError};
+
+const DATA_SOURCE: &str = "GitLab API";
+const PID: i64 = 2;
+
+fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Percent-encode one path component (GitLab wants `/` in project paths as `%2F`).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The items of a listing that are newer than the window (all of them without one).
+fn fresh(item: &Value, since: Option<DateTime<Utc>>) -> bool {
+    match since {
+        Some(s) => parse_time(&item["updated_at"]).is_none_or(|t| t >= s),
+        None => true,
+    }
+}
+
+/// An optional endpoint: absent or forbidden is not a failure.
+async fn optional(client: &ForgeClient, url: &str) -> Result<Option<Value>, ForgeError> {
+    match client.get(url).await {
+        Ok(p) => Ok(Some(p.body)),
+        Err(ForgeError::NotFound { .. } | ForgeError::Forbidden { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Fetch everything changed since `since` (None = everything) into staging.
+pub async fn fetch(
+    client: &ForgeClient,
+    api: &str,
+    owner: &str,
+    name: &str,
+    since: Option<DateTime<Utc>>,
+    stage: &mut Stager<'_>,
+) -> anyhow::Result<()> {
+    let root = api.trim_end_matches('/');
+    let info = client
+        .get(&format!(
+            "{root}/projects/{}?statistics=true",
+            encode(&format!("{owner}/{name}"))
+        ))
+        .await?;
+    let base = match info.body["id"].as_i64() {
+        Some(id) => format!("{root}/projects/{id}"),
+        None => format!("{root}/projects/{}", encode(&format!("{owner}/{name}"))),
+    };
+    stage.put("project", Value::Null, info.body).await?;
+    if let Some(stats) = optional(client, &format!("{base}/issues_statistics")).await? {
+        stage.put("issues_statistics", Value::Null, stats).await?;
+    }
+    let updated_after = since
+        .map(|s| format!("&updated_after={}", s.format("%Y-%m-%dT%H:%M:%SZ")))
+        .unwrap_or_default();
+    for (entity, url) in [
+        ("labels", format!("{base}/labels?per_page=100")),
+        (
+            "releases",
+            format!("{base}/releases?order_by=released_at&sort=desc&per_page=100"),
+        ),
+        ("members", format!("{base}/members/all?per_page=100")),
+    ] {
+        for page in client.get_all(&url, |_| true).await? {
+            stage.put(entity, Value::Null, page.body).await?;
+        }
+    }
+
+    // Issues and merge requests changed in the window; their children are fetched per item.
+    let mut issues = Vec::new();
+    let mut mrs = Vec::new();
+    for (entity, list, out) in [
+        ("issues", "issues", &mut issues),
+        ("merge_requests", "merge_requests", &mut mrs),
+    ] {
+        let url = format!(
+            "{base}/{list}?state=all&order_by=updated_at&sort=asc&per_page=100{updated_after}"
+        );
+        for page in client.get_all(&url, |_| true).await? {
+            for it in page.body.as_array().into_iter().flatten() {
+                if fresh(it, since)
+                    && let (Some(iid), Some(id)) = (it["iid"].as_i64(), it["id"].as_i64())
+                {
+                    out.push(json!({"iid": iid, "id": id, "web_url": it["web_url"]}));
+                }
+            }
+            stage.put(entity, Value::Null, page.body).await?;
+        }
+    }
+    for ctx in &issues {
+        let iid = &ctx["iid"];
+        for (entity, sub) in [
+            (
+                "issue_notes",
+                "notes?sort=asc&order_by=created_at&per_page=100",
+            ),
+            ("issue_label_events", "resource_label_events?per_page=100"),
+        ] {
+            let url = format!("{base}/issues/{iid}/{sub}");
+            for page in client.get_all(&url, |_| true).await? {
+                stage.put(entity, ctx.clone(), page.body).await?;
+            }
+        }
+    }
+    for ctx in &mrs {
+        let iid = &ctx["iid"];
+        for (entity, sub) in [
+            (
+                "mr_notes",
+                "notes?sort=asc&order_by=created_at&per_page=100",
+            ),
+            ("mr_label_events", "resource_label_events?per_page=100"),
+            ("mr_commits", "commits?per_page=100"),
+            ("mr_diffs", "diffs?per_page=100"),
+        ] {
+            let url = format!("{base}/merge_requests/{iid}/{sub}");
+            for page in client.get_all(&url, |_| true).await? {
+                stage.put(entity, ctx.clone(), page.body).await?;
+            }
+        }
+        if let Some(a) = optional(client, &format!("{base}/merge_requests/{iid}/approvals")).await?
+        {
+            stage.put("mr_approvals", ctx.clone(), a).await?;
+        }
+    }
+
+    // Project events (opened/closed/reopened/merged). `after` is a date and exclusive.
+    let after = since
+        .map(|s| {
+            format!(
+                "&after={}",
+                (s - ChronoDuration::days(1)).format("%Y-%m-%d")
+            )
+        })
+        .unwrap_or_default();
+    for target in ["issue", "merge_request"] {
+        let url = format!("{base}/events?target_type={target}&sort=asc&per_page=100{after}");
+        for page in client.get_all(&url, |_| true).await? {
+            stage.put("events", Value::Null, page.body).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Contributor rows gathered while mapping, written before anything that references them.
+#[derive(Default)]
+struct Users {
+    rows: HashMap<i64, Value>,
+}
+
+impl Users {
+    /// Record a GitLab user object; its deterministic contributor id.
+    fn add(&mut self, u: &Value) -> Value {
+        let Some(id) = u["id"].as_i64().filter(|i| *i >= 0) else {
+            return Value::Null;
+        };
+        let cid = contributor_id(PLATFORM_GITLAB, id as u64).to_string();
+        self.rows.entry(id).or_insert_with(|| {
+            let email = u["public_email"].as_str().filter(|e| !e.is_empty());
+            json!({
+                "cntrb_id": cid, "cntrb_login": u["username"], "cntrb_full_name": u["name"],
+                "cntrb_email": email, "gl_id": id, "gl_username": u["username"], "gl_full_name": u["name"],
+                "gl_web_url": u["web_url"], "gl_avatar_url": u["avatar_url"], "gl_state": u["state"],
+                "data_source": DATA_SOURCE,
+            })
+        });
+        Value::String(cid)
+    }
+
+    async fn write(&self, conn: &mut PgConnection) -> anyhow::Result<u64> {
+        let rows: Vec<Value> = self.rows.values().cloned().collect();
+        let ids: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({"cntrb_id": r["cntrb_id"], "platform_id": PID, "platform_user_id": r["gl_id"],
+                       "login": r["gl_username"], "avatar_url": r["gl_avatar_url"],
+                       "profile_url": r["gl_web_url"], "data_source": DATA_SOURCE})
+            })
+            .collect();
+        let w = upsert(conn, &specs::CONTRIBUTORS, &rows).await?;
+        upsert(conn, &specs::IDENTITIES, &ids).await?;
+        Ok(w.rows)
+    }
+}
+
+fn with_source(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert("data_source".into(), Value::String(DATA_SOURCE.into()));
+    }
+    v
+}
+
+fn items(s: &Staged) -> impl Iterator<Item = &Value> {
+    s.payload.as_array().into_iter().flatten()
+}
+
+/// A label as GitLab lists it on an issue: a name, or an object with `with_labels_details`.
+fn label_name(l: &Value) -> Option<&str> {
+    l.as_str().or_else(|| l["name"].as_str())
+}
+
+/// Lines added and removed in a unified diff.
+fn diff_stat(diff: &str) -> (i64, i64) {
+    let (mut add, mut del) = (0, 0);
+    for line in diff.lines() {
+        if line.starts_with("+++") || line.starts_with("---") {
+            continue;
+        }
+        if line.starts_with('+') {
+            add += 1;
+        } else if line.starts_with('-') {
+            del += 1;
+        }
+    }
+    (add, del)
+}
+
+/// Turn the staged pages of one repository into rows, parents before children.
+pub async fn process(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    staged: &[Staged],
+    counts: &mut Counts,
+) -> anyhow::Result<()> {
+    let by = |e: &'static str| staged.iter().filter(move |s| s.entity == e);
+    let mut users = Users::default();
+    let mut rows: HashMap<&'static str, Vec<Value>> = HashMap::new();
+    let mut push = |k: &'static str, v: Value| rows.entry(k).or_default().push(with_source(v));
+
+    let project = by("project").next_back().map(|s| s.payload.clone());
+    let stats = by("issues_statistics")
+        .next_back()
+        .map(|s| s.payload.clone());
+    for s in by("members") {
+        for u in items(s) {
+            users.add(u);
+        }
+    }
+    // Label details by name (issues and MRs carry names only).
+    let mut labels: HashMap<String, Value> = HashMap::new();
+    for s in by("labels") {
+        for l in items(s) {
+            if let Some(n) = l["name"].as_str() {
+                labels.insert(n.to_owned(), l.clone());
+            }
+        }
+    }
+    let label_detail = |l: &Value| -> Option<(String, Value, Value)> {
+        let n = label_name(l)?;
+        let d = labels.get(n).unwrap_or(l);
+        let color = d["color"]
+            .as_str()
+            .map(|c| Value::String(c.trim_start_matches('#').to_owned()))
+            .unwrap_or(Value::Null);
+        Some((n.to_owned(), d["description"].clone(), color))
+    };
+    for s in by("releases") {
+        for r in items(s) {
+            let Some(tag) = r["tag_name"].as_str() else {
+                continue;
+            };
+            users.add(&r["author"]);
+            push(
+                "releases",
+                json!({"repo_id": repo_id, "release_id": tag, "release_name": r["name"], "release_description": r["description"],
+                       "release_author": r["author"]["username"], "release_tag_name": tag, "release_url": r["_links"]["self"],
+                       "release_created_at": r["created_at"], "release_published_at": r["released_at"], "is_draft": false,
+                       "is_prerelease": r["upcoming_release"]}),
+            );
+        }
+    }
+    for s in by("issues") {
+        for i in items(s) {
+            let (Some(id), Some(iid)) = (i["id"].as_i64(), i["iid"].as_i64()) else {
+                continue;
+            };
+            let reporter = users.add(&i["author"]);
+            let closer = users.add(&i["closed_by"]);
+            push(
+                "issues",
+                json!({"repo_id": repo_id, "platform_id": PID, "platform_issue_id": id, "issue_number": iid,
+                       "issue_title": i["title"], "issue_body": i["description"], "issue_state": i["state"],
+                       "issue_url": i["_links"]["self"], "html_url": i["web_url"], "repository_url": i["_links"]["project"],
+                       "comments_url": i["_links"]["notes"], "reporter_id": reporter, "closed_by_id": closer,
+                       "gh_user_id": i["author"]["id"], "comment_count": i["user_notes_count"],
+                       "created_at": i["created_at"], "updated_at": i["updated_at"], "closed_at": i["closed_at"]}),
+            );
+            for l in i["labels"].as_array().into_iter().flatten() {
+                if let Some((text, desc, color)) = label_detail(l) {
+                    push(
+                        "issue_labels",
+                        json!({"repo_id": repo_id, "platform_issue_id": id, "platform_label_id": null, "label_text": text,
+                               "label_description": desc, "label_color": color}),
+                    );
+                }
+            }
+            for a in i["assignees"].as_array().into_iter().flatten() {
+                let c = users.add(a);
+                push(
+                    "issue_assignees",
+                    json!({"repo_id": repo_id, "platform_issue_id": id, "cntrb_id": c, "platform_assignee_id": a["id"]}),
+                );
+            }
+        }
+    }
+    for s in by("merge_requests") {
+        for m in items(s) {
+            let Some(n) = m["iid"].as_i64() else { continue };
+            let author = users.add(&m["author"]);
+            users.add(&m["merged_by"]);
+            users.add(&m["closed_by"]);
+            let web = m["web_url"].as_str();
+            push(
+                "pulls",
+                json!({"repo_id": repo_id, "platform_id": PID, "platform_pr_id": m["id"], "pr_number": n,
+                       "pr_url": web, "pr_html_url": web, "pr_diff_url": web.map(|w| format!("{w}.diff")),
+                       "pr_patch_url": web.map(|w| format!("{w}.patch")), "pr_title": m["title"], "pr_body": m["description"],
+                       "pr_state": m["state"], "pr_locked": m["discussion_locked"], "author_id": author,
+                       "merge_commit_sha": m["merge_commit_sha"], "meta_head_id": m["sha"],
+                       "meta_base_id": m["diff_refs"]["base_sha"], "created_at": m["created_at"], "updated_at": m["updated_at"],
+                       "closed_at": if m["closed_at"].is_null() { &m["merged_at"] } else { &m["closed_at"] },
+                       "merged_at": m["merged_at"]}),
+            );
+            for l in m["labels"].as_array().into_iter().flatten() {
+                if let Some((name, desc, color)) = label_detail(l) {
+                    push(
+                        "pr_labels",
+                        json!({"repo_id": repo_id, "pr_number": n, "platform_label_id": null, "label_name": name,
+                               "label_description": desc, "label_color": color}),
+                    );
+                }
+            }
+            for a in m["assignees"].as_array().into_iter().flatten() {
+                let c = users.add(a);
+                push(
+                    "pr_assignees",
+                    json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_assignee_id": a["id"]}),
+                );
+            }
+            for r in m["reviewers"].as_array().into_iter().flatten() {
+                let c = users.add(r);
+                push(
+                    "pr_reviewers",
+                    json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_reviewer_id": r["id"],
+                           "reviewer_login": r["username"]}),
+                );
+            }
+            for (side, branch, sha) in [
+                ("head", &m["source_branch"], &m["sha"]),
+                ("base", &m["target_branch"], &m["diff_refs"]["base_sha"]),
+            ] {
+                if branch.is_null() {
+                    continue;
+                }
+                push(
+                    "pr_meta",
+                    json!({"repo_id": repo_id, "pr_number": n, "head_or_base": side, "meta_label": branch,
+                           "meta_ref": branch, "meta_sha": sha}),
+                );
+            }
+        }
+    }
+    for s in by("mr_commits") {
+        let n = s.ctx["iid"].clone();
+        for c in items(s) {
+            push(
+                "pr_commits",
+                json!({"repo_id": repo_id, "pr_number": n, "pr_cmt_sha": c["id"], "pr_cmt_message": c["message"],
+                       "pr_cmt_author_email": c["author_email"], "pr_cmt_author_name": c["author_name"],
+                       "pr_cmt_timestamp": c["authored_date"]}),
+            );
+        }
+    }
+    for s in by("mr_diffs") {
+        let n = s.ctx["iid"].clone();
+        for f in items(s) {
+            let (add, del) = diff_stat(f["diff"].as_str().unwrap_or(""));
+            let kind = if f["new_file"].as_bool() == Some(true) {
+                "added"
+            } else if f["deleted_file"].as_bool() == Some(true) {
+                "removed"
+            } else if f["renamed_file"].as_bool() == Some(true) {
+                "renamed"
+            } else {
+                "modified"
+            };
+            let path = if f["new_path"].is_null() {
+                &f["old_path"]
+            } else {
+                &f["new_path"]
+            };
+            push(
+                "pr_files",
+                json!({"repo_id": repo_id, "pr_number": n, "pr_file_path": path, "pr_file_additions": add,
+                       "pr_file_deletions": del, "pr_file_change_type": kind}),
+            );
+        }
+    }
+    // Approvals have no id of their own; one approval per user per MR, so the approver's id
+    // names the review.
+    for s in by("mr_approvals") {
+        let n = s.ctx["iid"].clone();
+        for a in s.payload["approved_by"].as_array().into_iter().flatten() {
+            let u = &a["user"];
+            let c = users.add(u);
+            push(
+                "pr_reviews",
+                json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_id": PID, "platform_review_id": u["id"],
+                       "review_state": "APPROVED", "submitted_at": a["approved_at"]}),
+            );
+        }
+    }
+    for (entity, on_mr) in [("issue_notes", false), ("mr_notes", true)] {
+        for s in by(entity) {
+            for m in items(s) {
+                // System notes ("added label", "changed the description") are events, not messages.
+                if m["system"].as_bool() == Some(true) {
+                    continue;
+                }
+                let c = users.add(&m["author"]);
+                let diff = on_mr && m["type"].as_str() == Some("DiffNote");
+                let kind = if diff {
+                    "review_comment"
+                } else {
+                    "issue_comment"
+                };
+                push(
+                    "messages",
+                    json!({"repo_id": repo_id, "platform_id": PID, "platform_msg_id": m["id"], "msg_kind": kind,
+                           "msg_text": m["body"], "msg_timestamp": m["created_at"], "msg_updated_at": m["updated_at"],
+                           "cntrb_id": c}),
+                );
+                let html = s.ctx["web_url"]
+                    .as_str()
+                    .zip(m["id"].as_i64())
+                    .map(|(w, id)| format!("{w}#note_{id}"));
+                if !on_mr {
+                    push(
+                        "issue_msg_refs",
+                        json!({"repo_id": repo_id, "platform_issue_id": s.ctx["id"], "platform_id": PID,
+                               "platform_msg_id": m["id"], "msg_kind": kind}),
+                    );
+                    continue;
+                }
+                let n = s.ctx["iid"].clone();
+                push(
+                    "pr_msg_refs",
+                    json!({"repo_id": repo_id, "pr_number": n, "platform_id": PID, "platform_msg_id": m["id"],
+                           "msg_kind": kind, "pr_issue_url": s.ctx["web_url"]}),
+                );
+                if diff {
+                    let p = &m["position"];
+                    let side = if p["new_line"].is_null() && !p["old_line"].is_null() {
+                        "LEFT"
+                    } else {
+                        "RIGHT"
+                    };
+                    push(
+                        "review_comments",
+                        json!({"repo_id": repo_id, "pr_number": n, "platform_id": PID, "platform_msg_id": m["id"],
+                               "msg_kind": kind, "cntrb_id": c, "path": if p["new_path"].is_null() { &p["old_path"] } else { &p["new_path"] },
+                               "line": p["new_line"], "original_line": p["old_line"], "side": side, "commit_id": p["head_sha"],
+                               "original_commit_id": p["base_sha"], "html_url": html, "created_at": m["created_at"],
+                               "updated_at": m["updated_at"]}),
+                    );
+                }
+            }
+        }
+    }
+    for (entity, on_mr) in [("issue_label_events", false), ("mr_label_events", true)] {
+        for s in by(entity) {
+            for e in items(s) {
+                let c = users.add(&e["user"]);
+                let action = match e["action"].as_str() {
+                    Some("remove") => "unlabeled",
+                    _ => "labeled",
+                };
+                let row = json!({"repo_id": repo_id, "platform_issue_id": s.ctx["id"], "pr_number": s.ctx["iid"], "cntrb_id": c,
+                                 "platform_id": PID, "platform_event_id": e["id"],
+                                 "node_id": e["id"].as_i64().map(|i| format!("ResourceLabelEvent/{i}")),
+                                 "action": action, "created_at": e["created_at"]});
+                push(if on_mr { "pr_events" } else { "issue_events" }, row);
+            }
+        }
+    }
+    for s in by("events") {
+        for e in items(s) {
+            let on_mr = match e["target_type"].as_str() {
+                Some("MergeRequest") => true,
+                Some("Issue") => false,
+                _ => continue,
+            };
+            let c = users.add(&e["author"]);
+            let row = json!({"repo_id": repo_id, "platform_issue_id": e["target_id"], "pr_number": e["target_iid"], "cntrb_id": c,
+                             "platform_id": PID, "platform_event_id": e["id"],
+                             "node_id": e["id"].as_i64().map(|i| format!("Event/{i}")),
+                             "action": e["action_name"], "created_at": e["created_at"]});
+            push(if on_mr { "pr_events" } else { "issue_events" }, row);
+        }
+    }
+
+    // Write: contributors first, then parents before children.
+    counts.contributors += users.write(conn).await?;
+    if let Some(p) = &project {
+        write_repo_info(conn, repo_id, p, stats.as_ref()).await?;
+    }
+    let mut take = |k: &str| rows.remove(k).unwrap_or_default();
+    let plan: Vec<(&str, &'static Spec)> = vec![
+        ("releases", &specs::RELEASES),
+        ("issues", &specs::ISSUES),
+        ("issue_labels", &specs::ISSUE_LABELS),
+        ("issue_assignees", &specs::ISSUE_ASSIGNEES),
+        ("pulls", &specs::PULL_REQUESTS),
+        ("pr_labels", &specs::PR_LABELS),
+        ("pr_assignees", &specs::PR_ASSIGNEES),
+        ("pr_reviewers", &specs::PR_REVIEWERS),
+        ("pr_meta", &specs::PR_META),
+        ("pr_reviews", &specs::PR_REVIEWS),
+        ("pr_commits", &specs::PR_COMMITS),
+        ("pr_files", &specs::PR_FILES),
+        ("issue_events", &specs::ISSUE_EVENTS),
+        ("pr_events", &specs::PR_EVENTS),
+        ("messages", &specs::MESSAGES),
+        ("issue_msg_refs", &specs::ISSUE_MESSAGE_REF),
+        ("pr_msg_refs", &specs::PR_MESSAGE_REF),
+        ("review_comments", &specs::REVIEW_COMMENTS),
+    ];
+    for (k, spec) in plan {
+        let batch = take(k);
+        let w: Written = upsert(conn, spec, &batch).await?;
+        counts.add(k, w);
+    }
+    Ok(())
+}
+
+/// Update `repos` from the project object and rotate the `repo_info` snapshot.
+async fn write_repo_info(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    p: &Value,
+    stats: Option<&Value>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE aveloxis_data.repos SET
+             repo_description = $2, platform_repo_id = $3,
+             forked_from = coalesce($4, forked_from), repo_archived = coalesce($5, repo_archived),
+             created_at = $6, updated_at = $7, repo_type = coalesce($8, repo_type),
+             data_collection_date = now()
+         WHERE repo_id = $1",
+    )
+    .bind(repo_id)
+    .bind(p["description"].as_str())
+    .bind(p["id"].as_i64().map(|i| i.to_string()))
+    .bind(p["forked_from_project"]["path_with_namespace"].as_str())
+    .bind(p["archived"].as_bool())
+    .bind(parse_time(&p["created_at"]))
+    .bind(parse_time(&p["last_activity_at"]))
+    .bind(p["visibility"].as_str())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO aveloxis_data.repo_info_history
+             (repo_info_id, repo_id, last_updated, issues_enabled, open_issues, pull_requests_enabled,
+              wiki_enabled, pages_enabled, fork_count, default_branch, watcher_count, star_count,
+              committer_count, commit_count, issues_count, issues_closed, issues_open, pr_count,
+              prs_open, prs_closed, prs_merged, issue_contributors_count, license, changelog_file,
+              contributing_file, license_file, code_of_conduct_file, security_issue_file,
+              security_audit_file, status, keywords, archived,
+              tool_source, tool_version, data_source, data_collection_date)
+         SELECT repo_info_id, repo_id, last_updated, issues_enabled, open_issues, pull_requests_enabled,
+              wiki_enabled, pages_enabled, fork_count, default_branch, watcher_count, star_count,
+              committer_count, commit_count, issues_count, issues_closed, issues_open, pr_count,
+              prs_open, prs_closed, prs_merged, issue_contributors_count, license, changelog_file,
+              contributing_file, license_file, code_of_conduct_file, security_issue_file,
+              security_audit_file, status, keywords, archived,
+              tool_source, tool_version, data_source, data_collection_date
+           FROM aveloxis_data.repo_info WHERE repo_id = $1",
+    )
+    .bind(repo_id)
+    .execute(&mut *conn)
+    .await?;
+    let topics: Option<String> = p["topics"]
+        .as_array()
+        .or(p["tag_list"].as_array())
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+    let counts = stats.map(|s| &s["statistics"]["counts"]);
+    let count = |k: &str| counts.and_then(|c| c[k].as_i64());
+    let enabled = |k: &str| p[k].as_bool().map(|b| b.to_string());
+    sqlx::query(
+        "INSERT INTO aveloxis_data.repo_info
+             (repo_id, last_updated, issues_enabled, open_issues, pull_requests_enabled, wiki_enabled,
+              fork_count, default_branch, star_count, commit_count, issues_count, issues_closed,
+              issues_open, license, keywords, archived,
+              tool_source, tool_version, data_source, data_collection_date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                 'aveloxis', $17, $18, now())
+         ON CONFLICT (repo_id) DO UPDATE SET
+             last_updated = EXCLUDED.last_updated, issues_enabled = EXCLUDED.issues_enabled,
+             open_issues = EXCLUDED.open_issues, pull_requests_enabled = EXCLUDED.pull_requests_enabled,
+             wiki_enabled = EXCLUDED.wiki_enabled, fork_count = EXCLUDED.fork_count,
+             default_branch = EXCLUDED.default_branch, star_count = EXCLUDED.star_count,
+             commit_count = EXCLUDED.commit_count, issues_count = EXCLUDED.issues_count,
+             issues_closed = EXCLUDED.issues_closed, issues_open = EXCLUDED.issues_open,
+             license = EXCLUDED.license, keywords = EXCLUDED.keywords, archived = EXCLUDED.archived,
+             tool_version = EXCLUDED.tool_version, data_source = EXCLUDED.data_source,
+             data_collection_date = now()",
+    )
+    .bind(repo_id)
+    .bind(parse_time(&p["last_activity_at"]))
+    .bind(enabled("issues_enabled"))
+    .bind(p["open_issues_count"].as_i64())
+    .bind(enabled("merge_requests_enabled"))
+    .bind(enabled("wiki_enabled"))
+    .bind(p["forks_count"].as_i64())
+    .bind(p["default_branch"].as_str())
+    .bind(p["star_count"].as_i64())
+    .bind(p["statistics"]["commit_count"].as_i64())
+    .bind(count("all"))
+    .bind(count("closed"))
+    .bind(count("opened"))
+    .bind(p["license"]["key"].as_str())
+    .bind(topics)
+    .bind(p["archived"].as_bool())
+    .bind(crate::TOOL_VERSION)
+    .bind(DATA_SOURCE)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Group URL expansion: every project of a GitLab group and its subgroups (web URLs).
+pub async fn owner_repos(
+    client: &ForgeClient,
+    api: &str,
+    group: &str,
+) -> Result<Vec<String>, ForgeError> {
+    let url = format!(
+        "{}/groups/{}/projects?include_subgroups=true&per_page=100",
+        api.trim_end_matches('/'),
+        encode(group)
+    );
+    let mut urls = BTreeSet::new();
+    for p in client.get_all(&url, |_| true).await? {
+        for r in p.body.as_array().into_iter().flatten() {
+            if let Some(u) = r["web_url"].as_str() {
+                urls.insert(u.to_owned());
+            }
+        }
+    }
+    Ok(urls.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_paths_are_encoded() {
+        assert_eq!(encode("grp/sub/proj.x"), "grp%2Fsub%2Fproj.x");
+        assert_eq!(encode("a b"), "a%20b");
+    }
+
+    #[test]
+    fn diffs_are_counted() {
+        let d = "--- a/x\n+++ b/x\n@@ -1,2 +1,3 @@\n a\n-b\n+c\n+d\n";
+        assert_eq!(diff_stat(d), (2, 1));
+        assert_eq!(label_name(&json!("bug")), Some("bug"));
+        assert_eq!(label_name(&json!({"name": "ui"})), Some("ui"));
+    }
+}
