@@ -7,5 +7,6 @@ mod cli;
 mod client;
 mod collect;
 mod facade;
+mod gitlab;
 mod migrate;
 mod schema;
