@@ -7,6 +7,8 @@
 //! Architecture invariant: the harness never links the daemon (`aveloxis-core`). It uses the
 //! migrations crate for the schema, the catalog and the lint, and drives `aveloxis` binaries.
 
+pub mod data_test;
+pub mod diff;
 pub mod git;
 pub mod schema_check;
 
@@ -25,6 +27,9 @@ pub struct Cli {
 pub enum Command {
     /// Fresh install vs upgraded install (catalog equality), schema conventions, step lint.
     SchemaCheck(schema_check::Args),
+    /// Collect the same repositories with the released and the working-tree collector into two
+    /// scratch databases and compare every table (counts, fill, content).
+    DataTest(data_test::Args),
 }
 
 /// Where a run writes its reports unless told otherwise.
@@ -35,6 +40,7 @@ pub fn default_work_dir() -> PathBuf {
 /// Run a command; returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
     match cli.command {
+        Command::DataTest(args) => data_test::run(&args).await,
         Command::SchemaCheck(args) => match schema_check::run(&args).await {
             Ok(report) => {
                 print!("{}", report.markdown());

@@ -175,6 +175,23 @@ fn catalog_diff(want: &[String], got: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Why the released plan's steps are not an unchanged prefix of the working tree's (empty when
+/// they are): a released step that was removed or edited is named.
+pub fn prefix_problems(released: &Plan, working: &Plan) -> Vec<String> {
+    let mut problems = Vec::new();
+    for s in &released.steps {
+        match working.steps.iter().find(|w| w.version == s.version) {
+            None => problems.push(format!("released step {} was removed", s.label)),
+            Some(w) if w.checksum != s.checksum => problems.push(format!(
+                "released step {} was edited ({}); add a new step instead",
+                s.label, s.file
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
 /// Run the check. `Err` means it could not run (exit 2); a finished check returns a report.
 pub async fn run(args: &Args) -> Result<Report> {
     let cwd = std::env::current_dir()?;
@@ -214,7 +231,7 @@ pub async fn run(args: &Args) -> Result<Report> {
     result
 }
 
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
         _ => url.to_owned(),
@@ -252,17 +269,7 @@ async fn check(
 
     let new_steps: Vec<_> = match released {
         Some((tag, old)) => {
-            let mut problems = Vec::new();
-            for s in &old.steps {
-                match plan.steps.iter().find(|w| w.version == s.version) {
-                    None => problems.push(format!("released step {} was removed", s.label)),
-                    Some(w) if w.checksum != s.checksum => problems.push(format!(
-                        "released step {} was edited ({}); add a new step instead",
-                        s.label, s.file
-                    )),
-                    Some(_) => {}
-                }
-            }
+            let problems = prefix_problems(old, plan);
             report.add(
                 format!("released steps of {tag} are an unchanged prefix"),
                 problems,

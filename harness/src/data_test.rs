@@ -1,0 +1,1244 @@
+//! `harness data-test`: collect the same repositories with the released binary and with the
+//! working tree's binary into two scratch databases, and compare every table.
+//!
+//! Phases (each timed in the report):
+//!
+//! 1. **resolve** — `--released-tag` (any revision; `--fetch-tags` runs `git fetch --tags`
+//!    first) must resolve to a commit, else exit 2 naming it. The released `migrations/steps`
+//!    must be an unchanged prefix of the working tree's (an edited step is a FAIL of its own).
+//! 2. **build** — the released revision is checked out with `git worktree add --detach` (removed
+//!    again on every exit path) and built with `cargo build --profile P -p aveloxis-core --bin
+//!    aveloxis` into the *shared* target directory (`--target-dir`, `$CARGO_TARGET_DIR`, else the
+//!    repository's `target/`), so dependencies are compiled once and a warm rebuild only
+//!    recompiles the project's crates. The working tree (uncommitted changes included) is built
+//!    the same way. Both binaries are copied to `<work-dir>/bin/`. `--released-bin` /
+//!    `--new-bin` skip the builds.
+//! 3. **provision** — two scratch databases `aveloxis_harness_dt_<pid>_released` / `_new`, each
+//!    marked `COMMENT ON DATABASE … IS 'aveloxis-harness scratch'`, on a private ephemeral
+//!    cluster (default) or an operator's server (`--provisioner server --server-url URL`,
+//!    CREATEDB needed). The harness only ever drops a database whose name carries the scratch
+//!    prefix **and** whose comment is the marker; anything else is refused and left alone.
+//! 4. **forge** — the mock forge (in process) serves a generated world (`--preset`, `--seed`).
+//!    Repository URLs are mapped onto it: `…/mock-org/NAME` stays `BASE/mock-org/NAME`; any other
+//!    URL maps to the preset's main repository `BASE/mock-org/<preset>`. Without `--preset` the
+//!    preset is `augur` when a URL names a repository called `augur` (e.g.
+//!    `https://github.com/augurlabs/augur`), else `tiny`.
+//! 5. **collect** — per side, in parallel: `migrate --skip-views`, `add-key` (`mock-token-0` for
+//!    released, `mock-token-1` for new, via stdin), `add-repo URL…`, `collect URL… --full`
+//!    (with `--matviews` also `migrate` and `refresh-views`). Output streams live, each line
+//!    prefixed `[released]` / `[new]`, and is kept in `<work-dir>/<side>.log`. Children get
+//!    `PGHOST/PGPORT/PGUSER/PGDATABASE` of their database and `HARNESS_SIDE`; inherited
+//!    `AVELOXIS_*` variables (except `AVELOXIS_LOG`) are removed so an operator's overrides
+//!    cannot point a side at a real database.
+//! 6. **diff** — see [`crate::diff`].
+//! 7. **report** — `report.md`, `report.json`, `junit.xml` and `state.json` in the work dir;
+//!    `report.md` is appended to `$GITHUB_STEP_SUMMARY` when set.
+//!
+//! `--diff-only` re-runs 6–7 against the databases recorded in `state.json` (kept with
+//! `--keep-dbs` on a server provisioner — an ephemeral cluster ends with the run).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use aveloxis_migrations::Plan;
+use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario};
+use aveloxis_pg::{Cluster, Provisioner, Server, quote_ident, quote_literal};
+use serde::{Deserialize, Serialize};
+use sqlx::{Connection, PgConnection};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::diff::{self, Finding, TableResult, Verdict};
+use crate::schema_check::{SCRATCH_PREFIX, prefix_problems, redact};
+
+/// The comment that marks a database as created by the harness.
+pub const SCRATCH_MARKER: &str = "aveloxis-harness scratch";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProvisionerKind {
+    /// A private PostgreSQL cluster that lives as long as the run.
+    Ephemeral,
+    /// An operator's server (`--server-url`; the account needs CREATEDB).
+    Server,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForgeKind {
+    /// The in-process mock forge with a generated world.
+    Mock,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The released revision (tag, branch or commit) to compare against.
+    #[arg(long, required_unless_present = "diff_only")]
+    pub released_tag: Option<String>,
+    /// A repository to collect (repeatable).
+    #[arg(
+        long = "repo",
+        value_name = "URL",
+        required_unless_present = "diff_only"
+    )]
+    pub repos: Vec<String>,
+    /// Where reports, logs, configs, binaries and state.json go.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Keep the scratch databases (names in `<work-dir>/state.json`).
+    #[arg(long)]
+    pub keep_dbs: bool,
+    /// Only diff and report the databases recorded in `<work-dir>/state.json`.
+    #[arg(long)]
+    pub diff_only: bool,
+    /// Where scratch databases come from.
+    #[arg(long, value_enum, default_value = "ephemeral")]
+    pub provisioner: ProvisionerKind,
+    /// `postgres://user[:pw]@host:port` for `--provisioner server` (implies it).
+    #[arg(long, env = "HARNESS_SERVER_URL")]
+    pub server_url: Option<String>,
+    /// Use this binary as the released side instead of building the revision.
+    #[arg(long)]
+    pub released_bin: Option<PathBuf>,
+    /// Use this binary as the new side instead of building the working tree.
+    #[arg(long)]
+    pub new_bin: Option<PathBuf>,
+    /// The forge both sides collect from.
+    #[arg(long, value_enum, default_value = "mock")]
+    pub forge: ForgeKind,
+    /// The mock world's preset (tiny, augur, large).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// The mock world's seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also build, refresh and compare the materialized views.
+    #[arg(long)]
+    pub matviews: bool,
+    /// Run `git fetch --tags` before resolving the revision.
+    #[arg(long)]
+    pub fetch_tags: bool,
+    /// Cargo profile for the builds (`dev` is fastest to build).
+    #[arg(long, default_value = "dev")]
+    pub profile: String,
+    /// Shared cargo target directory (default `$CARGO_TARGET_DIR`, else `<repo>/target`).
+    #[arg(long)]
+    pub target_dir: Option<PathBuf>,
+    /// The repository (default: the git work tree containing the current directory).
+    #[arg(long)]
+    pub repo_dir: Option<PathBuf>,
+}
+
+/// What `state.json` records so `--diff-only` can find the databases again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct State {
+    pub provisioner: ProvisionerKind,
+    /// Redacted server address (for humans).
+    pub server: String,
+    pub released_db: String,
+    pub new_db: String,
+    pub released_tag: String,
+    pub released_commit: String,
+    pub repos: Vec<String>,
+    pub kept: bool,
+}
+
+/// A named check outside the per-table diff (the migrations prefix).
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub verdict: Verdict,
+    pub details: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Phase {
+    pub name: String,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub released_tag: String,
+    pub released_commit: String,
+    pub released_db: String,
+    pub new_db: String,
+    pub repos: Vec<String>,
+    pub forge: String,
+    pub schemas: Vec<String>,
+    pub generated: String,
+    pub checks: Vec<Check>,
+    pub tables: Vec<TableResult>,
+    pub phases: Vec<Phase>,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn count(&self, v: Verdict) -> usize {
+        self.tables.iter().filter(|t| t.verdict == v).count()
+            + self.checks.iter().filter(|c| c.verdict == v).count()
+    }
+    pub fn failed(&self) -> bool {
+        self.count(Verdict::Fail) > 0
+    }
+}
+
+/// Escape text for a markdown table cell.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '#' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escape text for XML attributes and content.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn rows(v: Option<i64>) -> String {
+    v.map(|n| n.to_string()).unwrap_or_else(|| "—".into())
+}
+
+fn findings_text(f: &[Finding], only: Option<Verdict>) -> String {
+    f.iter()
+        .filter(|x| only.is_none_or(|v| x.verdict == v))
+        .map(|x| md_escape(&x.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub fn markdown(r: &Report) -> String {
+    let mut s = String::from("# aveloxis data-test report\n\n");
+    let _ = writeln!(
+        s,
+        "- Released: `{}` ({}) (in `{}`)",
+        md_escape(&r.released_tag),
+        &r.released_commit.get(..12).unwrap_or(&r.released_commit),
+        r.released_db
+    );
+    let _ = writeln!(s, "- Local version: working tree (in `{}`)", r.new_db);
+    let _ = writeln!(
+        s,
+        "- Test repo(s): {}",
+        r.repos
+            .iter()
+            .map(|u| md_escape(u))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(s, "- Forge: {}", md_escape(&r.forge));
+    let _ = writeln!(s, "- Schemas: {}", r.schemas.join(", "));
+    let _ = writeln!(s, "- Generated: {}", r.generated);
+    let verdict = if r.failed() { "FAIL" } else { "PASS" };
+    let _ = writeln!(s, "\n**Verdict: {verdict}**\n\n## Summary\n");
+    let _ = writeln!(
+        s,
+        "- FAIL (released has more rows, values or content = data loss): {}",
+        r.count(Verdict::Fail)
+    );
+    let _ = writeln!(
+        s,
+        "- FLAG (new has more rows = likely new coverage): {}",
+        r.count(Verdict::Flag)
+    );
+    let _ = writeln!(
+        s,
+        "- PASS (equal counts, fill and content): {}",
+        r.count(Verdict::Pass)
+    );
+    if !r.checks.is_empty() {
+        s.push_str("\n## Checks\n\n| check | verdict | details |\n|---|---|---|\n");
+        for c in &r.checks {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                md_escape(&c.name),
+                c.verdict.as_str(),
+                md_escape(&c.details.join("; "))
+            );
+        }
+    }
+    for v in [Verdict::Fail, Verdict::Flag, Verdict::Pass] {
+        let list: Vec<&TableResult> = r.tables.iter().filter(|t| t.verdict == v).collect();
+        let _ = writeln!(s, "\n## {} ({})\n", v.as_str(), list.len());
+        if list.is_empty() {
+            s.push_str("_none_\n");
+            continue;
+        }
+        s.push_str("| table | released | new | delta | findings |\n|---|---:|---:|---:|---|\n");
+        for t in list {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:+} | {} |",
+                md_escape(&t.qualified()),
+                rows(t.released_rows),
+                rows(t.new_rows),
+                t.delta(),
+                findings_text(&t.findings, None)
+            );
+        }
+    }
+    if !r.phases.is_empty() {
+        s.push_str("\n## Phases\n\n| phase | seconds |\n|---|---:|\n");
+        for p in &r.phases {
+            let _ = writeln!(s, "| {} | {:.1} |", md_escape(&p.name), p.seconds);
+        }
+    }
+    if !r.notes.is_empty() {
+        s.push_str("\n## Notes\n\n");
+        for n in &r.notes {
+            let _ = writeln!(s, "- {}", md_escape(n));
+        }
+    }
+    s
+}
+
+pub fn junit(r: &Report) -> String {
+    let fails = r.count(Verdict::Fail);
+    let total = r.tables.len() + r.checks.len();
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        s,
+        "<testsuite name=\"aveloxis data-test\" tests=\"{total}\" failures=\"{fails}\" errors=\"0\">"
+    );
+    for c in &r.checks {
+        let _ = write!(
+            s,
+            "  <testcase classname=\"checks\" name=\"{}\">",
+            xml_escape(&c.name)
+        );
+        if c.verdict == Verdict::Fail {
+            let _ = write!(
+                s,
+                "<failure message=\"{}\">{}</failure>",
+                xml_escape(&c.details.join("; ")),
+                xml_escape(&c.details.join("\n"))
+            );
+        }
+        s.push_str("</testcase>\n");
+    }
+    for t in &r.tables {
+        let _ = write!(
+            s,
+            "  <testcase classname=\"{}\" name=\"{}\">",
+            xml_escape(&t.schema),
+            xml_escape(&t.table)
+        );
+        let msg = format!(
+            "released={} new={} delta={:+}: {}",
+            rows(t.released_rows),
+            rows(t.new_rows),
+            t.delta(),
+            t.findings
+                .iter()
+                .map(|f| format!("{} {}", f.verdict.as_str(), f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        match t.verdict {
+            Verdict::Fail => {
+                let _ = write!(
+                    s,
+                    "<failure message=\"{}\">{}</failure>",
+                    xml_escape(&findings_plain(&t.findings, Verdict::Fail)),
+                    xml_escape(&msg)
+                );
+            }
+            Verdict::Flag => {
+                let _ = write!(s, "<system-out>{}</system-out>", xml_escape(&msg));
+            }
+            Verdict::Pass => {}
+        }
+        s.push_str("</testcase>\n");
+    }
+    s.push_str("</testsuite>\n");
+    s
+}
+
+fn findings_plain(f: &[Finding], v: Verdict) -> String {
+    f.iter()
+        .filter(|x| x.verdict == v)
+        .map(|x| x.message.clone())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The short table printed at the end of a run.
+pub fn terminal_summary(r: &Report, work_dir: &Path) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\ndata-test: FAIL {}  FLAG {}  PASS {}",
+        r.count(Verdict::Fail),
+        r.count(Verdict::Flag),
+        r.count(Verdict::Pass)
+    );
+    for c in r.checks.iter().filter(|c| c.verdict != Verdict::Pass) {
+        let _ = writeln!(
+            s,
+            "  {} {}: {}",
+            c.verdict.as_str(),
+            c.name,
+            c.details.join("; ")
+        );
+    }
+    let interesting: Vec<&TableResult> = r
+        .tables
+        .iter()
+        .filter(|t| t.verdict != Verdict::Pass)
+        .collect();
+    if !interesting.is_empty() {
+        let _ = writeln!(
+            s,
+            "  {:<4} {:<44} {:>9} {:>9} {:>7}  findings",
+            "", "table", "released", "new", "delta"
+        );
+        for t in interesting {
+            let _ = writeln!(
+                s,
+                "  {:<4} {:<44} {:>9} {:>9} {:>+7}  {}",
+                t.verdict.as_str(),
+                t.qualified(),
+                rows(t.released_rows),
+                rows(t.new_rows),
+                t.delta(),
+                t.findings
+                    .iter()
+                    .filter(|f| f.verdict != Verdict::Pass)
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "report: {}\nverdict: {}",
+        work_dir.join("report.md").display(),
+        if r.failed() { "FAIL" } else { "PASS" }
+    );
+    s
+}
+
+/// Where scratch databases live.
+enum Pg {
+    Cluster(Cluster),
+    Server(Server, Conn),
+}
+
+/// Connection parameters of a server, for the children's configuration.
+#[derive(Clone, Debug)]
+struct Conn {
+    host: String,
+    port: u16,
+    user: String,
+    password: Option<String>,
+}
+
+fn parse_server_url(url: &str) -> Result<Conn> {
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .context("--server-url must start with postgres://")?;
+    let rest = rest.split(['/', '?']).next().unwrap_or("");
+    let (auth, hostport) = rest.rsplit_once('@').unwrap_or(("postgres", rest));
+    let (user, password) = match auth.split_once(':') {
+        Some((u, p)) => (u.to_string(), Some(p.to_string())),
+        None => (auth.to_string(), None),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse().context("port in --server-url")?),
+        None => (hostport.to_string(), 5432),
+    };
+    if host.is_empty() {
+        bail!("--server-url has no host");
+    }
+    Ok(Conn {
+        host,
+        port,
+        user,
+        password,
+    })
+}
+
+impl Pg {
+    fn url(&self, db: &str) -> String {
+        match self {
+            Pg::Cluster(c) => c.database_url(db),
+            Pg::Server(s, _) => s.database_url(db),
+        }
+    }
+    fn conn(&self) -> Conn {
+        match self {
+            Pg::Cluster(c) => Conn {
+                host: c.host().into(),
+                port: c.port(),
+                user: "postgres".into(),
+                password: None,
+            },
+            Pg::Server(_, c) => c.clone(),
+        }
+    }
+    async fn create(&self, name: &str) -> Result<()> {
+        match self {
+            Pg::Cluster(c) => c.create_database(name, None).await,
+            Pg::Server(s, _) => s.create_database(name, None).await,
+        }
+    }
+}
+
+fn server_from(args: &Args) -> Result<Option<(Server, Conn)>> {
+    match (&args.server_url, args.provisioner) {
+        (Some(url), _) => Ok(Some((
+            Server::new(url.clone(), redact(url)),
+            parse_server_url(url)?,
+        ))),
+        (None, ProvisionerKind::Server) => {
+            bail!("--provisioner server needs --server-url (or $HARNESS_SERVER_URL)")
+        }
+        (None, ProvisionerKind::Ephemeral) => Ok(None),
+    }
+}
+
+/// Create a scratch database and mark it as ours. Refuses names without the scratch prefix and
+/// names that already exist (it never adopts a database it did not create).
+async fn create_scratch(pg: &Pg, name: &str) -> Result<()> {
+    if !name.starts_with(SCRATCH_PREFIX) {
+        bail!("refusing to create {name}: scratch names start with {SCRATCH_PREFIX}");
+    }
+    pg.create(name)
+        .await
+        .with_context(|| format!("provisioning scratch database {name}"))?;
+    let mut admin = PgConnection::connect(&pg.url("postgres"))
+        .await
+        .context("connecting to the maintenance database")?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "COMMENT ON DATABASE {} IS {}",
+        quote_ident(name),
+        quote_literal(SCRATCH_MARKER)
+    )))
+    .execute(&mut admin)
+    .await
+    .with_context(|| format!("marking {name} as a harness scratch database"))?;
+    let _ = admin.close().await;
+    Ok(())
+}
+
+/// Drop `name` only if it carries the scratch prefix and the marker comment. `Ok(false)` = left
+/// alone (with the reason printed); the harness never drops a database it did not create.
+pub async fn drop_scratch(admin_url: &str, name: &str) -> Result<bool> {
+    if !name.starts_with(SCRATCH_PREFIX) {
+        eprintln!(
+            "harness: refusing to drop {name}: not a harness scratch name ({SCRATCH_PREFIX}…)"
+        );
+        return Ok(false);
+    }
+    let mut admin = PgConnection::connect(admin_url)
+        .await
+        .context("connecting to the maintenance database")?;
+    let comment: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut admin)
+    .await?;
+    let ok = match comment {
+        None => {
+            let _ = admin.close().await;
+            return Ok(false);
+        }
+        Some(Some(c)) if c == SCRATCH_MARKER => true,
+        _ => false,
+    };
+    if !ok {
+        eprintln!(
+            "harness: refusing to drop {name}: it lacks the comment {SCRATCH_MARKER:?}, so the \
+             harness did not create it"
+        );
+        let _ = admin.close().await;
+        return Ok(false);
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(name)
+    )))
+    .execute(&mut admin)
+    .await
+    .with_context(|| format!("dropping {name}"))?;
+    let _ = admin.close().await;
+    Ok(true)
+}
+
+/// `git worktree add --detach`, removed again on drop.
+struct Worktree {
+    repo: PathBuf,
+    path: PathBuf,
+}
+
+impl Worktree {
+    fn add(repo: &Path, path: &Path, commit: &str) -> Result<Worktree> {
+        if path.exists() {
+            let _ = std::process::Command::new("git")
+                .arg("-C")
+                .arg(repo)
+                .args(["worktree", "remove", "--force"])
+                .arg(path)
+                .output();
+            let _ = std::fs::remove_dir_all(path);
+            let _ = std::process::Command::new("git")
+                .arg("-C")
+                .arg(repo)
+                .args(["worktree", "prune"])
+                .output();
+        }
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["worktree", "add", "--detach"])
+            .arg(path)
+            .arg(commit)
+            .output()
+            .context("running git worktree add")?;
+        if !out.status.success() {
+            bail!(
+                "git worktree add {commit} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(Worktree {
+            repo: repo.to_path_buf(),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&self.repo)
+            .args(["worktree", "remove", "--force"])
+            .arg(&self.path)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.path);
+        let _ = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&self.repo)
+            .args(["worktree", "prune"])
+            .output();
+    }
+}
+
+fn profile_dir(profile: &str) -> &str {
+    match profile {
+        "dev" | "test" => "debug",
+        "release" | "bench" => "release",
+        p => p,
+    }
+}
+
+/// `cargo build` the collector in `src` into the shared target dir; returns the copy in `dest`.
+async fn build(
+    side: &str,
+    src: &Path,
+    target: &Path,
+    profile: &str,
+    dest: &Path,
+) -> Result<PathBuf> {
+    let mut cmd = tokio::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
+    cmd.current_dir(src)
+        .args([
+            "build",
+            "--profile",
+            profile,
+            "-p",
+            "aveloxis-core",
+            "--bin",
+            "aveloxis",
+        ])
+        .env("CARGO_TARGET_DIR", target);
+    stream(side, cmd, None, None)
+        .await
+        .with_context(|| format!("building the {side} binary in {}", src.display()))?;
+    let built = target.join(profile_dir(profile)).join("aveloxis");
+    std::fs::create_dir_all(dest)?;
+    let copy = dest.join("aveloxis");
+    let _ = std::fs::remove_file(&copy);
+    std::fs::copy(&built, &copy)
+        .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
+    Ok(copy)
+}
+
+/// Run `cmd`, streaming its stdout and stderr line by line prefixed `[side]` (to stderr and to
+/// `log`); fails with the exit status and the last lines of output.
+async fn stream(
+    side: &str,
+    mut cmd: tokio::process::Command,
+    stdin: Option<String>,
+    log: Option<Arc<Mutex<std::fs::File>>>,
+) -> Result<()> {
+    let shown = format!("{:?}", cmd.as_std());
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .kill_on_drop(true);
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("[{side}] starting {shown}"))?;
+    if let Some(input) = stdin
+        && let Some(mut w) = child.stdin.take()
+    {
+        w.write_all(input.as_bytes()).await?;
+        drop(w);
+    }
+    let tail = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut tasks = Vec::new();
+    let out = child
+        .stdout
+        .take()
+        .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
+    let err = child
+        .stderr
+        .take()
+        .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
+    for pipe in [out, err].into_iter().flatten() {
+        let side = side.to_string();
+        let tail = tail.clone();
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lines = BufReader::new(pipe).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("[{side}] {line}");
+                if let Some(l) = &log
+                    && let Ok(mut f) = l.lock()
+                {
+                    let _ = writeln!(f, "{line}");
+                }
+                if let Ok(mut t) = tail.lock() {
+                    t.push(line);
+                    if t.len() > 15 {
+                        t.remove(0);
+                    }
+                }
+            }
+        }));
+    }
+    let status = child.wait().await?;
+    for t in tasks {
+        let _ = t.await;
+    }
+    if !status.success() {
+        let tail = tail.lock().map(|t| t.join("\n")).unwrap_or_default();
+        bail!("[{side}] {shown} failed ({status}); last output:\n{tail}");
+    }
+    Ok(())
+}
+
+/// Mapping of `--repo` URLs onto the mock forge.
+pub fn mock_preset(explicit: Option<&str>, repos: &[String]) -> Result<Preset> {
+    if let Some(p) = explicit {
+        return p.parse();
+    }
+    let augur = repos.iter().any(|u| {
+        u.trim_end_matches('/')
+            .trim_end_matches(".git")
+            .ends_with("/augur")
+    });
+    Ok(if augur { Preset::Augur } else { Preset::Tiny })
+}
+
+/// `…/mock-org/NAME` keeps its name; anything else is the preset's main repository.
+pub fn map_repo(base: &str, preset: Preset, url: &str) -> String {
+    let trimmed = url.trim_end_matches('/').trim_end_matches(".git");
+    let mut parts = trimmed.rsplit('/');
+    let name = parts.next().unwrap_or("");
+    let owner = parts.next().unwrap_or("");
+    let base = base.trim_end_matches('/');
+    if owner == aveloxis_mock_forge::generate::OWNER && !name.is_empty() {
+        format!("{base}/{owner}/{name}")
+    } else {
+        format!(
+            "{base}/{}/{}",
+            aveloxis_mock_forge::generate::OWNER,
+            preset.name()
+        )
+    }
+}
+
+struct Side {
+    name: &'static str,
+    bin: PathBuf,
+    db: String,
+    token: &'static str,
+}
+
+async fn collect_side(
+    side: &Side,
+    work: &Path,
+    pg: &Conn,
+    forge: &MockForge,
+    urls: &[String],
+    matviews: bool,
+) -> Result<()> {
+    let dir = work.join(side.name);
+    std::fs::create_dir_all(&dir)?;
+    let clones = dir.join("clones");
+    let _ = std::fs::remove_dir_all(&clones);
+    let cfg = serde_json::json!({
+        "database": {"host": pg.host, "port": pg.port, "user": pg.user, "dbname": side.db,
+                     "sslmode": "disable"},
+        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
+        "collection": {"repo_clone_dir": clones}
+    });
+    let config = dir.join("aveloxis.json");
+    std::fs::write(&config, serde_json::to_string_pretty(&cfg)?)?;
+    let log = Arc::new(Mutex::new(
+        std::fs::File::create(work.join(format!("{}.log", side.name)))
+            .context("creating the side's log")?,
+    ));
+    let command = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(&side.bin);
+        for (k, _) in std::env::vars_os() {
+            if let Some(k) = k.to_str()
+                && k.starts_with("AVELOXIS_")
+                && k != "AVELOXIS_LOG"
+            {
+                c.env_remove(k);
+            }
+        }
+        c.arg("--config").arg(&config).args(args);
+        c.env("PGHOST", &pg.host)
+            .env("PGPORT", pg.port.to_string())
+            .env("PGUSER", &pg.user)
+            .env("PGDATABASE", &side.db)
+            .env("HARNESS_SIDE", side.name)
+            .current_dir(&dir);
+        if let Some(pw) = &pg.password {
+            c.env("AVELOXIS_DATABASE_PASSWORD", pw)
+                .env("PGPASSWORD", pw);
+        }
+        c
+    };
+    let run = |args: Vec<&str>, stdin: Option<String>| {
+        let cmd = command(&args);
+        let log = log.clone();
+        async move { stream(side.name, cmd, stdin, Some(log)).await }
+    };
+    run(vec!["migrate", "--skip-views"], None).await?;
+    run(vec!["add-key", "-"], Some(format!("{}\n", side.token))).await?;
+    let mut add = vec!["add-repo"];
+    add.extend(urls.iter().map(String::as_str));
+    run(add, None).await?;
+    let mut collect = vec!["collect"];
+    collect.extend(urls.iter().map(String::as_str));
+    collect.push("--full");
+    run(collect, None).await?;
+    if matviews {
+        run(vec!["migrate"], None).await?;
+        run(vec!["refresh-views"], None).await?;
+    }
+    Ok(())
+}
+
+fn now_utc() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn write_reports(work: &Path, report: &Report) -> Result<()> {
+    let md = markdown(report);
+    std::fs::write(work.join("report.md"), &md)?;
+    std::fs::write(
+        work.join("report.json"),
+        serde_json::to_string_pretty(report)?,
+    )?;
+    std::fs::write(work.join("junit.xml"), junit(report))?;
+    if let Some(p) = std::env::var_os("GITHUB_STEP_SUMMARY")
+        && !p.is_empty()
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+            .with_context(|| {
+                format!(
+                    "opening $GITHUB_STEP_SUMMARY {}",
+                    PathBuf::from(&p).display()
+                )
+            })?;
+        writeln!(f, "{md}")?;
+    }
+    Ok(())
+}
+
+struct Timer {
+    phases: Vec<Phase>,
+    start: Instant,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer {
+            phases: Vec::new(),
+            start: Instant::now(),
+        }
+    }
+    fn phase(&mut self, name: &str) {
+        let now = Instant::now();
+        self.phases.push(Phase {
+            name: name.into(),
+            seconds: (now - self.start).as_secs_f64(),
+        });
+        self.start = now;
+        eprintln!(
+            "harness: phase {name} done in {:.1}s",
+            self.phases.last().map(|p| p.seconds).unwrap_or(0.0)
+        );
+    }
+}
+
+/// The run's result: the exit code (0, 1, 2).
+pub async fn run(args: &Args) -> u8 {
+    let work = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| crate::default_work_dir().join("data-test"));
+    let result = if args.diff_only {
+        diff_only(args, &work).await
+    } else {
+        full_run(args, &work).await
+    };
+    match result {
+        Ok(report) => {
+            print!("{}", terminal_summary(&report, &work));
+            if report.failed() { 1 } else { 0 }
+        }
+        Err(e) => {
+            eprintln!("harness: data-test could not run: {e:#}");
+            2
+        }
+    }
+}
+
+async fn diff_and_report(
+    pg_url: &dyn Fn(&str) -> String,
+    state: &State,
+    args: &Args,
+    work: &Path,
+    forge: String,
+    checks: Vec<Check>,
+    mut timer: Timer,
+    mut notes: Vec<String>,
+) -> Result<Report> {
+    let mut r = PgConnection::connect(&pg_url(&state.released_db))
+        .await
+        .with_context(|| format!("connecting to {}", state.released_db))?;
+    let mut n = PgConnection::connect(&pg_url(&state.new_db))
+        .await
+        .with_context(|| format!("connecting to {}", state.new_db))?;
+    let tables = diff::diff_databases(&mut r, &mut n, diff::DATA_SCHEMAS, args.matviews).await?;
+    let _ = r.close().await;
+    let _ = n.close().await;
+    if tables.is_empty() {
+        bail!("no tables found in either database: nothing was compared");
+    }
+    timer.phase("diff");
+    if args.matviews {
+        notes.push("materialized views refreshed and compared".into());
+    }
+    let mut report = Report {
+        released_tag: state.released_tag.clone(),
+        released_commit: state.released_commit.clone(),
+        released_db: state.released_db.clone(),
+        new_db: state.new_db.clone(),
+        repos: state.repos.clone(),
+        forge,
+        schemas: diff::DATA_SCHEMAS.iter().map(|s| s.to_string()).collect(),
+        generated: now_utc(),
+        checks,
+        tables,
+        phases: Vec::new(),
+        notes,
+    };
+    timer.phase("report");
+    report.phases = timer.phases;
+    write_reports(work, &report)?;
+    Ok(report)
+}
+
+async fn diff_only(args: &Args, work: &Path) -> Result<Report> {
+    let timer = Timer::new();
+    let path = work.join("state.json");
+    let state: State = serde_json::from_str(
+        &std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (run with --keep-dbs first)", path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", path.display()))?;
+    if state.provisioner == ProvisionerKind::Ephemeral {
+        bail!(
+            "the databases in {} lived in an ephemeral cluster that ended with its run; use \
+             --provisioner server --keep-dbs to keep databases for --diff-only",
+            path.display()
+        );
+    }
+    let Some((server, _)) = server_from(args)? else {
+        bail!(
+            "--diff-only needs --server-url for the server in {}",
+            path.display()
+        );
+    };
+    let url = |db: &str| server.database_url(db);
+    let report = diff_and_report(
+        &url,
+        &state,
+        args,
+        work,
+        "(diff only)".into(),
+        Vec::new(),
+        timer,
+        vec!["--diff-only: compared the databases recorded in state.json".into()],
+    )
+    .await;
+    if !args.keep_dbs {
+        for db in [&state.released_db, &state.new_db] {
+            if let Err(e) = drop_scratch(&url("postgres"), db).await {
+                eprintln!("harness: could not drop {db}: {e:#}");
+            }
+        }
+    }
+    report
+}
+
+async fn full_run(args: &Args, work: &Path) -> Result<Report> {
+    let mut timer = Timer::new();
+    let tag = args
+        .released_tag
+        .clone()
+        .context("--released-tag is required")?;
+    if args.repos.is_empty() {
+        bail!("at least one --repo is required");
+    }
+    std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
+    let work = std::fs::canonicalize(work)?;
+    let cwd = std::env::current_dir()?;
+    let repo = match &args.repo_dir {
+        Some(d) => d.clone(),
+        None => crate::git::toplevel(&cwd).unwrap_or_else(|_| cwd.clone()),
+    };
+
+    // 1. resolve
+    if args.fetch_tags {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["fetch", "--tags"])
+            .output()
+            .context("running git fetch --tags")?;
+        if !out.status.success() {
+            eprintln!(
+                "harness: git fetch --tags failed (continuing with local refs): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    let commit = crate::git::resolve(&repo, &tag)?;
+    let mut checks = Vec::new();
+    let mut notes = Vec::new();
+    let working_plan = Plan::from_dir(&repo.join("migrations"))
+        .with_context(|| format!("loading {}/migrations", repo.display()))?;
+    {
+        let tmp = tempfile::tempdir()?;
+        match crate::git::export(&repo, &commit, "migrations", tmp.path()) {
+            Ok(()) => {
+                let released = Plan::from_dir(&tmp.path().join("migrations"))
+                    .with_context(|| format!("loading the migrations of {tag}"))?;
+                let problems = prefix_problems(&released, &working_plan);
+                checks.push(Check {
+                    name: format!("released steps of {tag} are an unchanged prefix"),
+                    verdict: if problems.is_empty() {
+                        Verdict::Pass
+                    } else {
+                        Verdict::Fail
+                    },
+                    details: problems,
+                });
+            }
+            Err(e) => notes.push(format!(
+                "released revision has no migrations/ to check: {e}"
+            )),
+        }
+    }
+    timer.phase("resolve");
+
+    // 2. build
+    let target = match (&args.target_dir, std::env::var_os("CARGO_TARGET_DIR")) {
+        (Some(t), _) => t.clone(),
+        (None, Some(t)) if !t.is_empty() => PathBuf::from(t),
+        _ => repo.join("target"),
+    };
+    let target = std::path::absolute(target)?;
+    let released_bin = match &args.released_bin {
+        Some(b) => std::path::absolute(b)?,
+        None => {
+            let wt = Worktree::add(&repo, &target.join("harness-released-src"), &commit)?;
+            let bin = build(
+                "released",
+                &wt.path,
+                &target,
+                &args.profile,
+                &work.join("bin/released"),
+            )
+            .await?;
+            drop(wt);
+            bin
+        }
+    };
+    let new_bin = match &args.new_bin {
+        Some(b) => std::path::absolute(b)?,
+        None => build("new", &repo, &target, &args.profile, &work.join("bin/new")).await?,
+    };
+    for b in [&released_bin, &new_bin] {
+        if !b.exists() {
+            bail!("collector binary {} does not exist", b.display());
+        }
+    }
+    timer.phase("build");
+
+    // 3. provision
+    let pg = match server_from(args)? {
+        Some((s, c)) => Pg::Server(s, c),
+        None => Pg::Cluster(Cluster::start().context("starting an ephemeral PostgreSQL cluster")?),
+    };
+    let pid = std::process::id();
+    let state = State {
+        provisioner: match pg {
+            Pg::Cluster(_) => ProvisionerKind::Ephemeral,
+            Pg::Server(..) => ProvisionerKind::Server,
+        },
+        server: match &args.server_url {
+            Some(u) => redact(u),
+            None => "ephemeral cluster".into(),
+        },
+        released_db: format!("{SCRATCH_PREFIX}dt_{pid}_released"),
+        new_db: format!("{SCRATCH_PREFIX}dt_{pid}_new"),
+        released_tag: tag.clone(),
+        released_commit: commit.clone(),
+        repos: args.repos.clone(),
+        kept: args.keep_dbs,
+    };
+    let mut created = Vec::new();
+    let result = async {
+        for db in [&state.released_db, &state.new_db] {
+            create_scratch(&pg, db).await?;
+            created.push(db.clone());
+        }
+        std::fs::write(
+            work.join("state.json"),
+            serde_json::to_string_pretty(&state)?,
+        )?;
+        timer.phase("provision");
+
+        // 4. forge
+        let preset = mock_preset(args.preset.as_deref(), &args.repos)?;
+        let forge = MockForge::start(Scenario::generate(preset, args.seed))
+            .context("starting the mock forge")?;
+        let mut urls: Vec<String> = Vec::new();
+        for u in &args.repos {
+            let m = map_repo(&forge.base_url(), preset, u);
+            eprintln!("harness: {u} -> {m}");
+            if !urls.contains(&m) {
+                urls.push(m);
+            }
+        }
+        let forge_desc = format!(
+            "mock (preset {}, seed {}; {})",
+            preset.name(),
+            args.seed,
+            args.repos
+                .iter()
+                .map(|u| format!("{u} -> {}", map_repo("BASE", preset, u)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        timer.phase("forge");
+
+        // 5. collect, both sides in parallel
+        let conn = pg.conn();
+        let released = Side {
+            name: "released",
+            bin: released_bin.clone(),
+            db: state.released_db.clone(),
+            token: DEFAULT_TOKENS[0],
+        };
+        let new = Side {
+            name: "new",
+            bin: new_bin.clone(),
+            db: state.new_db.clone(),
+            token: DEFAULT_TOKENS[1],
+        };
+        tokio::try_join!(
+            collect_side(&released, &work, &conn, &forge, &urls, args.matviews),
+            collect_side(&new, &work, &conn, &forge, &urls, args.matviews),
+        )?;
+        timer.phase("collect");
+        drop(forge);
+
+        // 6–7. diff and report
+        if args.keep_dbs && state.provisioner == ProvisionerKind::Ephemeral {
+            notes.push(
+                "--keep-dbs with the ephemeral cluster: the cluster ends with the run; use \
+                 --provisioner server to keep databases"
+                    .into(),
+            );
+        }
+        let url = |db: &str| pg.url(db);
+        diff_and_report(&url, &state, args, &work, forge_desc, checks, timer, notes).await
+    }
+    .await;
+    if !args.keep_dbs || matches!(pg, Pg::Cluster(_)) {
+        for db in &created {
+            if let Err(e) = drop_scratch(&pg.url("postgres"), db).await {
+                eprintln!("harness: could not drop {db}: {e:#}");
+            }
+        }
+    } else {
+        eprintln!(
+            "harness: kept {} and {} (see {})",
+            state.released_db,
+            state.new_db,
+            work.join("state.json").display()
+        );
+    }
+    drop(pg);
+    result
+}
