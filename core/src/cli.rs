@@ -35,7 +35,20 @@ pub enum Command {
     /// Bring the database schema up to this binary's version (fail-closed; safe to re-run).
     Migrate(MigrateArgs),
     /// Migrate, then run the collection daemon; refuses to start if migration failed.
-    Serve,
+    Serve(ServeArgs),
+    /// Start `serve` detached (pidfile and log under $AVELOXIS_HOME, default ~/.aveloxis).
+    Start {
+        /// What to start (only `serve` exists; `all` is the same).
+        #[arg(default_value = "serve")]
+        what: String,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Stop a detached `serve` (SIGTERM, then wait); stale pidfiles are removed.
+    Stop {
+        #[arg(default_value = "all")]
+        what: String,
+    },
     /// Refresh every materialized view (CONCURRENTLY where a unique index allows).
     RefreshViews,
     /// Print the tool version and the schema version it expects.
@@ -56,6 +69,34 @@ pub enum Command {
         #[arg(required = true)]
         urls: Vec<String>,
     },
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Concurrent collection workers (default: collection.workers).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Monitor (dashboard, API, metrics) address (default: monitor.addr); `off` disables it.
+    #[arg(long)]
+    pub monitor: Option<String>,
+    /// Also use the API keys of the Augur database (read-only).
+    #[arg(long)]
+    pub augur_keys: bool,
+    /// Idle pause between claim attempts, in milliseconds.
+    #[arg(long, default_value_t = 5000, hide = true)]
+    pub poll_ms: u64,
+    #[arg(long, default_value_t = 30_000, hide = true)]
+    pub heartbeat_ms: u64,
+    /// A claim without heartbeat for this long is recovered.
+    #[arg(long, default_value_t = 600_000, hide = true)]
+    pub stale_after_ms: u64,
+    /// How long running jobs may finish after SIGTERM before they are aborted and released.
+    #[arg(long, default_value_t = 60_000)]
+    pub shutdown_grace_ms: u64,
+    #[arg(long, default_value_t = 60_000, hide = true)]
+    pub scheduler_ms: u64,
+    #[arg(long, default_value_t = 3_600_000, hide = true)]
+    pub retry_after_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -29,10 +29,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             let cfg = Config::load(&cli.config)?;
             migrate(&cfg, &plan, &args).await
         }
-        Command::Serve => {
+        Command::Serve(args) => {
             let cfg = Config::load(&cli.config)?;
-            serve(&cfg, &plan).await
+            serve(&cfg, &plan, &args).await
         }
+        Command::Start { what, serve } => crate::service::start(&cli.config, &what, &serve),
+        Command::Stop { what } => crate::service::stop(&what).await,
         Command::Collect(args) => {
             let cfg = Config::load(&cli.config)?;
             let mut conn = open_checked(&cfg, &plan, "aveloxis-collect").await?;
@@ -106,7 +108,7 @@ fn describe_failure(e: MigrateError) -> anyhow::Error {
     }
 }
 
-async fn serve(cfg: &Config, plan: &Plan) -> Result<()> {
+async fn serve(cfg: &Config, plan: &Plan, args: &crate::cli::ServeArgs) -> Result<()> {
     let mut conn = config::connect(&cfg.database, "aveloxis-serve").await?;
     let opts = Options {
         lock_timeout: cfg.lock_timeout(),
@@ -117,14 +119,25 @@ async fn serve(cfg: &Config, plan: &Plan) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
     store_settings(&mut conn, cfg).await?;
+    drop(conn);
     tracing::info!(%outcome, "schema ready");
-    tracing::warn!(
-        "this build has no collection workers yet; serve holds the migrated schema until \
-         SIGTERM or Ctrl-C"
-    );
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    Ok(())
+    let ms = std::time::Duration::from_millis;
+    let monitor = args.monitor.clone().unwrap_or_else(|| cfg.monitor.addr.clone());
+    crate::daemon::run(
+        cfg.clone(),
+        crate::daemon::ServeOptions {
+            workers: args.workers.unwrap_or(cfg.collection.workers as usize).max(1),
+            monitor: (monitor != "off").then_some(monitor),
+            augur_keys: args.augur_keys,
+            poll: ms(args.poll_ms),
+            heartbeat: ms(args.heartbeat_ms),
+            stale_after: ms(args.stale_after_ms),
+            shutdown_grace: ms(args.shutdown_grace_ms),
+            scheduler_every: ms(args.scheduler_ms),
+            retry_after: ms(args.retry_after_ms),
+        },
+    )
+    .await
 }
 
 /// Record the operator settings the database-side scheduler reads (`aveloxis_ops.config`).
@@ -143,7 +156,8 @@ async fn store_settings(conn: &mut PgConnection, cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

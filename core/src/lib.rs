@@ -8,9 +8,13 @@ pub mod collect;
 pub mod commands;
 pub mod config;
 pub mod contributor_id;
+pub mod daemon;
 pub mod facade;
 pub mod forge;
+pub mod monitor;
+pub mod queue;
 pub mod repo_commands;
+pub mod service;
 
 /// The tool version stamped into `schema_meta` and `tool_version` columns.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -128,7 +128,7 @@ async fn serve_migrates_then_stops_cleanly_on_sigterm() {
     let db = empty_db().await;
     let mut child = db
         .aveloxis()
-        .arg("serve")
+        .args(["serve", "--monitor", "off", "--workers", "2"])
         .env("AVELOXIS_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

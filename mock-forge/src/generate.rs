@@ -169,6 +169,39 @@ pub fn world(preset: Preset, seed: u64) -> World {
     }
 }
 
+/// A fleet of `count` small repositories (`fleet-00000`, …), for daemon and queue tests:
+/// each has a couple of issues and a PR, a few comments and events, and a short history.
+pub fn fleet(count: usize, seed: u64) -> World {
+    let p = Params {
+        users: 6,
+        labels: 2,
+        issues: 2,
+        pulls: 1,
+        commits: 4,
+        comments_per_item: 1.0,
+        reviews_per_pull: 1.0,
+        review_comments_per_review: 0.5,
+        extra_events_per_item: 0.5,
+        releases: 1,
+    };
+    let mut rng = Rng::derive(seed, "users");
+    let users = gen_users(&mut rng, Preset::Tiny.params().users);
+    let mut ids = Ids::new(seed);
+    let repos = (0..count)
+        .map(|i| {
+            let name = format!("fleet-{i:05}");
+            gen_repo(seed, &name, &users, &p, &name, 10 + i as u64, &mut ids)
+        })
+        .collect();
+    World {
+        users,
+        redirects: Vec::new(),
+        deleted: Vec::new(),
+        gone: Vec::new(),
+        repos,
+    }
+}
+
 struct Ids {
     issue: u64,
     pull: u64,

@@ -115,6 +115,16 @@ impl Scenario {
         }
     }
 
+    /// A fleet of `count` small repositories named `fleet-00000`… (see
+    /// [`generate::fleet`]), with the default tokens.
+    pub fn fleet(count: usize, seed: u64) -> Self {
+        Self {
+            world: generate::fleet(count, seed),
+            tokens: default_tokens(),
+            ..Self::default()
+        }
+    }
+
     /// A pure replay scenario that accepts any token.
     pub fn from_cassettes(interactions: Vec<Interaction>) -> Self {
         Self {
