@@ -446,3 +446,53 @@ async fn gitlab_collection_matches_the_served_world_exactly_and_reruns_are_idemp
         forge.unmatched_requests()
     );
 }
+
+#[tokio::test]
+async fn a_gitlab_group_url_expands_to_its_projects() {
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 5)).unwrap();
+    let db = migrated_db().await;
+    // The mock's project objects carry web URLs on 127.0.0.1, so GitLab takes that host here.
+    let cfg = serde_json::json!({
+        "database": {"host": "127.0.0.1", "port": db.port, "user": "postgres", "dbname": db.name, "sslmode": "disable"},
+        "github": {"api_url": forge.github_api_url(), "web_url": gitlab_web(&forge)},
+        "gitlab": {"api_url": forge.gitlab_api_url(), "web_url": forge.base_url()},
+        "collection": {"repo_clone_dir": db.dir.path().join("clones")}
+    });
+    std::fs::write(db.config_path(), cfg.to_string()).unwrap();
+    run(&db, &["add-key", "--platform", "gitlab", DEFAULT_TOKENS[2]]);
+    let group = format!("{}/mock-org", forge.base_url());
+    let out = run(&db, &["add-repo", &group]);
+    assert!(!stdout(&out).contains(DEFAULT_TOKENS[2]));
+
+    let mut want: Vec<String> = forge
+        .world()
+        .repos
+        .iter()
+        .filter(|r| r.full_name().starts_with("mock-org/"))
+        .map(|r| format!("{}/{}", forge.base_url(), r.full_name()))
+        .collect();
+    want.sort();
+    assert!(want.len() >= 2, "{want:?}");
+    let mut conn = db.connect().await;
+    let got: Vec<String> = sqlx::query_scalar(
+        "SELECT r.repo_git FROM aveloxis_data.repos r
+           JOIN aveloxis_data.repo_groups g ON g.repo_group_id = r.repo_group_id
+           JOIN aveloxis_ops.collection_queue q ON q.repo_id = r.repo_id
+          WHERE r.platform_id = 2 AND g.rg_type = 'gitlab_group' AND g.rg_name = 'mock-org'
+          ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(got, want);
+
+    // An unknown group is a clear failure that adds nothing.
+    let out = db
+        .aveloxis()
+        .args(["add-repo", &format!("{}/no-such-group", forge.base_url())])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("404"), "{}", stderr(&out));
+    assert_eq!(rows(&mut conn, "repos").await, want.len() as i64);
+}

@@ -374,7 +374,7 @@ pub fn handle(f: &Forge, req: &Req) -> Option<Reply> {
     let web = f.base.clone();
     // Shape check before charging the budget.
     let known = match segs.as_slice() {
-        ["users"] | ["users", _] => true,
+        ["users"] | ["users", _] | ["groups", _, "projects"] => true,
         ["projects", _, rest @ ..] => matches!(
             rest,
             [] | ["issues"]
@@ -438,6 +438,33 @@ pub fn handle(f: &Forge, req: &Req) -> Option<Reply> {
             }
             None => not_found("User"),
         },
+        ["groups", group, "projects"] => {
+            // A group is an owner; `include_subgroups=true` also lists projects of `group/...`.
+            let group = percent_decode(group).to_ascii_lowercase();
+            let nested = req.q("include_subgroups") == Some("true");
+            let mut repos: Vec<&RepoData> = f
+                .world
+                .repos
+                .iter()
+                .filter(|r| {
+                    let full = r.full_name().to_ascii_lowercase();
+                    let Some((owner, _)) = full.rsplit_once('/') else {
+                        return false;
+                    };
+                    owner == group || nested && owner.starts_with(&format!("{group}/"))
+                })
+                .collect();
+            if repos.is_empty() && !f.users_by_login.contains_key(&group) {
+                not_found("Group")
+            } else {
+                repos.sort_by_key(|r| r.project_id);
+                let items = repos
+                    .into_iter()
+                    .map(|r| project_json(f, &web, r, false))
+                    .collect();
+                paginate_owned(f, req, items)
+            }
+        }
         ["projects", id, rest @ ..] => {
             let id = percent_decode(id);
             let ri = if let Ok(n) = id.parse::<u64>() {
