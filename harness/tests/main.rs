@@ -166,3 +166,471 @@ fn a_missing_revision_is_exit_2_with_the_reason() {
         text(&out)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// data-test
+
+use std::sync::OnceLock;
+
+use sqlx::Connection;
+
+/// The `aveloxis` collector next to the harness binary (built first when missing), copied into
+/// a private directory so a concurrent rebuild cannot swap it between the two sides of a run.
+fn aveloxis_bin() -> &'static Path {
+    static BIN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = BIN.get_or_init(|| {
+        let target_bin = Path::new(env!("CARGO_BIN_EXE_harness"))
+            .parent()
+            .unwrap()
+            .join("aveloxis");
+        if !target_bin.exists() {
+            let st = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "-p", "aveloxis-core", "--bin", "aveloxis"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .unwrap();
+            assert!(st.success(), "building aveloxis");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("aveloxis");
+        std::fs::copy(&target_bin, &copy).unwrap();
+        (dir, copy)
+    });
+    path
+}
+
+/// A wrapper around the real collector that runs `sql` (with psql, on the side's database)
+/// after every `collect` — a planted regression in the "new" binary.
+fn wrapper(dir: &Path, sql: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("aveloxis-patched");
+    let script = format!(
+        "#!/bin/sh\n\"{real}\" \"$@\" || exit $?\ncase \" $* \" in *\" collect \"*)\n  psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || exit 3\n{sql}\nSQL\n;;\nesac\n",
+        real = aveloxis_bin().display()
+    );
+    std::fs::write(&p, script).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+fn data_test(cwd: &Path, work: &Path, new_bin: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "data-test",
+        "--released-tag",
+        "HEAD",
+        "--repo",
+        "https://github.com/augurlabs/tiny",
+        "--released-bin",
+        aveloxis_bin().to_str().unwrap(),
+        "--new-bin",
+        new_bin.to_str().unwrap(),
+        "--work-dir",
+        work.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(&args)
+        .current_dir(cwd)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap()
+}
+
+fn report_json(work: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(work.join("report.json")).unwrap()).unwrap()
+}
+
+fn table<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| {
+            format!(
+                "{}.{}",
+                t["schema"].as_str().unwrap(),
+                t["table"].as_str().unwrap()
+            ) == name
+        })
+        .unwrap_or_else(|| panic!("{name} not in the report"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn databases(c: &aveloxis_pg::Cluster) -> Vec<String> {
+    let mut conn = sqlx::PgConnection::connect(&c.url("postgres"))
+        .await
+        .unwrap();
+    sqlx::query_scalar("SELECT datname::text FROM pg_database ORDER BY 1")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[test]
+fn data_test_same_binary_on_both_sides_passes_on_repeated_runs() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    let summary = work.path().join("step-summary.md");
+    for round in 0..2 {
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args([
+                "data-test",
+                "--released-tag",
+                "HEAD",
+                "--repo",
+                "https://github.com/augurlabs/tiny",
+                "--released-bin",
+                aveloxis_bin().to_str().unwrap(),
+                "--new-bin",
+                aveloxis_bin().to_str().unwrap(),
+                "--work-dir",
+                work.path().to_str().unwrap(),
+            ])
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .current_dir(here)
+            .output()
+            .unwrap();
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(0), "round {round}: {t}");
+        assert!(t.contains("[released] ") && t.contains("[new] "), "{t}");
+        let r = report_json(work.path());
+        let tables = r["tables"].as_array().unwrap();
+        assert!(
+            tables.len() > 50,
+            "self-discovered tables: {}",
+            tables.len()
+        );
+        for tb in tables {
+            assert_eq!(tb["verdict"], "PASS", "round {round}: {tb}");
+        }
+        let issues = table(&r, "aveloxis_data.issues");
+        assert!(issues["released_rows"].as_i64().unwrap() > 0);
+        assert!(
+            issues["compared_columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == "issue_title")
+        );
+        let md = std::fs::read_to_string(work.path().join("report.md")).unwrap();
+        assert!(
+            md.contains("**Verdict: PASS**") && md.contains("## Summary"),
+            "{md}"
+        );
+        assert!(md.contains("unchanged prefix | PASS"), "{md}");
+        let junit = std::fs::read_to_string(work.path().join("junit.xml")).unwrap();
+        assert!(
+            junit.contains("failures=\"0\"") && !junit.contains("<failure"),
+            "{junit}"
+        );
+        assert!(junit.contains("name=\"issues\""), "{junit}");
+    }
+    let s = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(s.matches("# aveloxis data-test report").count(), 2, "{s}");
+}
+
+#[test]
+fn data_test_catches_planted_regressions_by_table_and_column() {
+    // The "working tree" is a repository whose released step 0003 was edited after the tag.
+    let repo = released_repo();
+    let step = repo
+        .path()
+        .join("migrations/steps/0003_backfill_repo_owner_name.sql");
+    let mut s = std::fs::read_to_string(&step).unwrap();
+    s.push_str("-- tweaked after release\n");
+    std::fs::write(&step, s).unwrap();
+    let bin_dir = tempfile::tempdir().unwrap();
+    let patched = wrapper(
+        bin_dir.path(),
+        "DELETE FROM aveloxis_data.issue_labels WHERE ctid IN \
+           (SELECT ctid FROM aveloxis_data.issue_labels LIMIT 2);\n\
+         UPDATE aveloxis_data.releases SET release_name = NULL;\n\
+         UPDATE aveloxis_data.pull_requests SET pr_title = pr_title || ' (edited)';",
+    );
+    let work = tempfile::tempdir().unwrap();
+    // HEAD is the tag v1; the edit is uncommitted, as in a maintainer's working tree.
+    let out = data_test(repo.path(), work.path(), &patched, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let r = report_json(work.path());
+
+    let labels = table(&r, "aveloxis_data.issue_labels");
+    assert_eq!(labels["verdict"], "FAIL", "{labels}");
+    assert_eq!(
+        labels["released_rows"].as_i64().unwrap() - labels["new_rows"].as_i64().unwrap(),
+        2
+    );
+    assert!(labels.to_string().contains("row loss"), "{labels}");
+
+    let releases = table(&r, "aveloxis_data.releases");
+    assert_eq!(releases["verdict"], "FAIL", "{releases}");
+    assert!(
+        releases
+            .to_string()
+            .contains("column release_name went dark"),
+        "{releases}"
+    );
+    assert_eq!(releases["released_rows"], releases["new_rows"]);
+
+    let prs = table(&r, "aveloxis_data.pull_requests");
+    assert_eq!(prs["verdict"], "FAIL", "{prs}");
+    assert_eq!(prs["released_rows"], prs["new_rows"]);
+    assert!(
+        prs.to_string()
+            .contains("content drift in column(s) pr_title (same row count"),
+        "{prs}"
+    );
+    // Untouched tables still pass.
+    assert_eq!(table(&r, "aveloxis_data.issues")["verdict"], "PASS");
+
+    let md = std::fs::read_to_string(work.path().join("report.md")).unwrap();
+    assert!(md.contains("**Verdict: FAIL**"), "{md}");
+    assert!(md.contains("| aveloxis\\_data.issue\\_labels |"), "{md}");
+    assert!(
+        md.contains(
+            "released step 0003 backfill repos.repo\\_owner/repo\\_name from repo\\_git was edited"
+        ),
+        "{md}"
+    );
+    let junit = std::fs::read_to_string(work.path().join("junit.xml")).unwrap();
+    assert!(junit.contains("name=\"pull_requests\"><failure"), "{junit}");
+    // The terminal summary names the failing tables too.
+    assert!(t.contains("FAIL aveloxis_data.releases"), "{t}");
+}
+
+#[test]
+fn data_test_flags_new_coverage_and_exits_0() {
+    let bin_dir = tempfile::tempdir().unwrap();
+    let patched = wrapper(
+        bin_dir.path(),
+        "INSERT INTO aveloxis_ops.config (section_name, setting_name, value, type) \
+         VALUES ('harness', 'extra', '1', 'int');",
+    );
+    let work = tempfile::tempdir().unwrap();
+    let out = data_test(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        work.path(),
+        &patched,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = report_json(work.path());
+    let cfg = table(&r, "aveloxis_ops.config");
+    assert_eq!(cfg["verdict"], "FLAG", "{cfg}");
+    assert_eq!(
+        cfg["new_rows"].as_i64().unwrap() - cfg["released_rows"].as_i64().unwrap(),
+        1
+    );
+    let md = std::fs::read_to_string(work.path().join("report.md")).unwrap();
+    assert!(md.contains("## FLAG (1)"), "{md}");
+}
+
+#[test]
+fn data_test_missing_revision_and_failed_builds_are_exit_2() {
+    let repo = released_repo();
+    let work = tempfile::tempdir().unwrap();
+    let out = harness(
+        &[
+            "data-test",
+            "--released-tag",
+            "v9.9.9",
+            "--repo",
+            "https://github.com/augurlabs/augur",
+            "--work-dir",
+            work.path().to_str().unwrap(),
+        ],
+        repo.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("revision \"v9.9.9\" not found"),
+        "{}",
+        text(&out)
+    );
+
+    // v1 exists but holds no crate: the build fails, the run is exit 2, the worktree is gone.
+    let target = tempfile::tempdir().unwrap();
+    let out = harness(
+        &[
+            "data-test",
+            "--released-tag",
+            "v1",
+            "--repo",
+            "https://github.com/augurlabs/augur",
+            "--work-dir",
+            work.path().to_str().unwrap(),
+            "--target-dir",
+            target.path().to_str().unwrap(),
+        ],
+        repo.path(),
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("building the released binary"), "{t}");
+    let wt = Command::new("git")
+        .args(["worktree", "list"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&wt.stdout).lines().count(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&wt.stdout)
+    );
+    assert!(!target.path().join("harness-released-src").exists());
+}
+
+#[test]
+fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_create() {
+    let rt = runtime();
+    let cluster = aveloxis_pg::Cluster::start().unwrap();
+    let server = format!("postgres://postgres@127.0.0.1:{}", cluster.port());
+    let work = tempfile::tempdir().unwrap();
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    // A kept run on the server, then --diff-only against the recorded databases.
+    let out = data_test(
+        here,
+        work.path(),
+        aveloxis_bin(),
+        &[
+            "--provisioner",
+            "server",
+            "--server-url",
+            &server,
+            "--keep-dbs",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join("state.json")).unwrap())
+            .unwrap();
+    let kept = [
+        state["released_db"].as_str().unwrap().to_string(),
+        state["new_db"].as_str().unwrap().to_string(),
+    ];
+    let dbs = rt.block_on(databases(&cluster));
+    assert!(kept.iter().all(|k| dbs.contains(k)), "{dbs:?}");
+    let out = harness(
+        &[
+            "data-test",
+            "--diff-only",
+            "--server-url",
+            &server,
+            "--work-dir",
+            work.path().to_str().unwrap(),
+        ],
+        here,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // --diff-only without --keep-dbs drops the (marked) scratch databases.
+    let dbs = rt.block_on(databases(&cluster));
+    assert!(kept.iter().all(|k| !dbs.contains(k)), "{dbs:?}");
+
+    // An operator's primary database and a database that merely looks like ours (prefix, no
+    // marker) named in state.json: compared, then left alone.
+    rt.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
+            .await
+            .unwrap();
+        for db in ["aveloxis", "aveloxis_harness_dt_0_new"] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let mut c = sqlx::PgConnection::connect(&cluster.url(db)).await.unwrap();
+            sqlx::raw_sql(
+                "CREATE SCHEMA aveloxis_data; CREATE TABLE aveloxis_data.precious (v text); \
+                 INSERT INTO aveloxis_data.precious VALUES ('keep me')",
+            )
+            .execute(&mut c)
+            .await
+            .unwrap();
+        }
+    });
+    let mut st = state.clone();
+    st["released_db"] = "aveloxis".into();
+    st["new_db"] = "aveloxis_harness_dt_0_new".into();
+    std::fs::write(work.path().join("state.json"), st.to_string()).unwrap();
+    let out = harness(
+        &[
+            "data-test",
+            "--diff-only",
+            "--server-url",
+            &server,
+            "--work-dir",
+            work.path().to_str().unwrap(),
+        ],
+        here,
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("refusing to drop aveloxis:"), "{t}");
+    assert!(
+        t.contains("refusing to drop aveloxis_harness_dt_0_new"),
+        "{t}"
+    );
+    let dbs = rt.block_on(databases(&cluster));
+    assert!(dbs.contains(&"aveloxis".to_string()), "{dbs:?}");
+    assert!(
+        dbs.contains(&"aveloxis_harness_dt_0_new".to_string()),
+        "{dbs:?}"
+    );
+
+    // Once it carries the marker, the prefixed one is ours to drop; the primary still is not.
+    rt.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "COMMENT ON DATABASE aveloxis_harness_dt_0_new IS 'aveloxis-harness scratch'; \
+             COMMENT ON DATABASE aveloxis IS 'aveloxis-harness scratch'",
+        )
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    });
+    let out = harness(
+        &[
+            "data-test",
+            "--diff-only",
+            "--server-url",
+            &server,
+            "--work-dir",
+            work.path().to_str().unwrap(),
+        ],
+        here,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dbs = rt.block_on(databases(&cluster));
+    assert!(dbs.contains(&"aveloxis".to_string()), "{dbs:?}");
+    assert!(
+        !dbs.contains(&"aveloxis_harness_dt_0_new".to_string()),
+        "{dbs:?}"
+    );
+}
+
+#[test]
+fn workflow_and_action_yaml_parse() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for f in [".github/workflows/schema-gate.yml", "action.yml"] {
+        let p = root.join(f);
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); \
+                 assert isinstance(d, dict) and (('jobs' in d and True in d) or 'runs' in d), d",
+            ])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{f}: {}", text(&out));
+    }
+}
