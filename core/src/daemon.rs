@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::Datelike;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -116,12 +116,29 @@ pub async fn run(cfg: Config, opts: ServeOptions) -> Result<()> {
     let pool = PgPoolOptions::new()
         .max_connections((opts.workers as u32) * 2 + 6)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_with(cfg.database.connect_options().application_name("aveloxis-serve"))
+        .connect_with(
+            cfg.database
+                .connect_options()
+                .application_name("aveloxis-serve"),
+        )
         .await
-        .with_context(|| format!("connecting to PostgreSQL at {}:{}", cfg.database.host, cfg.database.port))?;
+        .with_context(|| {
+            format!(
+                "connecting to PostgreSQL at {}:{}",
+                cfg.database.host, cfg.database.port
+            )
+        })?;
     let collector = {
         let mut conn = pool.acquire().await?;
-        Arc::new(Collector::new(&mut conn, cfg.clone(), opts.augur_keys, ClientOptions::default()).await?)
+        Arc::new(
+            Collector::new(
+                &mut conn,
+                cfg.clone(),
+                opts.augur_keys,
+                ClientOptions::default(),
+            )
+            .await?,
+        )
     };
     let shared = Arc::new(Shared {
         pool: pool.clone(),
@@ -196,7 +213,12 @@ async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) {
     }
 }
 
-async fn worker(shared: Arc<Shared>, id: String, opts: ServeOptions, mut stop: watch::Receiver<bool>) {
+async fn worker(
+    shared: Arc<Shared>,
+    id: String,
+    opts: ServeOptions,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         if *stop.borrow() {
             return;
@@ -241,13 +263,19 @@ async fn run_job(shared: &Arc<Shared>, id: &str, opts: &ServeOptions, job: queue
         })
     };
     let result = match shared.pool.acquire().await {
-        Ok(mut conn) => shared.collector.collect(&mut conn, job.repo_id, job.force_full).await,
+        Ok(mut conn) => {
+            shared
+                .collector
+                .collect(&mut conn, job.repo_id, job.force_full)
+                .await
+        }
         Err(e) => Err(e.into()),
     };
     hb.abort();
     let elapsed = started.elapsed();
     shared.metrics.observe(elapsed.as_secs_f64());
-    let recollect = Duration::from_secs(shared.collector.cfg.collection.days_until_recollect as u64 * 86_400);
+    let recollect =
+        Duration::from_secs(shared.collector.cfg.collection.days_until_recollect as u64 * 86_400);
     let (how, err_text);
     match &result {
         Ok(Outcome::Collected(c)) => {
@@ -258,7 +286,10 @@ async fn run_job(shared: &Arc<Shared>, id: &str, opts: &ServeOptions, job: queue
             };
         }
         Ok(_) => {
-            shared.metrics.jobs_sidelined.fetch_add(1, Ordering::Relaxed);
+            shared
+                .metrics
+                .jobs_sidelined
+                .fetch_add(1, Ordering::Relaxed);
             how = Finish::Dequeued;
         }
         Err(e) => {
@@ -297,7 +328,9 @@ async fn drain_staging(pool: &PgPool) -> Result<()> {
     for r in repos {
         match crate::collect::process_staged(&mut conn, r).await {
             Ok(_) => tracing::info!(repo_id = r, "processed pages left staged by an earlier run"),
-            Err(e) => tracing::error!(repo_id = r, error = %format!("{e:#}"), "could not process leftover staged pages"),
+            Err(e) => {
+                tracing::error!(repo_id = r, error = %format!("{e:#}"), "could not process leftover staged pages")
+            }
         }
     }
     Ok(())
@@ -341,19 +374,26 @@ async fn recheck_gone(shared: &Arc<Shared>, conn: &mut sqlx::PgConnection) -> Re
     .fetch_all(&mut *conn)
     .await?;
     for (id, url, platform) in due {
-        let Some(p) = crate::forge::Platform::from_id(platform) else { continue };
+        let Some(p) = crate::forge::Platform::from_id(platform) else {
+            continue;
+        };
         let status = shared.collector.client(p)?.check_web(&url).await;
-        sqlx::query("UPDATE aveloxis_data.repos SET repo_gone_checked_at = now() WHERE repo_id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE aveloxis_data.repos SET repo_gone_checked_at = now() WHERE repo_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
         if let Ok(WebStatus::Ok) = status {
             sqlx::query("UPDATE aveloxis_data.repos SET repo_gone_at = NULL WHERE repo_id = $1")
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
             crate::collect::enqueue(conn, id, queue::DEFAULT_PRIORITY).await?;
-            tracing::info!(repo_id = id, "sidelined repository answers again; re-queued");
+            tracing::info!(
+                repo_id = id,
+                "sidelined repository answers again; re-queued"
+            );
         }
     }
     Ok(())

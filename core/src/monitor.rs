@@ -87,7 +87,13 @@ struct QueueQuery {
 async fn api_queue(State(app): St, Query(q): Query<QueueQuery>) -> Response {
     let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
     let page = q.page.unwrap_or(1).max(1);
-    let pattern = format!("%{}%", q.search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let pattern = format!(
+        "%{}%",
+        q.search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
     let mut conn = match app.shared.pool.acquire().await {
         Ok(c) => c,
         Err(e) => return err(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
@@ -133,7 +139,8 @@ async fn api_queue(State(app): St, Query(q): Query<QueueQuery>) -> Response {
                    "last_run": {"issues": r.11, "pull_requests": r.12, "commits": r.13}})
         })
         .collect();
-    axum::Json(json!({"total": total, "page": page, "per_page": per_page, "rows": rows})).into_response()
+    axum::Json(json!({"total": total, "page": page, "per_page": per_page, "rows": rows}))
+        .into_response()
 }
 
 async fn api_stats(State(app): St) -> Response {
@@ -166,37 +173,41 @@ async fn api_stats(State(app): St) -> Response {
 }
 
 /// Same-origin check for mutating requests.
-fn same_origin(app: &App, h: &HeaderMap) -> Result<(), Response> {
+fn same_origin(app: &App, h: &HeaderMap) -> Result<(), &'static str> {
     let token_ok = h
         .get("x-aveloxis-token")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t == app.token);
     if !token_ok {
-        return Err(err(StatusCode::FORBIDDEN, "missing or wrong X-Aveloxis-Token"));
+        return Err("missing or wrong X-Aveloxis-Token");
     }
     if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let host = h
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let origin_host = origin.split("://").nth(1).unwrap_or("");
         if origin_host != host {
-            return Err(err(StatusCode::FORBIDDEN, "cross-origin request refused"));
+            return Err("cross-origin request refused");
         }
     }
     Ok(())
 }
 
 async fn api_prioritize(State(app): St, Path(id): Path<i64>, headers: HeaderMap) -> Response {
-    if let Err(r) = same_origin(&app, &headers) {
-        return r;
+    if let Err(why) = same_origin(&app, &headers) {
+        return err(StatusCode::FORBIDDEN, why);
     }
     let mut conn = match app.shared.pool.acquire().await {
         Ok(c) => c,
         Err(e) => return err(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     };
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM aveloxis_data.repos WHERE repo_id = $1)")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap_or(false);
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM aveloxis_data.repos WHERE repo_id = $1)")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_or(false);
     if !exists {
         return err(StatusCode::NOT_FOUND, format!("no repository {id}"));
     }
@@ -207,29 +218,48 @@ async fn api_prioritize(State(app): St, Path(id): Path<i64>, headers: HeaderMap)
 }
 
 async fn healthz(State(app): St) -> Response {
-    match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&app.shared.pool).await {
+    match sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(&app.shared.pool)
+        .await
+    {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unreachable: {e}\n"),
+        )
+            .into_response(),
     }
 }
 
 fn label(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 async fn metrics(State(app): St) -> Response {
     let m = &app.shared.metrics;
     let mut o = String::new();
-    let _ = writeln!(o, "# HELP aveloxis_jobs_total Collection jobs finished, by outcome.");
+    let _ = writeln!(
+        o,
+        "# HELP aveloxis_jobs_total Collection jobs finished, by outcome."
+    );
     let _ = writeln!(o, "# TYPE aveloxis_jobs_total counter");
     for (k, v) in [
         ("success", &m.jobs_ok),
         ("failed", &m.jobs_failed),
         ("sidelined", &m.jobs_sidelined),
     ] {
-        let _ = writeln!(o, "aveloxis_jobs_total{{outcome=\"{k}\"}} {}", v.load(Ordering::Relaxed));
+        let _ = writeln!(
+            o,
+            "aveloxis_jobs_total{{outcome=\"{k}\"}} {}",
+            v.load(Ordering::Relaxed)
+        );
     }
-    let _ = writeln!(o, "# HELP aveloxis_errors_total Collection errors by class.");
+    let _ = writeln!(
+        o,
+        "# HELP aveloxis_errors_total Collection errors by class."
+    );
     let _ = writeln!(o, "# TYPE aveloxis_errors_total counter");
     if let Ok(e) = m.errors.lock() {
         for (class, n) in e.iter() {
@@ -238,34 +268,65 @@ async fn metrics(State(app): St) -> Response {
     }
     let _ = writeln!(o, "# HELP aveloxis_busy_workers Workers running a job.");
     let _ = writeln!(o, "# TYPE aveloxis_busy_workers gauge");
-    let _ = writeln!(o, "aveloxis_busy_workers {}", m.busy_workers.load(Ordering::Relaxed));
+    let _ = writeln!(
+        o,
+        "aveloxis_busy_workers {}",
+        m.busy_workers.load(Ordering::Relaxed)
+    );
     if let Ok(mut conn) = app.shared.pool.acquire().await
         && let Ok(s) = crate::queue::stats(&mut conn).await
     {
-        let _ = writeln!(o, "# HELP aveloxis_queue_depth Repositories in the queue, by state.");
+        let _ = writeln!(
+            o,
+            "# HELP aveloxis_queue_depth Repositories in the queue, by state."
+        );
         let _ = writeln!(o, "# TYPE aveloxis_queue_depth gauge");
-        for (k, v) in [("queued", s.queued), ("due", s.due), ("collecting", s.collecting), ("with_errors", s.with_errors)] {
+        for (k, v) in [
+            ("queued", s.queued),
+            ("due", s.due),
+            ("collecting", s.collecting),
+            ("with_errors", s.with_errors),
+        ] {
             let _ = writeln!(o, "aveloxis_queue_depth{{state=\"{k}\"}} {v}");
         }
     }
-    let _ = writeln!(o, "# HELP aveloxis_rate_limit_remaining Requests left in the current window, per API key.");
+    let _ = writeln!(
+        o,
+        "# HELP aveloxis_rate_limit_remaining Requests left in the current window, per API key."
+    );
     let _ = writeln!(o, "# TYPE aveloxis_rate_limit_remaining gauge");
     for p in [Platform::GitHub, Platform::GitLab] {
         if let Ok(c) = app.shared.collector.client(p) {
             for k in c.keys().health() {
                 if let Some(r) = k.remaining {
-                    let _ = writeln!(o, "aveloxis_rate_limit_remaining{{platform=\"{}\",key_id=\"{}\"}} {r}", p.name(), k.id);
+                    let _ = writeln!(
+                        o,
+                        "aveloxis_rate_limit_remaining{{platform=\"{}\",key_id=\"{}\"}} {r}",
+                        p.name(),
+                        k.id
+                    );
                 }
             }
         }
     }
-    let _ = writeln!(o, "# HELP aveloxis_job_duration_seconds Duration of collection jobs.");
+    let _ = writeln!(
+        o,
+        "# HELP aveloxis_job_duration_seconds Duration of collection jobs."
+    );
     let _ = writeln!(o, "# TYPE aveloxis_job_duration_seconds histogram");
     if let Ok(d) = m.durations.lock() {
         for (i, b) in DURATION_BUCKETS.iter().enumerate() {
-            let _ = writeln!(o, "aveloxis_job_duration_seconds_bucket{{le=\"{b}\"}} {}", d.0.get(i).copied().unwrap_or(0));
+            let _ = writeln!(
+                o,
+                "aveloxis_job_duration_seconds_bucket{{le=\"{b}\"}} {}",
+                d.0.get(i).copied().unwrap_or(0)
+            );
         }
-        let _ = writeln!(o, "aveloxis_job_duration_seconds_bucket{{le=\"+Inf\"}} {}", d.2);
+        let _ = writeln!(
+            o,
+            "aveloxis_job_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+            d.2
+        );
         let _ = writeln!(o, "aveloxis_job_duration_seconds_sum {}", d.1);
         let _ = writeln!(o, "aveloxis_job_duration_seconds_count {}", d.2);
     }
@@ -287,7 +348,11 @@ fn report_names(dir: &std::path::Path) -> Vec<String> {
 async fn reports(State(app): St) -> Html<String> {
     let mut body = String::from("<h1>Harness reports</h1><ul>");
     for n in report_names(&app.reports_dir) {
-        let _ = write!(body, "<li><a href=\"/reports/{0}\">{0}</a></li>", escape(&n));
+        let _ = write!(
+            body,
+            "<li><a href=\"/reports/{0}\">{0}</a></li>",
+            escape(&n)
+        );
     }
     body.push_str("</ul>");
     Html(shell("Reports", &body))
@@ -297,14 +362,21 @@ async fn reports(State(app): St) -> Html<String> {
 pub fn render_markdown(md: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let mut raw = String::new();
-    html::push_html(&mut raw, Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH));
+    html::push_html(
+        &mut raw,
+        Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH),
+    );
     ammonia::clean(&raw)
 }
 
 async fn report(State(app): St, Path(name): Path<String>) -> Response {
     // Only plain file names listed in the directory: no paths, no traversal.
     if !report_names(&app.reports_dir).contains(&name) {
-        return (StatusCode::NOT_FOUND, Html(shell("Not found", "<p>No such report.</p>"))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Html(shell("Not found", "<p>No such report.</p>")),
+        )
+            .into_response();
     }
     match std::fs::read_to_string(app.reports_dir.join(&name)) {
         Ok(md) => Html(shell(&name, &render_markdown(&md))).into_response(),
@@ -388,8 +460,13 @@ mod tests {
 
     #[test]
     fn escaping_and_report_rendering_make_forge_text_inert() {
-        assert_eq!(escape("<script>x</script>&\"'"), "&lt;script&gt;x&lt;/script&gt;&amp;&quot;&#39;");
-        let html = render_markdown("# r\n\n| t | v |\n|---|---|\n| <script>alert(1)</script> | <img src=x onerror=alert(1)> |\n");
+        assert_eq!(
+            escape("<script>x</script>&\"'"),
+            "&lt;script&gt;x&lt;/script&gt;&amp;&quot;&#39;"
+        );
+        let html = render_markdown(
+            "# r\n\n| t | v |\n|---|---|\n| <script>alert(1)</script> | <img src=x onerror=alert(1)> |\n",
+        );
         assert!(html.contains("<table>"), "{html}");
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("onerror"), "{html}");

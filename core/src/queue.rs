@@ -53,7 +53,13 @@ pub async fn claim(conn: &mut PgConnection, worker: &str) -> Result<Option<Job>>
     }))
 }
 
-async fn log(conn: &mut PgConnection, repo_id: i64, worker: &str, status: &str, total: Option<i32>) -> Result<()> {
+async fn log(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    worker: &str,
+    status: &str,
+    total: Option<i32>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO aveloxis_ops.worker_history (repo_id, worker, job_model, status, total_results)
          VALUES ($1, $2, 'collect', $3, $4)",
@@ -85,9 +91,15 @@ pub async fn heartbeat(conn: &mut PgConnection, repo_id: i64, worker: &str) -> R
 pub enum Finish<'a> {
     /// Collected: due again after `recollect_after`; priority back to the default; the
     /// full-collection request is cleared.
-    Success { recollect_after: Duration, items: i64 },
+    Success {
+        recollect_after: Duration,
+        items: i64,
+    },
     /// Failed: kept, retried after `retry_after`, error recorded.
-    Failure { retry_after: Duration, error: &'a str },
+    Failure {
+        retry_after: Duration,
+        error: &'a str,
+    },
     /// Shutting down: back to the queue unchanged, due now.
     Released,
     /// The repository left the queue (gone, duplicate): nothing to update.
@@ -95,10 +107,19 @@ pub enum Finish<'a> {
 }
 
 /// Release the claim of `worker` on `repo_id`.
-pub async fn finish(conn: &mut PgConnection, repo_id: i64, worker: &str, how: Finish<'_>, duration: Duration) -> Result<()> {
+pub async fn finish(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    worker: &str,
+    how: Finish<'_>,
+    duration: Duration,
+) -> Result<()> {
     let ms = duration.as_millis() as i64;
     let (status, total) = match how {
-        Finish::Success { recollect_after, items } => {
+        Finish::Success {
+            recollect_after,
+            items,
+        } => {
             sqlx::query(
                 "UPDATE aveloxis_ops.collection_queue
                     SET status = 'queued', locked_by = NULL, locked_at = NULL, heartbeat_at = NULL,
@@ -195,17 +216,18 @@ pub struct Stats {
 }
 
 pub async fn stats(conn: &mut PgConnection) -> Result<Stats> {
-    let (queued, due, collecting, with_errors, repos, gone): (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 'queued'),
+    let (queued, due, collecting, with_errors, repos, gone): (i64, i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE status = 'queued'),
                 count(*) FILTER (WHERE status = 'queued' AND due_at <= now()),
                 count(*) FILTER (WHERE status = 'collecting'),
                 count(*) FILTER (WHERE last_error IS NOT NULL),
                 (SELECT count(*) FROM aveloxis_data.repos),
                 (SELECT count(*) FROM aveloxis_data.repos WHERE repo_gone_at IS NOT NULL)
            FROM aveloxis_ops.collection_queue",
-    )
-    .fetch_one(conn)
-    .await?;
+        )
+        .fetch_one(conn)
+        .await?;
     Ok(Stats {
         queued,
         due,

@@ -15,7 +15,10 @@ use crate::cli::ServeArgs;
 fn home() -> Result<PathBuf> {
     let dir = match std::env::var_os("AVELOXIS_HOME") {
         Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").context("neither AVELOXIS_HOME nor HOME is set")?).join(".aveloxis"),
+        None => PathBuf::from(
+            std::env::var_os("HOME").context("neither AVELOXIS_HOME nor HOME is set")?,
+        )
+        .join(".aveloxis"),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
@@ -27,7 +30,11 @@ fn pidfile(dir: &Path) -> PathBuf {
 
 /// The pid in the pidfile if that process is alive and is an aveloxis process.
 fn running(dir: &Path) -> Option<u32> {
-    let pid: u32 = std::fs::read_to_string(pidfile(dir)).ok()?.trim().parse().ok()?;
+    let pid: u32 = std::fs::read_to_string(pidfile(dir))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     let text = String::from_utf8_lossy(&cmdline);
     (text.contains("aveloxis") && text.contains("serve")).then_some(pid)
@@ -36,7 +43,13 @@ fn running(dir: &Path) -> Option<u32> {
 fn alive(pid: u32) -> bool {
     // A zombie still has a /proc entry; it is not running.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
         .unwrap_or(false)
 }
 
@@ -76,7 +89,10 @@ pub fn start(config: &Path, what: &str, args: &ServeArgs) -> Result<()> {
     let config = std::fs::canonicalize(config)
         .with_context(|| format!("config file {} not found", config.display()))?;
     let log_path = dir.join("aveloxis.log");
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)?;
     let exe = std::env::current_exe()?;
     let child = Command::new("setsid")
         .arg(exe)
@@ -121,7 +137,10 @@ pub async fn stop(what: &str) -> Result<()> {
         }
         return Ok(());
     };
-    let st = Command::new("kill").arg("-TERM").arg(pid.to_string()).status()?;
+    let st = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()?;
     if !st.success() {
         bail!("could not signal pid {pid}");
     }

@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod client;
 mod collect;
+mod daemon;
 mod facade;
 mod gitlab;
 mod migrate;

@@ -1,0 +1,353 @@
+//! `aveloxis serve` processes sharing one queue, against the mock forge.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Scenario};
+
+use crate::support::*;
+
+fn fleet_forge(n: usize, faults: Option<serde_json::Value>) -> MockForge {
+    let mut s = Scenario::fleet(n, 21);
+    s.rate_limit.limit = 10_000_000;
+    if let Some(f) = faults {
+        s = s.with_faults(serde_json::from_value(f).unwrap());
+    }
+    MockForge::start(s).unwrap()
+}
+
+fn configure(db: &TestDb, forge: &MockForge) {
+    let cfg = serde_json::json!({
+        "database": {"host": "127.0.0.1", "port": db.port, "user": "postgres", "dbname": db.name, "sslmode": "disable"},
+        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
+        "collection": {"repo_clone_dir": db.dir.path().join("clones"), "days_until_recollect": 1}
+    });
+    std::fs::write(db.config_path(), cfg.to_string()).unwrap();
+}
+
+/// Queue `n` fleet repositories with one multi-row insert (priority 100).
+async fn seed_fleet(db: &TestDb, forge: &MockForge, n: usize) {
+    let mut conn = db.connect().await;
+    let urls: Vec<String> = (0..n)
+        .map(|i| forge.web_url("mock-org", &format!("fleet-{i:05}")))
+        .collect();
+    sqlx::query(
+        "WITH r AS (
+             INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name)
+             SELECT 1, u, 'mock-org', regexp_replace(u, '^.*/', '') FROM unnest($1::text[]) u
+             RETURNING repo_id)
+         INSERT INTO aveloxis_ops.collection_queue (repo_id, priority) SELECT repo_id, 100 FROM r",
+    )
+    .bind(&urls)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO aveloxis_ops.worker_oauth (access_token, platform) SELECT unnest($1::text[]), 'github'")
+        .bind(DEFAULT_TOKENS.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+fn serve(db: &TestDb, extra: &[&str]) -> Child {
+    let mut c = db.aveloxis();
+    c.args([
+        "serve",
+        "--poll-ms",
+        "200",
+        "--heartbeat-ms",
+        "300",
+        "--scheduler-ms",
+        "300",
+    ]);
+    if !extra.contains(&"--monitor") {
+        c.args(["--monitor", "off"]);
+    }
+    c.args(extra)
+        .env("AVELOXIS_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn sigterm(c: &Child) {
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(c.id().to_string())
+        .status()
+        .unwrap();
+}
+
+fn wait_exit(c: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let t = Instant::now();
+    loop {
+        if let Some(s) = c.try_wait().unwrap() {
+            return s;
+        }
+        assert!(t.elapsed() < within, "serve did not exit within {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn wait_until(db: &TestDb, sql: &'static str, within: Duration) {
+    let mut conn = db.connect().await;
+    let t = Instant::now();
+    loop {
+        let ok: bool = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+        if ok {
+            return;
+        }
+        assert!(t.elapsed() < within, "timed out waiting for: {sql}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn four_serve_processes_collect_a_fleet_exactly_once_in_priority_order() {
+    const N: usize = 1000;
+    let forge = fleet_forge(N, None);
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    seed_fleet(&db, &forge, N).await;
+    let mut conn = db.connect().await;
+    // 20 repositories are urgent: the operator's override and a better priority.
+    sqlx::raw_sql(
+        "UPDATE aveloxis_ops.collection_queue SET priority = 0 WHERE repo_id IN (SELECT repo_id FROM aveloxis_data.repos ORDER BY repo_id DESC LIMIT 10);
+         UPDATE aveloxis_ops.collection_queue SET priority = 10 WHERE repo_id IN (SELECT repo_id FROM aveloxis_data.repos ORDER BY repo_id DESC OFFSET 10 LIMIT 10);",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let mut procs: Vec<Child> = (0..4).map(|_| serve(&db, &["--workers", "3"])).collect();
+    wait_until(
+        &db,
+        "SELECT count(*) = 1000 FROM aveloxis_ops.collection_queue WHERE last_collected IS NOT NULL AND status = 'queued'",
+        Duration::from_secs(1200),
+    )
+    .await;
+    for p in &procs {
+        sigterm(p);
+    }
+    for p in &mut procs {
+        assert!(wait_exit(p, Duration::from_secs(60)).success());
+    }
+    // Exactly once, from the data: one claim and one success per repository, by 4 processes.
+    let (claims, successes, repos_once, processes, other): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'claimed'),
+                count(*) FILTER (WHERE status = 'success'),
+                (SELECT count(*) FROM (SELECT repo_id FROM aveloxis_ops.worker_history
+                                        WHERE status = 'claimed' GROUP BY repo_id HAVING count(*) = 1) x),
+                count(DISTINCT split_part(worker, ':w', 1)) FILTER (WHERE status = 'claimed'),
+                count(*) FILTER (WHERE status NOT IN ('claimed', 'success'))
+           FROM aveloxis_ops.worker_history",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        (claims, successes, repos_once, other),
+        (N as i64, N as i64, N as i64, 0)
+    );
+    assert_eq!(processes, 4, "every process took part");
+    // Priorities: the 20 urgent repositories were among the first claims (12 workers race).
+    let late: i64 = sqlx::query_scalar(
+        "WITH c AS (SELECT repo_id, row_number() OVER (ORDER BY history_id) AS n
+                      FROM aveloxis_ops.worker_history WHERE status = 'claimed')
+         SELECT count(*) FROM c JOIN aveloxis_ops.collection_queue q USING (repo_id)
+          WHERE q.repo_id IN (SELECT repo_id FROM aveloxis_data.repos ORDER BY repo_id DESC LIMIT 20)
+            AND c.n > 20 + 12",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(late, 0);
+    // Priority 0 is an override: back to the default after collection; re-queued a day out.
+    let (zero, soon): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE priority = 0), count(*) FILTER (WHERE due_at < now() + interval '23 hours')
+           FROM aveloxis_ops.collection_queue",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((zero, soon), (0, 0));
+    let truth = forge.ground_truth();
+    let want: usize = truth.repos.values().map(|r| r.issues).sum();
+    let got: i64 = sqlx::query_scalar("SELECT count(*) FROM aveloxis_data.issues")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(got as usize, want);
+}
+
+#[tokio::test]
+async fn a_sigkilled_worker_is_recovered_by_another_process_without_loss() {
+    // The first repository's releases answer slowly, so its job is surely in flight.
+    let forge = fleet_forge(
+        6,
+        Some(serde_json::json!({"seed": 1, "rules": [
+            {"route": "/repos/mock-org/fleet-00000/releases", "nth": [1], "fault": {"kind": "slow", "delay_ms": 30000}}
+        ]})),
+    );
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    seed_fleet(&db, &forge, 6).await;
+    let mut conn = db.connect().await;
+    sqlx::query("UPDATE aveloxis_ops.collection_queue SET priority = 0 WHERE repo_id = (SELECT min(repo_id) FROM aveloxis_data.repos)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut victim = serve(&db, &["--workers", "1", "--stale-after-ms", "2000"]);
+    wait_until(
+        &db,
+        "SELECT EXISTS (SELECT 1 FROM aveloxis_ops.collection_queue WHERE status = 'collecting'
+                          AND repo_id = (SELECT min(repo_id) FROM aveloxis_data.repos))",
+        Duration::from_secs(60),
+    )
+    .await;
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let mut survivor = serve(&db, &["--workers", "2", "--stale-after-ms", "2000"]);
+    wait_until(
+        &db,
+        "SELECT count(*) = 6 FROM aveloxis_ops.collection_queue WHERE last_collected IS NOT NULL AND status = 'queued'",
+        Duration::from_secs(120),
+    )
+    .await;
+    sigterm(&survivor);
+    assert!(wait_exit(&mut survivor, Duration::from_secs(60)).success());
+    let recovered: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM aveloxis_ops.worker_history WHERE status = 'recovered'
+            AND repo_id = (SELECT min(repo_id) FROM aveloxis_data.repos)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(recovered, 1);
+    let truth = forge.ground_truth();
+    let t = truth.repo("mock-org/fleet-00000").unwrap();
+    let (issues, releases): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM aveloxis_data.issues WHERE repo_id = m.id),
+                (SELECT count(*) FROM aveloxis_data.releases WHERE repo_id = m.id)
+           FROM (SELECT min(repo_id) AS id FROM aveloxis_data.repos) m",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((issues as usize, releases as usize), (t.issues, t.releases));
+}
+
+#[tokio::test]
+async fn sigterm_exits_within_the_bound_and_leaves_nothing_collecting() {
+    let forge = fleet_forge(
+        3,
+        Some(serde_json::json!({"seed": 1, "rules": [
+            {"route": "/repos/mock-org/*/releases", "fault": {"kind": "slow", "delay_ms": 20000}}
+        ]})),
+    );
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    seed_fleet(&db, &forge, 3).await;
+    let mut s = serve(&db, &["--workers", "3", "--shutdown-grace-ms", "1500"]);
+    wait_until(
+        &db,
+        "SELECT count(*) = 3 FROM aveloxis_ops.collection_queue WHERE status = 'collecting'",
+        Duration::from_secs(60),
+    )
+    .await;
+    let t = Instant::now();
+    sigterm(&s);
+    let status = wait_exit(&mut s, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
+    let mut conn = db.connect().await;
+    let collecting: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM aveloxis_ops.collection_queue WHERE status = 'collecting'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(collecting, 0);
+}
+
+#[tokio::test]
+async fn metrics_parse_and_change_as_work_is_done() {
+    let forge = fleet_forge(4, None);
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    seed_fleet(&db, &forge, 4).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut s = serve(&db, &["--workers", "2", "--monitor", &addr]);
+    let get = |path: &str| -> Option<String> {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("http://{addr}{path}")])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let t = Instant::now();
+    let first = loop {
+        if let Some(m) = get("/metrics") {
+            break m;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "monitor did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    wait_until(
+        &db,
+        "SELECT count(*) = 4 FROM aveloxis_ops.collection_queue WHERE last_collected IS NOT NULL",
+        Duration::from_secs(120),
+    )
+    .await;
+    let later = get("/metrics").unwrap();
+    assert_eq!(get("/healthz").as_deref(), Some("ok\n"));
+    let value = |text: &str, name: &str, label: Option<(&str, &str)>| -> f64 {
+        let lines = text.lines().map(|l| Ok(l.to_owned()));
+        let scrape = prometheus_parse::Scrape::parse(lines).expect("valid Prometheus text format");
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name)
+            .filter(|s| label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum()
+    };
+    assert_eq!(
+        value(&first, "aveloxis_jobs_total", Some(("outcome", "success"))),
+        0.0
+    );
+    assert_eq!(
+        value(&later, "aveloxis_jobs_total", Some(("outcome", "success"))),
+        4.0
+    );
+    assert!(
+        value(&later, "aveloxis_rate_limit_remaining", None) > 0.0,
+        "{later}"
+    );
+    assert!(
+        later.contains("aveloxis_job_duration_seconds_count 4"),
+        "{later}"
+    );
+    assert!(!later.contains(DEFAULT_TOKENS[0]));
+    sigterm(&s);
+    assert!(wait_exit(&mut s, Duration::from_secs(30)).success());
+}
