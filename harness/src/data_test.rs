@@ -29,7 +29,8 @@
 //!    prefixed `[released]` / `[new]`, and is kept in `<work-dir>/<side>.log`. Children get
 //!    `PGHOST/PGPORT/PGUSER/PGDATABASE` of their database and `HARNESS_SIDE`; inherited
 //!    `AVELOXIS_*` variables (except `AVELOXIS_LOG`) are removed so an operator's overrides
-//!    cannot point a side at a real database.
+//!    cannot point a side at a real database. The mock's rate limit is lifted (the gate measures
+//!    data, not throttling).
 //! 6. **diff** — see [`crate::diff`].
 //! 7. **report** — `report.md`, `report.json`, `junit.xml` and `state.json` in the work dir;
 //!    `report.md` is appended to `$GITHUB_STEP_SUMMARY` when set.
@@ -843,6 +844,7 @@ async fn collect_side(
             .env("PGUSER", &pg.user)
             .env("PGDATABASE", &side.db)
             .env("HARNESS_SIDE", side.name)
+            .env("NO_COLOR", "1")
             .current_dir(&dir);
         if let Some(pw) = &pg.password {
             c.env("AVELOXIS_DATABASE_PASSWORD", pw)
@@ -927,16 +929,39 @@ impl Timer {
     }
 }
 
+async fn shutdown_signal() -> &'static str {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term => "SIGTERM",
+    }
+}
+
 /// The run's result: the exit code (0, 1, 2).
 pub async fn run(args: &Args) -> u8 {
     let work = args
         .work_dir
         .clone()
         .unwrap_or_else(|| crate::default_work_dir().join("data-test"));
-    let result = if args.diff_only {
-        diff_only(args, &work).await
-    } else {
-        full_run(args, &work).await
+    let work_fut = async {
+        if args.diff_only {
+            diff_only(args, &work).await
+        } else {
+            full_run(args, &work).await
+        }
+    };
+    // On Ctrl-C / SIGTERM the run is dropped: children are killed (kill_on_drop), the worktree
+    // is removed and an ephemeral cluster stops.
+    let result = tokio::select! {
+        r = work_fut => r,
+        sig = shutdown_signal() => Err(anyhow::anyhow!("interrupted by {sig}")),
     };
     match result {
         Ok(report) => {
@@ -1170,8 +1195,11 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
 
         // 4. forge
         let preset = mock_preset(args.preset.as_deref(), &args.repos)?;
-        let forge = MockForge::start(Scenario::generate(preset, args.seed))
-            .context("starting the mock forge")?;
+        // The gate measures data, not throttling: lift the mock's per-token rate limit so a
+        // large preset never waits for a window reset.
+        let mut scenario = Scenario::generate(preset, args.seed);
+        scenario.rate_limit.limit = 1_000_000_000;
+        let forge = MockForge::start(scenario).context("starting the mock forge")?;
         let mut urls: Vec<String> = Vec::new();
         for u in &args.repos {
             let m = map_repo(&forge.base_url(), preset, u);
@@ -1241,4 +1269,54 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
     }
     drop(pg);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_urls_map_onto_the_mock_forge() {
+        let b = "http://127.0.0.1:9";
+        let augur = vec!["https://github.com/augurlabs/augur".to_string()];
+        assert_eq!(mock_preset(None, &augur).unwrap(), Preset::Augur);
+        assert_eq!(
+            mock_preset(None, &["https://github.com/a/b".to_string()]).unwrap(),
+            Preset::Tiny
+        );
+        assert_eq!(mock_preset(Some("tiny"), &augur).unwrap(), Preset::Tiny);
+        assert!(mock_preset(Some("huge"), &augur).is_err());
+        assert_eq!(
+            map_repo(b, Preset::Augur, "https://github.com/augurlabs/augur.git"),
+            "http://127.0.0.1:9/mock-org/augur"
+        );
+        assert_eq!(
+            map_repo(b, Preset::Tiny, "https://github.com/someone/else/"),
+            "http://127.0.0.1:9/mock-org/tiny"
+        );
+        assert_eq!(
+            map_repo(b, Preset::Tiny, "https://github.com/mock-org/sidecar-old"),
+            "http://127.0.0.1:9/mock-org/sidecar-old"
+        );
+    }
+
+    #[test]
+    fn markdown_and_xml_are_escaped() {
+        assert_eq!(md_escape("a|b_c*<x>\n`d`"), "a\\|b\\_c\\*&lt;x&gt; \\`d\\`");
+        assert_eq!(xml_escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+
+    #[test]
+    fn server_urls_parse_and_keep_the_password_out_of_sight() {
+        let c = parse_server_url("postgres://u:pw@db.example:6543").unwrap();
+        assert_eq!(
+            (c.host.as_str(), c.port, c.user.as_str()),
+            ("db.example", 6543, "u")
+        );
+        assert_eq!(c.password.as_deref(), Some("pw"));
+        let c = parse_server_url("postgresql://postgres@localhost").unwrap();
+        assert_eq!((c.port, c.password), (5432, None));
+        assert!(parse_server_url("mysql://x").is_err());
+        assert!(!redact("postgres://u:pw@h:1").contains("pw"));
+    }
 }
