@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need when it is missing: PostgreSQL server binaries
-# (initdb, pg_ctl), git. Safe to re-run; does nothing on a machine that has everything.
+# Installs what the build and the tests need when it is missing: PostgreSQL server binaries,
+# git, Chromium + playwright-core (dashboard test), PyGithub (mock-forge client test).
+# Safe to re-run; does nothing on a machine that has everything.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 have_pg() {
   [ -n "${AVELOXIS_PG_BIN:-}" ] && [ -x "$AVELOXIS_PG_BIN/initdb" ] && return 0
@@ -32,6 +34,15 @@ if ! have_pg; then
   fi
 fi
 command -v git >/dev/null 2>&1 || apt_install git
+# The dashboard test drives Debian's Chromium with playwright-core (no browser download).
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  echo "ci/setup.sh: installing chromium" >&2
+  apt_install chromium
+fi
+if [ ! -d ci/browser/node_modules/playwright-core ]; then
+  echo "ci/setup.sh: installing playwright-core" >&2
+  (cd ci/browser && npm ci --no-audit --no-fund --silent)
+fi
 # A third-party GitHub client (PyGithub) checks mock-forge's API shapes.
 if ! python3 -c 'import github' >/dev/null 2>&1; then
   echo "ci/setup.sh: installing PyGithub" >&2

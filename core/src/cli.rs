@@ -73,7 +73,8 @@ pub enum Command {
 
 #[derive(Clone, Debug, Args)]
 pub struct ServeArgs {
-    /// Concurrent collection workers (default: collection.workers).
+    /// Concurrent collection workers (default: collection.workers; 0 runs only the monitor and
+    /// the scheduler).
     #[arg(long)]
     pub workers: Option<usize>,
     /// Monitor (dashboard, API, metrics) address (default: monitor.addr); `off` disables it.

@@ -126,7 +126,7 @@ async fn serve(cfg: &Config, plan: &Plan, args: &crate::cli::ServeArgs) -> Resul
     crate::daemon::run(
         cfg.clone(),
         crate::daemon::ServeOptions {
-            workers: args.workers.unwrap_or(cfg.collection.workers as usize).max(1),
+            workers: args.workers.unwrap_or(cfg.collection.workers as usize),
             monitor: (monitor != "off").then_some(monitor),
             augur_keys: args.augur_keys,
             poll: ms(args.poll_ms),

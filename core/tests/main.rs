@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod collect;
 mod daemon;
+mod dashboard;
 mod facade;
 mod gitlab;
 mod migrate;
