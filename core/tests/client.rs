@@ -55,7 +55,13 @@ async fn pagination_follows_link_with_auth_and_user_agent() {
     for (page, next, times) in [("1", Some("2"), 2), ("2", Some("3"), 1), ("3", None, 1)] {
         let mut resp = ResponseTemplate::new(200).set_body_json(json!([{"page": page}]));
         if let Some(n) = next {
-            resp = resp.insert_header("link", format!("<{base}/items?page={n}>; rel=\"next\", <{base}/items?page=3>; rel=\"last\"").as_str());
+            resp = resp.insert_header(
+                "link",
+                format!(
+                    "<{base}/items?page={n}>; rel=\"next\", <{base}/items?page=3>; rel=\"last\""
+                )
+                .as_str(),
+            );
         }
         Mock::given(method("GET"))
             .and(path("/items"))
@@ -67,15 +73,31 @@ async fn pagination_follows_link_with_auth_and_user_agent() {
             .await;
     }
     let c = client(Platform::GitHub, &["tok-a"]);
-    let pages = c.get_all(&format!("{base}/items?page=1"), |_| true).await.unwrap();
+    let pages = c
+        .get_all(&format!("{base}/items?page=1"), |_| true)
+        .await
+        .unwrap();
     let got: Vec<_> = pages.iter().map(|p| p.body[0]["page"].clone()).collect();
     assert_eq!(got, vec![json!("1"), json!("2"), json!("3")]);
     let reqs = s.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 3);
-    assert!(reqs.iter().all(|r| r.headers.get("accept").unwrap() == "application/vnd.github+json"));
-    assert!(reqs.iter().all(|r| r.headers.get("user-agent").unwrap().to_str().unwrap().starts_with("aveloxis/")));
+    assert!(
+        reqs.iter()
+            .all(|r| r.headers.get("accept").unwrap() == "application/vnd.github+json")
+    );
+    assert!(reqs.iter().all(|r| {
+        r.headers
+            .get("user-agent")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("aveloxis/")
+    }));
     // keep_going can stop early: one more request, for page 1 only.
-    let pages = c.get_all(&format!("{base}/items?page=1"), |_| false).await.unwrap();
+    let pages = c
+        .get_all(&format!("{base}/items?page=1"), |_| false)
+        .await
+        .unwrap();
     assert_eq!(pages.len(), 1);
 }
 
@@ -84,7 +106,9 @@ async fn keys_rotate_round_robin_and_a_401_key_is_dropped() {
     let s = MockServer::start().await;
     Mock::given(method("GET"))
         .and(header("authorization", "Bearer bad"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})),
+        )
         .mount(&s)
         .await;
     Mock::given(method("GET"))
@@ -97,7 +121,15 @@ async fn keys_rotate_round_robin_and_a_401_key_is_dropped() {
     }
     assert_eq!(
         auths(&s).await,
-        ["Bearer k1", "Bearer bad", "Bearer k3", "Bearer k1", "Bearer k3", "Bearer k1", "Bearer k3"]
+        [
+            "Bearer k1",
+            "Bearer bad",
+            "Bearer k3",
+            "Bearer k1",
+            "Bearer k3",
+            "Bearer k1",
+            "Bearer k3"
+        ]
     );
     assert!(c.keys().health().iter().any(|k| k.id == 2 && k.invalid));
     // Every key rejected → a clear error, not a hang.
@@ -136,8 +168,14 @@ async fn server_errors_back_off_then_succeed_or_give_up_bounded() {
         .mount(&s)
         .await;
     let c = client(Platform::GitHub, &["k"]);
-    assert_eq!(c.get(&format!("{}/flaky", s.uri())).await.unwrap().body, json!({"ok": true}));
-    assert_eq!(c.get(&format!("{}/garbled", s.uri())).await.unwrap().body, json!([1, 2]));
+    assert_eq!(
+        c.get(&format!("{}/flaky", s.uri())).await.unwrap().body,
+        json!({"ok": true})
+    );
+    assert_eq!(
+        c.get(&format!("{}/garbled", s.uri())).await.unwrap().body,
+        json!([1, 2])
+    );
     match c.get(&format!("{}/down", s.uri())).await {
         Err(ForgeError::Exhausted { attempts, last, .. }) => {
             assert_eq!(attempts, 4);
@@ -145,7 +183,13 @@ async fn server_errors_back_off_then_succeed_or_give_up_bounded() {
         }
         other => panic!("expected Exhausted, got {other:?}"),
     }
-    let paths: Vec<String> = s.received_requests().await.unwrap().iter().map(|r| r.url.path().to_owned()).collect();
+    let paths: Vec<String> = s
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
     assert_eq!(paths.iter().filter(|p| *p == "/flaky").count(), 3);
     assert_eq!(paths.iter().filter(|p| *p == "/garbled").count(), 2);
     assert_eq!(paths.iter().filter(|p| *p == "/down").count(), 4);
@@ -154,7 +198,11 @@ async fn server_errors_back_off_then_succeed_or_give_up_bounded() {
 #[tokio::test]
 async fn rate_limits_switch_keys_and_wait_for_the_reset() {
     let s = MockServer::start().await;
-    let reset = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() + 2;
+    let reset = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 2;
     Mock::given(header("authorization", "Bearer a"))
         .respond_with(
             ResponseTemplate::new(403)
@@ -175,7 +223,11 @@ async fn rate_limits_switch_keys_and_wait_for_the_reset() {
         .mount(&s)
         .await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).insert_header("x-ratelimit-remaining", "4999").set_body_json(json!({})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-ratelimit-remaining", "4999")
+                .set_body_json(json!({})),
+        )
         .mount(&s)
         .await;
     let c = client(Platform::GitHub, &["a", "b"]);
@@ -184,7 +236,10 @@ async fn rate_limits_switch_keys_and_wait_for_the_reset() {
     // a → 403 exhausted, b → 429 exhausted, then the client sleeps until the reset.
     assert_eq!(auths(&s).await[..2], ["Bearer a", "Bearer b"]);
     assert_eq!(auths(&s).await.len(), 3);
-    assert!(t.elapsed() >= Duration::from_millis(500), "did not wait for the reset");
+    assert!(
+        t.elapsed() >= Duration::from_millis(500),
+        "did not wait for the reset"
+    );
 
     // Secondary limit: Retry-After is honoured on the same request.
     let s2 = MockServer::start().await;
@@ -198,11 +253,16 @@ async fn rate_limits_switch_keys_and_wait_for_the_reset() {
         .mount(&s2)
         .await;
     let t = Instant::now();
-    assert_eq!(c.get(&format!("{}/burst", s2.uri())).await.unwrap().body, json!({"ok": 1}));
+    assert_eq!(
+        c.get(&format!("{}/burst", s2.uri())).await.unwrap().body,
+        json!({"ok": 1})
+    );
     assert!(t.elapsed() >= Duration::from_secs(1));
     // A plain 403 (no limit headers) is a permission error, not retried.
     Mock::given(path("/private"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "Must have push access"})))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_json(json!({"message": "Must have push access"})),
+        )
         .mount(&s2)
         .await;
     assert!(matches!(
@@ -220,7 +280,11 @@ async fn etags_are_sent_and_304_is_served_from_cache() {
         .mount(&s)
         .await;
     Mock::given(path("/repo"))
-        .respond_with(ResponseTemplate::new(200).insert_header("etag", "\"v1\"").set_body_json(json!({"name": "r"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"v1\"")
+                .set_body_json(json!({"name": "r"})),
+        )
         .mount(&s)
         .await;
     let c = client(Platform::GitHub, &["k"]);
@@ -246,7 +310,10 @@ async fn redirects_are_followed_by_hand_and_never_leak_the_token_elsewhere() {
         .mount(&s)
         .await;
     Mock::given(path("/away"))
-        .respond_with(ResponseTemplate::new(302).insert_header("location", format!("{}/elsewhere", other.uri()).as_str()))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/elsewhere", other.uri()).as_str()),
+        )
         .mount(&s)
         .await;
     Mock::given(path("/elsewhere"))
@@ -256,7 +323,10 @@ async fn redirects_are_followed_by_hand_and_never_leak_the_token_elsewhere() {
     let c = client(Platform::GitHub, &["secret-token"]);
     let p = c.get(&format!("{}/old", s.uri())).await.unwrap();
     assert!(p.url.ends_with("/new"));
-    assert_eq!(auths(&s).await, ["Bearer secret-token", "Bearer secret-token"]);
+    assert_eq!(
+        auths(&s).await,
+        ["Bearer secret-token", "Bearer secret-token"]
+    );
     c.get(&format!("{}/away", s.uri())).await.unwrap();
     assert_eq!(auths(&other).await, [""], "the token went to another host");
 }
@@ -267,17 +337,28 @@ async fn gitlab_uses_private_token_and_x_next_page() {
     Mock::given(path("/api/v4/projects/1/issues"))
         .and(wiremock::matchers::query_param("page", "1"))
         .and(header("private-token", "glpat"))
-        .respond_with(ResponseTemplate::new(200).insert_header("x-next-page", "2").set_body_json(json!([1])))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-next-page", "2")
+                .set_body_json(json!([1])),
+        )
         .mount(&s)
         .await;
     Mock::given(path("/api/v4/projects/1/issues"))
         .and(wiremock::matchers::query_param("page", "2"))
-        .respond_with(ResponseTemplate::new(200).insert_header("x-next-page", "").set_body_json(json!([2])))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-next-page", "")
+                .set_body_json(json!([2])),
+        )
         .mount(&s)
         .await;
     let c = client(Platform::GitLab, &["glpat"]);
     let pages = c
-        .get_all(&format!("{}/api/v4/projects/1/issues?per_page=100&page=1", s.uri()), |_| true)
+        .get_all(
+            &format!("{}/api/v4/projects/1/issues?per_page=100&page=1", s.uri()),
+            |_| true,
+        )
         .await
         .unwrap();
     assert_eq!(pages.len(), 2);
