@@ -16,10 +16,21 @@ async fn main() -> anyhow::Result<()> {
     let secs: u64 = std::env::args().nth(1).map_or(Ok(3), |s| s.parse())?;
     let cluster = Cluster::start()?;
     cluster.create_database("bench", None).await?;
-    let pool = PgPoolOptions::new().max_connections(40).connect(&cluster.url("bench")).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(40)
+        .connect(&cluster.url("bench"))
+        .await?;
     {
         let mut c = pool.acquire().await?;
-        aveloxis_migrations::run(&mut c, &Plan::embedded(), &Options { skip_views: true, ..Options::default() }).await?;
+        aveloxis_migrations::run(
+            &mut c,
+            &Plan::embedded(),
+            &Options {
+                skip_views: true,
+                ..Options::default()
+            },
+        )
+        .await?;
         sqlx::raw_sql(
             "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name)
              SELECT 1, 'https://github.com/bench/r' || g, 'bench', 'r' || g FROM generate_series(1, 100000) g;
@@ -32,7 +43,10 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     }
     println!("queue of 100000 rows; {secs} s per run; 2-core machine");
-    println!("{:>9} {:>14} {:>12} {:>16} {:>14}", "claimers", "claims/s", "p99 ms", "baseline sel/s", "baseline p99");
+    println!(
+        "{:>9} {:>14} {:>12} {:>16} {:>14}",
+        "claimers", "claims/s", "p99 ms", "baseline sel/s", "baseline p99"
+    );
     for n in [1usize, 4, 16] {
         let (claims, p99) = run(&pool, n, secs, true).await?;
         let (sels, bp99) = run(&pool, n, secs, false).await?;
@@ -43,7 +57,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .execute(&pool)
         .await?;
-        sqlx::raw_sql("VACUUM ANALYZE aveloxis_ops.collection_queue").execute(&pool).await?;
+        sqlx::raw_sql("VACUUM ANALYZE aveloxis_ops.collection_queue")
+            .execute(&pool)
+            .await?;
     }
     Ok(())
 }
@@ -82,6 +98,9 @@ async fn run(pool: &sqlx::PgPool, n: usize, secs: u64, claim: bool) -> anyhow::R
     }
     let mut v = std::mem::take(&mut *lat.lock().unwrap());
     v.sort_by(f64::total_cmp);
-    let p99 = v.get(v.len().saturating_mul(99) / 100).copied().unwrap_or(0.0);
+    let p99 = v
+        .get(v.len().saturating_mul(99) / 100)
+        .copied()
+        .unwrap_or(0.0);
     Ok((v.len() as f64 / secs as f64, p99))
 }

@@ -122,7 +122,10 @@ async fn serve(cfg: &Config, plan: &Plan, args: &crate::cli::ServeArgs) -> Resul
     drop(conn);
     tracing::info!(%outcome, "schema ready");
     let ms = std::time::Duration::from_millis;
-    let monitor = args.monitor.clone().unwrap_or_else(|| cfg.monitor.addr.clone());
+    let monitor = args
+        .monitor
+        .clone()
+        .unwrap_or_else(|| cfg.monitor.addr.clone());
     crate::daemon::run(
         cfg.clone(),
         crate::daemon::ServeOptions {

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 
 fn browser_tools() -> (std::path::PathBuf, std::path::PathBuf) {
-    let chromium = std::path::PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    let chromium = std::path::PathBuf::from(
+        std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/browser");
     assert!(
         chromium.exists() && driver.join("node_modules/playwright-core").exists(),
@@ -44,7 +46,11 @@ async fn dashboard_shows_the_queue_boosts_and_keeps_forge_text_inert() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let mut serve = db
         .aveloxis()
@@ -55,12 +61,25 @@ async fn dashboard_shows_the_queue_boosts_and_keeps_forge_text_inert() {
         .unwrap();
     let t = Instant::now();
     while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "monitor did not come up");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "monitor did not come up"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // A cross-site POST (no page token) is refused and changes nothing.
     let forged = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Origin: http://evil.example"])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "POST",
+            "-H",
+            "Origin: http://evil.example",
+        ])
         .arg(format!("http://{addr}/api/prioritize/{}", ids[1]))
         .output()
         .unwrap();
@@ -75,20 +94,32 @@ async fn dashboard_shows_the_queue_boosts_and_keeps_forge_text_inert() {
         .env("CHROMIUM", &chromium)
         .output()
         .unwrap();
-    Command::new("kill").arg("-TERM").arg(serve.id().to_string()).status().unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(serve.id().to_string())
+        .status()
+        .unwrap();
     serve.wait().unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let result: serde_json::Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    let result: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
     let stats: Vec<String> = serde_json::from_value(result["stats"].clone()).unwrap();
     assert!(stats.contains(&"repositories: 3".to_string()), "{stats:?}");
     assert!(stats.contains(&"queued: 3".to_string()), "{stats:?}");
     let repos: Vec<String> = serde_json::from_value(result["repos"].clone()).unwrap();
-    assert!(repos.contains(&hostile.to_string()), "the name is shown as text: {repos:?}");
+    assert!(
+        repos.contains(&hostile.to_string()),
+        "the name is shown as text: {repos:?}"
+    );
     assert_eq!(result["scripts"], 1, "no script element was injected");
     assert_eq!(result["injectedImgs"], 0);
     assert_eq!(result["xss"], false);
     assert_eq!(result["dialogs"], serde_json::json!([]));
-    assert!(std::fs::metadata(&shot).unwrap().len() > 1000, "screenshot kept at {}", shot.display());
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 1000,
+        "screenshot kept at {}",
+        shot.display()
+    );
     // Boost moved the repository to the head of the queue.
     let (prio, due_now): (i32, bool) = sqlx::query_as(
         "SELECT priority, due_at <= now() FROM aveloxis_ops.collection_queue WHERE repo_id = $1",

@@ -79,7 +79,10 @@ fn a_fleet_has_the_requested_number_of_small_served_repositories() {
     let truth = s.ground_truth();
     assert_eq!(truth.repos.len(), 25);
     let r = truth.repo("mock-org/fleet-00007").expect("fleet-00007");
-    assert!(r.issues > 0 && r.pull_requests > 0 && r.commits > 0, "{r:?}");
+    assert!(
+        r.issues > 0 && r.pull_requests > 0 && r.commits > 0,
+        "{r:?}"
+    );
     assert_eq!(
         aveloxis_mock_forge::Scenario::fleet(25, 3).ground_truth(),
         truth,
@@ -89,7 +92,10 @@ fn a_fleet_has_the_requested_number_of_small_served_repositories() {
     let url = format!("{}/repos/mock-org/fleet-00024", forge.github_api_url());
     let out = std::process::Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {}", aveloxis_mock_forge::DEFAULT_TOKENS[0]))
+        .arg(format!(
+            "Authorization: Bearer {}",
+            aveloxis_mock_forge::DEFAULT_TOKENS[0]
+        ))
         .arg(&url)
         .output()
         .unwrap();
