@@ -39,7 +39,6 @@ INSERT INTO aveloxis_data.issue_events (issue_id, platform_event_id, action, nod
 SELECT 1 + g % {issues}, g, (ARRAY['closed','labeled','assigned','mentioned'])[1 + g % 4],
        'E_' || md5(g::text), timestamptz '2020-01-01' + g * interval '1 second'
   FROM generate_series(1, {events}) g;
-VACUUM ANALYZE;
 "#
     )
 }
@@ -73,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         sqlx::raw_sql(sqlx::AssertSqlSafe(fill_sql(issues, events)))
             .execute(&mut c)
             .await?;
+        sqlx::raw_sql("VACUUM ANALYZE").execute(&mut c).await?;
         c.close().await?;
     }
     println!(
