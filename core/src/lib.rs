@@ -3,6 +3,7 @@
 //! The `aveloxis` binary is glue (`main.rs`); everything it does lives here so tests can call it.
 //! See ARCHITECTURE.md for the codemap.
 
+pub mod aggregates;
 pub mod cli;
 pub mod collect;
 pub mod commands;

@@ -245,6 +245,7 @@ impl Collector {
                 .await?;
         let f = crate::facade::collect_commits(conn, repo_id, &bare).await?;
         counts.commits = f.commits;
+        crate::aggregates::refresh_repo(conn, repo_id).await?;
         record_success(conn, repo_id, &counts).await?;
         Ok(Outcome::Collected(counts))
     }

@@ -1,0 +1,88 @@
+//! The `dm_*` commit aggregates (Augur's "data mart" tables), recomputed per repository after
+//! its commits were collected, and per repository group from all of the group's repositories.
+
+use anyhow::Result;
+use sqlx::{Connection, PgConnection};
+
+/// (table suffix, extra key columns, their expressions over `c.cmt_author_timestamp`).
+const PERIODS: &[(&str, &str, &str)] = &[
+    ("annual", "year", "extract(year FROM t)::smallint"),
+    (
+        "monthly",
+        "year, month",
+        "extract(year FROM t)::smallint, extract(month FROM t)::smallint",
+    ),
+    (
+        "weekly",
+        "year, week",
+        "extract(isoyear FROM t)::smallint, extract(week FROM t)::smallint",
+    ),
+];
+
+fn select(period_exprs: &str, filter: &str) -> String {
+    format!(
+        "SELECT {{owner}}, email, affiliation, {period_exprs},
+                sum(added), sum(removed), sum(whitespace),
+                count(DISTINCT nullif(file, '')), count(DISTINCT hash),
+                'aveloxis', '{version}', 'git', now()
+           FROM (SELECT c.repo_id, r.repo_group_id, c.cmt_author_email AS email,
+                        coalesce(c.cmt_author_affiliation, '') AS affiliation,
+                        coalesce(c.cmt_author_timestamp, c.cmt_committer_timestamp) AS t,
+                        c.cmt_added AS added, c.cmt_removed AS removed, c.cmt_whitespace AS whitespace,
+                        c.cmt_filename AS file, c.cmt_commit_hash AS hash
+                   FROM aveloxis_data.commits c JOIN aveloxis_data.repos r ON r.repo_id = c.repo_id
+                  WHERE {filter}) x
+          WHERE t IS NOT NULL
+          GROUP BY 1, 2, 3, {period_positions}",
+        version = crate::TOOL_VERSION,
+        period_positions = if period_exprs.contains(',') { "4, 5" } else { "4" },
+    )
+}
+
+/// Recompute the aggregates of `repo_id` and of its group, in one transaction.
+pub async fn refresh_repo(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
+    let mut tx = conn.begin().await?;
+    let group: Option<i64> =
+        sqlx::query_scalar("SELECT repo_group_id FROM aveloxis_data.repos WHERE repo_id = $1")
+            .bind(repo_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    for (suffix, keys, exprs) in PERIODS {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM aveloxis_data.dm_repo_{suffix} WHERE repo_id = $1"
+        )))
+        .bind(repo_id)
+        .execute(&mut *tx)
+        .await?;
+        let sql = format!(
+            "INSERT INTO aveloxis_data.dm_repo_{suffix}
+                 (repo_id, email, affiliation, {keys}, added, removed, whitespace, files, patches,
+                  tool_source, tool_version, data_source, data_collection_date) {}",
+            select(exprs, "c.repo_id = $1").replace("{owner}", "repo_id")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(repo_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(g) = group {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM aveloxis_data.dm_repo_group_{suffix} WHERE repo_group_id = $1"
+            )))
+            .bind(g)
+            .execute(&mut *tx)
+            .await?;
+            let sql = format!(
+                "INSERT INTO aveloxis_data.dm_repo_group_{suffix}
+                     (repo_group_id, email, affiliation, {keys}, added, removed, whitespace, files, patches,
+                      tool_source, tool_version, data_source, data_collection_date) {}",
+                select(exprs, "r.repo_group_id = $1").replace("{owner}", "repo_group_id")
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(g)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
