@@ -975,6 +975,7 @@ pub async fn run(args: &Args) -> u8 {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn diff_and_report(
     pg_url: &dyn Fn(&str) -> String,
     state: &State,

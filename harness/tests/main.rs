@@ -555,7 +555,7 @@ fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_c
             .unwrap();
         }
     });
-    let mut st = state.clone();
+    let mut st = state;
     st["released_db"] = "aveloxis".into();
     st["new_db"] = "aveloxis_harness_dt_0_new".into();
     std::fs::write(work.path().join("state.json"), st.to_string()).unwrap();
