@@ -13,6 +13,8 @@ use crate::contributor_id::{PLATFORM_GITHUB, contributor_id};
 use crate::forge::client::{ForgeClient, ForgeError};
 
 const DATA_SOURCE: &str = "GitHub API";
+/// Per-PR listings fetched at once (reviews, commits, files of several PRs).
+const PR_FETCH_CONCURRENCY: usize = 8;
 const PID: i64 = 1;
 
 fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
@@ -75,14 +77,33 @@ pub async fn fetch(
         }
         stage.put("pulls", Value::Null, page.body).await?;
     }
-    for n in pr_numbers {
-        for (entity, sub) in [
-            ("pull_reviews", "reviews"),
-            ("pull_commits", "commits"),
-            ("pull_files", "files"),
-        ] {
-            let url = format!("{base}/pulls/{n}/{sub}?per_page=100");
-            for page in client.get_all(&url, |_| true).await? {
+    // The per-PR listings are independent: fetch a few at once, stage them in order.
+    let base_ref = base.as_str();
+    let requests: Vec<(i64, &'static str, String)> = pr_numbers
+        .iter()
+        .flat_map(|n| {
+            [
+                ("pull_reviews", "reviews"),
+                ("pull_commits", "commits"),
+                ("pull_files", "files"),
+            ]
+            .into_iter()
+            .map(move |(entity, sub)| {
+                (
+                    *n,
+                    entity,
+                    format!("{base_ref}/pulls/{n}/{sub}?per_page=100"),
+                )
+            })
+        })
+        .collect();
+    for chunk in requests.chunks(PR_FETCH_CONCURRENCY) {
+        let mut batch = Vec::with_capacity(chunk.len());
+        for (n, entity, url) in chunk {
+            batch.push(listing(client, *n, entity, url.clone()));
+        }
+        for (n, entity, pages) in futures_util::future::join_all(batch).await {
+            for page in pages? {
                 stage
                     .put(entity, json!({"pr_number": n}), page.body)
                     .await?;
@@ -125,6 +146,24 @@ pub async fn fetch(
         Err(e) => return Err(e.into()),
     }
     Ok(())
+}
+
+/// Every page of one per-PR listing (a named future, so the stream of them is `Send`).
+async fn listing(
+    client: &ForgeClient,
+    n: i64,
+    entity: &'static str,
+    url: String,
+) -> (
+    i64,
+    &'static str,
+    Result<Vec<crate::forge::client::Page>, ForgeError>,
+) {
+    (n, entity, client.get_all(&url, keep_all).await)
+}
+
+fn keep_all(_: &Value) -> bool {
+    true
 }
 
 /// Contributor rows gathered while mapping, written before anything that references them.
