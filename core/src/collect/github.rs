@@ -560,27 +560,7 @@ async fn write_repo_info(conn: &mut PgConnection, repo_id: i64, r: &Value) -> an
     .bind(r["visibility"].as_str())
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO aveloxis_data.repo_info_history
-             (repo_info_id, repo_id, last_updated, issues_enabled, open_issues, pull_requests_enabled,
-              wiki_enabled, pages_enabled, fork_count, default_branch, watcher_count, star_count,
-              committer_count, commit_count, issues_count, issues_closed, issues_open, pr_count,
-              prs_open, prs_closed, prs_merged, issue_contributors_count, license, changelog_file,
-              contributing_file, license_file, code_of_conduct_file, security_issue_file,
-              security_audit_file, status, keywords, archived,
-              tool_source, tool_version, data_source, data_collection_date)
-         SELECT repo_info_id, repo_id, last_updated, issues_enabled, open_issues, pull_requests_enabled,
-              wiki_enabled, pages_enabled, fork_count, default_branch, watcher_count, star_count,
-              committer_count, commit_count, issues_count, issues_closed, issues_open, pr_count,
-              prs_open, prs_closed, prs_merged, issue_contributors_count, license, changelog_file,
-              contributing_file, license_file, code_of_conduct_file, security_issue_file,
-              security_audit_file, status, keywords, archived,
-              tool_source, tool_version, data_source, data_collection_date
-           FROM aveloxis_data.repo_info WHERE repo_id = $1",
-    )
-    .bind(repo_id)
-    .execute(&mut *conn)
-    .await?;
+    super::rotate_repo_info(conn, repo_id).await?;
     let topics: Option<String> = r["topics"].as_array().map(|t| {
         t.iter()
             .filter_map(Value::as_str)

@@ -353,15 +353,7 @@ async fn mark_duplicate(
     .bind(repo_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO aveloxis_data.historical_repo_urls (repo_id, git_url, tool_source, tool_version, data_source)
-         VALUES ($1, $2, 'aveloxis', $3, 'prelim redirect') ON CONFLICT DO NOTHING",
-    )
-    .bind(of)
-    .bind(old_url)
-    .bind(crate::TOOL_VERSION)
-    .execute(&mut *tx)
-    .await?;
+    record_old_url(&mut tx, of, old_url).await?;
     set_status(&mut tx, repo_id, &format!("Duplicate of repo {of}")).await?;
     sqlx::query("DELETE FROM aveloxis_ops.collection_queue WHERE repo_id = $1")
         .bind(repo_id)
@@ -384,15 +376,7 @@ async fn rename(
     new_url: &str,
 ) -> Result<()> {
     let mut tx = conn.begin().await?;
-    sqlx::query(
-        "INSERT INTO aveloxis_data.historical_repo_urls (repo_id, git_url, tool_source, tool_version, data_source)
-         VALUES ($1, $2, 'aveloxis', $3, 'prelim redirect') ON CONFLICT DO NOTHING",
-    )
-    .bind(repo_id)
-    .bind(old_url)
-    .bind(crate::TOOL_VERSION)
-    .execute(&mut *tx)
-    .await?;
+    record_old_url(&mut tx, repo_id, old_url).await?;
     sqlx::query("UPDATE aveloxis_data.repos SET repo_git = $2, repo_owner = $3, repo_name = $4 WHERE repo_id = $1")
         .bind(repo_id)
         .bind(new_url)
@@ -401,6 +385,47 @@ async fn rename(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Move the current `repo_info` snapshot of `repo_id` into `repo_info_history` (before a new
+/// snapshot replaces it).
+pub(crate) async fn rotate_repo_info(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO aveloxis_data.repo_info_history
+             (repo_info_id, repo_id, last_updated, issues_enabled, open_issues, pull_requests_enabled,
+              wiki_enabled, pages_enabled, fork_count, default_branch, watcher_count, star_count,
+              committer_count, commit_count, issues_count, issues_closed, issues_open, pr_count,
+              prs_open, prs_closed, prs_merged, issue_contributors_count, license, changelog_file,
+              contributing_file, license_file, code_of_conduct_file, security_issue_file,
+              security_audit_file, status, keywords, archived,
+              tool_source, tool_version, data_source, data_collection_date)
+         SELECT repo_info_id, repo_id, last_updated, issues_enabled, open_issues, pull_requests_enabled,
+              wiki_enabled, pages_enabled, fork_count, default_branch, watcher_count, star_count,
+              committer_count, commit_count, issues_count, issues_closed, issues_open, pr_count,
+              prs_open, prs_closed, prs_merged, issue_contributors_count, license, changelog_file,
+              contributing_file, license_file, code_of_conduct_file, security_issue_file,
+              security_audit_file, status, keywords, archived,
+              tool_source, tool_version, data_source, data_collection_date
+           FROM aveloxis_data.repo_info WHERE repo_id = $1",
+    )
+    .bind(repo_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Remember a URL the repository was known by.
+async fn record_old_url(conn: &mut PgConnection, repo_id: i64, url: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO aveloxis_data.historical_repo_urls (repo_id, git_url, tool_source, tool_version, data_source)
+         VALUES ($1, $2, 'aveloxis', $3, 'prelim redirect') ON CONFLICT DO NOTHING",
+    )
+    .bind(repo_id)
+    .bind(url)
+    .bind(crate::TOOL_VERSION)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
