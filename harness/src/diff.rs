@@ -88,6 +88,13 @@ pub struct Column {
     pub data_type: String,
     /// Why the column is left out of the content hash (`None` = compared).
     pub excluded: Option<String>,
+    /// An identity column or one whose default calls `nextval()` (a local serial id).
+    #[serde(skip)]
+    pub serial: bool,
+    /// Not serial, but given its value at insert time (a volatile default such as
+    /// `gen_random_uuid()`, or a reference to such a column): not stable across databases.
+    #[serde(skip)]
+    pub generated: bool,
 }
 
 /// One relation (base table or materialized view) on one side.
@@ -240,6 +247,9 @@ pub async fn discover(
                 name: r.name.clone(),
                 data_type: r.data_type.clone(),
                 excluded,
+                serial: is_serial(r),
+                generated: !is_serial(r)
+                    && (volatile(&r.default) || r.references.iter().any(|t| generated.contains(t))),
             },
         );
     }

@@ -11,6 +11,7 @@ pub mod data_test;
 pub mod diff;
 pub mod git;
 pub mod schema_check;
+pub mod shadow_diff;
 
 use std::path::PathBuf;
 
@@ -30,6 +31,9 @@ pub enum Command {
     /// Collect the same repositories with the released and the working-tree collector into two
     /// scratch databases and compare every table (counts, fill, content).
     DataTest(data_test::Args),
+    /// Row-level comparison of two databases keyed by platform-stable keys: rows missing on
+    /// new, rows whose content changed (which columns), rows only on new.
+    ShadowDiff(shadow_diff::Args),
 }
 
 /// Where a run writes its reports unless told otherwise.
@@ -41,6 +45,7 @@ pub fn default_work_dir() -> PathBuf {
 pub async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::DataTest(args) => data_test::run(&args).await,
+        Command::ShadowDiff(args) => shadow_diff::run(&args).await,
         Command::SchemaCheck(args) => match schema_check::run(&args).await {
             Ok(report) => {
                 print!("{}", report.markdown());
