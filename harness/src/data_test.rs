@@ -56,6 +56,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use crate::diff::{self, Finding, TableResult, Verdict};
 use crate::schema_check::{SCRATCH_PREFIX, prefix_problems, redact};
 
+/// Examples per category in the row-level section of the report.
+pub const ROW_LEVEL_EXAMPLES: usize = 5;
+
 /// The comment that marks a database as created by the harness.
 pub const SCRATCH_MARKER: &str = "aveloxis-harness scratch";
 
@@ -66,6 +69,9 @@ pub enum ProvisionerKind {
     Ephemeral,
     /// An operator's server (`--server-url`; the account needs CREATEDB).
     Server,
+    /// A `postgres:15-alpine` container started with testcontainers (needs a Docker engine and
+    /// a harness built with `--features testcontainers`); it ends with the run.
+    Testcontainers,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -175,6 +181,9 @@ pub struct Report {
     pub tables: Vec<TableResult>,
     pub phases: Vec<Phase>,
     pub notes: Vec<String>,
+    /// shadow-diff over the aveloxis_data tables that FAILed: which rows, which values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_level: Option<crate::shadow_diff::Report>,
 }
 
 impl Report {
@@ -311,6 +320,17 @@ pub fn markdown(r: &Report) -> String {
         for p in &r.phases {
             let _ = writeln!(s, "| {} | {:.1} |", md_escape(&p.name), p.seconds);
         }
+    }
+    if let Some(sd) = &r.row_level {
+        let _ = writeln!(
+            s,
+            "\n## Row-level examples (shadow-diff)\n\n\
+             The FAIL tables of {} compared row by row, keyed by platform-stable keys \
+             (up to {} examples per category).\n",
+            crate::shadow_diff::SCHEMA,
+            ROW_LEVEL_EXAMPLES
+        );
+        s.push_str(&crate::shadow_diff::markdown_body(sd, "###"));
     }
     if !r.notes.is_empty() {
         s.push_str("\n## Notes\n\n");
@@ -452,6 +472,63 @@ pub fn terminal_summary(r: &Report, work_dir: &Path) -> String {
 enum Pg {
     Cluster(Cluster),
     Server(Server, Conn),
+    /// A server in a container that lives as long as this value (the guard is only held: its
+    /// Drop removes the container).
+    #[allow(dead_code)]
+    Container(Server, Conn, ContainerGuard),
+}
+
+#[cfg(feature = "testcontainers")]
+type ContainerGuard = testcontainers_modules::testcontainers::ContainerAsync<
+    testcontainers_modules::postgres::Postgres,
+>;
+#[cfg(not(feature = "testcontainers"))]
+type ContainerGuard = std::convert::Infallible;
+
+const NO_TESTCONTAINERS: &str = "--provisioner testcontainers: this harness was built without the \
+     testcontainers feature (rebuild with `cargo build -p aveloxis-harness --features testcontainers`)";
+
+/// The image the testcontainers provisioner runs.
+pub const CONTAINER_IMAGE: &str = "postgres:15-alpine";
+
+/// Start `postgres:15-alpine` and hand out its server.
+#[cfg(feature = "testcontainers")]
+async fn start_container() -> Result<Pg> {
+    use testcontainers_modules::postgres::Postgres;
+    use testcontainers_modules::testcontainers::{ImageExt, runners::AsyncRunner};
+    let c = Postgres::default()
+        .with_tag("15-alpine")
+        .start()
+        .await
+        .with_context(|| {
+            format!("starting {CONTAINER_IMAGE} with testcontainers (is a Docker engine running?)")
+        })?;
+    let host = c
+        .get_host()
+        .await
+        .context("the container's host")?
+        .to_string();
+    let port = c
+        .get_host_port_ipv4(5432)
+        .await
+        .context("the container's PostgreSQL port")?;
+    // The module's default account: user, password and database are all `postgres`.
+    let server = Server::new(
+        format!("postgres://postgres:postgres@{host}:{port}"),
+        format!("postgres://***@{host}:{port} ({CONTAINER_IMAGE})"),
+    );
+    let conn = Conn {
+        host,
+        port,
+        user: "postgres".into(),
+        password: Some("postgres".into()),
+    };
+    Ok(Pg::Container(server, conn, c))
+}
+
+#[cfg(not(feature = "testcontainers"))]
+async fn start_container() -> Result<Pg> {
+    bail!("{NO_TESTCONTAINERS}")
 }
 
 /// Connection parameters of a server, for the children's configuration.
@@ -493,7 +570,7 @@ impl Pg {
     fn url(&self, db: &str) -> String {
         match self {
             Pg::Cluster(c) => c.database_url(db),
-            Pg::Server(s, _) => s.database_url(db),
+            Pg::Server(s, _) | Pg::Container(s, _, _) => s.database_url(db),
         }
     }
     fn conn(&self) -> Conn {
@@ -504,18 +581,21 @@ impl Pg {
                 user: "postgres".into(),
                 password: None,
             },
-            Pg::Server(_, c) => c.clone(),
+            Pg::Server(_, c) | Pg::Container(_, c, _) => c.clone(),
         }
     }
     async fn create(&self, name: &str) -> Result<()> {
         match self {
             Pg::Cluster(c) => c.create_database(name, None).await,
-            Pg::Server(s, _) => s.create_database(name, None).await,
+            Pg::Server(s, _) | Pg::Container(s, _, _) => s.create_database(name, None).await,
         }
     }
 }
 
 fn server_from(args: &Args) -> Result<Option<(Server, Conn)>> {
+    if args.provisioner == ProvisionerKind::Testcontainers {
+        return Ok(None);
+    }
     match (&args.server_url, args.provisioner) {
         (Some(url), _) => Ok(Some((
             Server::new(url.clone(), redact(url)),
@@ -524,7 +604,7 @@ fn server_from(args: &Args) -> Result<Option<(Server, Conn)>> {
         (None, ProvisionerKind::Server) => {
             bail!("--provisioner server needs --server-url (or $HARNESS_SERVER_URL)")
         }
-        (None, ProvisionerKind::Ephemeral) => Ok(None),
+        (None, ProvisionerKind::Ephemeral | ProvisionerKind::Testcontainers) => Ok(None),
     }
 }
 
@@ -993,6 +1073,45 @@ async fn diff_and_report(
         .await
         .with_context(|| format!("connecting to {}", state.new_db))?;
     let tables = diff::diff_databases(&mut r, &mut n, diff::DATA_SCHEMAS, args.matviews).await?;
+    let failing: Vec<String> = tables
+        .iter()
+        .filter(|t| {
+            t.verdict == Verdict::Fail
+                && t.schema == crate::shadow_diff::SCHEMA
+                && t.released_rows.is_some()
+                && t.new_rows.is_some()
+        })
+        .map(|t| t.table.clone())
+        .collect();
+    let mut row_level = None;
+    if !failing.is_empty() {
+        match crate::shadow_diff::compare_databases(
+            &mut r,
+            &mut n,
+            &crate::shadow_diff::Scope::All,
+            ROW_LEVEL_EXAMPLES,
+            &failing,
+        )
+        .await
+        {
+            Ok(mut sd) => {
+                sd.released = state.released_db.clone();
+                sd.new = state.new_db.clone();
+                row_level = Some(sd);
+            }
+            Err(e) => notes.push(format!("row-level examples unavailable: {e:#}")),
+        }
+        if state.kept && state.provisioner == ProvisionerKind::Server {
+            let tables: String = failing.iter().map(|t| format!(" --table {t}")).collect();
+            notes.push(format!(
+                "row-level diff of the kept databases: harness shadow-diff --released-dsn \
+                 {server}/{} --new-dsn {server}/{}{tables}",
+                state.released_db,
+                state.new_db,
+                server = state.server
+            ));
+        }
+    }
     let _ = r.close().await;
     let _ = n.close().await;
     if tables.is_empty() {
@@ -1015,6 +1134,7 @@ async fn diff_and_report(
         tables,
         phases: Vec::new(),
         notes,
+        row_level,
     };
     timer.phase("report");
     report.phases = timer.phases;
@@ -1030,9 +1150,9 @@ async fn diff_only(args: &Args, work: &Path) -> Result<Report> {
             .with_context(|| format!("reading {} (run with --keep-dbs first)", path.display()))?,
     )
     .with_context(|| format!("parsing {}", path.display()))?;
-    if state.provisioner == ProvisionerKind::Ephemeral {
+    if state.provisioner != ProvisionerKind::Server {
         bail!(
-            "the databases in {} lived in an ephemeral cluster that ended with its run; use \
+            "the databases in {} lived in an ephemeral cluster or container that ended with its run; use \
              --provisioner server --keep-dbs to keep databases for --diff-only",
             path.display()
         );
@@ -1073,6 +1193,9 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
         .context("--released-tag is required")?;
     if args.repos.is_empty() {
         bail!("at least one --repo is required");
+    }
+    if args.provisioner == ProvisionerKind::Testcontainers && !cfg!(feature = "testcontainers") {
+        bail!("{NO_TESTCONTAINERS}");
     }
     std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
     let work = std::fs::canonicalize(work)?;
@@ -1163,6 +1286,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
     // 3. provision
     let pg = match server_from(args)? {
         Some((s, c)) => Pg::Server(s, c),
+        None if args.provisioner == ProvisionerKind::Testcontainers => start_container().await?,
         None => Pg::Cluster(Cluster::start().context("starting an ephemeral PostgreSQL cluster")?),
     };
     let pid = std::process::id();
@@ -1170,10 +1294,12 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
         provisioner: match pg {
             Pg::Cluster(_) => ProvisionerKind::Ephemeral,
             Pg::Server(..) => ProvisionerKind::Server,
+            Pg::Container(..) => ProvisionerKind::Testcontainers,
         },
-        server: match &args.server_url {
-            Some(u) => redact(u),
-            None => "ephemeral cluster".into(),
+        server: match (&pg, &args.server_url) {
+            (Pg::Container(..), _) => format!("testcontainers {CONTAINER_IMAGE}"),
+            (_, Some(u)) => redact(u),
+            (_, None) => "ephemeral cluster".into(),
         },
         released_db: format!("{SCRATCH_PREFIX}dt_{pid}_released"),
         new_db: format!("{SCRATCH_PREFIX}dt_{pid}_new"),
@@ -1243,9 +1369,9 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
         drop(forge);
 
         // 6–7. diff and report
-        if args.keep_dbs && state.provisioner == ProvisionerKind::Ephemeral {
+        if args.keep_dbs && state.provisioner != ProvisionerKind::Server {
             notes.push(
-                "--keep-dbs with the ephemeral cluster: the cluster ends with the run; use \
+                "--keep-dbs with an ephemeral cluster or container: it ends with the run; use \
                  --provisioner server to keep databases"
                     .into(),
             );
@@ -1254,7 +1380,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
         diff_and_report(&url, &state, args, &work, forge_desc, checks, timer, notes).await
     }
     .await;
-    if !args.keep_dbs || matches!(pg, Pg::Cluster(_)) {
+    if !args.keep_dbs || !matches!(pg, Pg::Server(..)) {
         for db in &created {
             if let Err(e) = drop_scratch(&pg.url("postgres"), db).await {
                 eprintln!("harness: could not drop {db}: {e:#}");

@@ -28,8 +28,9 @@
 //! Verdicts per table: **FAIL missing** (keys on released absent on new), **FAIL content** (same
 //! key, different values), **FLAG extra** (keys only on new). Exit 1 on any FAIL.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
+use std::hash::Hash;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -544,17 +545,52 @@ impl TableQuery {
         }
     }
 
-    fn hashes_sql(&self) -> String {
+    /// A 64-bit hash of the key (the merge runs on these; the key values are fetched only for
+    /// the rows that differ).
+    fn key_hash(&self) -> String {
+        let parts: Vec<String> = self
+            .plan
+            .parts
+            .iter()
+            .map(|p| format!("{}.{}::text", p.alias, quote_ident(&p.column)))
+            .collect();
+        format!("hashtextextended(ROW({})::text, 0)", parts.join(", "))
+    }
+
+    /// Key hash and content hash per row, as a subquery (`kh`, `rh`).
+    fn rows_sql(&self) -> String {
         let (w, _) = self.where_clause(1);
         format!(
-            "SELECT {}, {} {}{w}",
-            key_array(&self.plan),
+            "SELECT {} AS kh, {} AS rh {}{w}",
+            self.key_hash(),
             row_hash(&self.content),
             from_clause(&self.table, &self.plan)
         )
     }
 
-    fn values_sql(&self) -> String {
+    /// Per bucket of key hashes: the row count and a multiset hash of (key, content) — a sum
+    /// (duplicates do not cancel) of the key hash mixed with the content hash.
+    fn buckets_sql(&self) -> String {
+        format!(
+            "SELECT (kh & {mask})::int8, count(*)::int8, \
+                    sum(kh # rh)::text \
+               FROM ({}) s GROUP BY 1",
+            self.rows_sql(),
+            mask = BUCKETS - 1
+        )
+    }
+
+    /// The rows of the given buckets.
+    fn hashes_sql(&self) -> String {
+        let (_, next) = self.where_clause(1);
+        format!(
+            "SELECT kh, rh FROM ({}) s WHERE (kh & {mask}) = ANY(${next})",
+            self.rows_sql(),
+            mask = BUCKETS - 1
+        )
+    }
+
+    fn details_sql(&self) -> String {
         let (mut w, next) = self.where_clause(1);
         w.push_str(if w.is_empty() { " WHERE " } else { " AND " });
         let vals: Vec<String> = self
@@ -563,24 +599,30 @@ impl TableQuery {
             .map(|c| format!("t.{}::text", quote_ident(c)))
             .collect();
         format!(
-            "SELECT {}, ARRAY[{}]::text[] {}{w}{} = ANY(${next})",
+            "SELECT {kh}, {}, ARRAY[{}]::text[] {}{w}{kh} = ANY(${next})",
             key_array(&self.plan),
             vals.join(", "),
             from_clause(&self.table, &self.plan),
-            row_hash(&self.content)
+            kh = self.key_hash(),
         )
     }
 }
 
-type Side = HashMap<Key, Vec<i64>>;
+/// One side of a table: key hash → content hashes of the rows with that key.
+type Side = HashMap<i64, Vec<i64>>;
 
-async fn read_hashes(
+/// Buckets of key hashes: a table is first compared per bucket (one aggregate row per
+/// bucket crosses the wire); only the rows of buckets that differ are fetched.
+const BUCKETS: i64 = 4096;
+
+type Buckets = HashMap<i64, (i64, String)>;
+
+async fn read_buckets(
     conn: &mut PgConnection,
     q: &TableQuery,
     repo: Option<&str>,
-) -> Result<(Side, usize)> {
-    let sql = q.hashes_sql();
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+) -> Result<Buckets> {
+    let mut query = sqlx::query_as::<_, (i64, i64, String)>(sqlx::AssertSqlSafe(q.buckets_sql()));
     if q.scope.is_some() {
         query = query.bind(repo.unwrap_or_default().to_string());
     }
@@ -588,39 +630,59 @@ async fn read_hashes(
         .fetch_all(&mut *conn)
         .await
         .with_context(|| format!("reading {SCHEMA}.{}", q.table))?;
-    let n = rows.len();
-    let mut out: Side = HashMap::with_capacity(n);
-    for r in rows {
-        let k: Key = r.try_get(0)?;
-        let h: i64 = r.try_get(1)?;
-        out.entry(k).or_default().push(h);
-    }
-    Ok((out, n))
+    Ok(rows.into_iter().map(|(b, n, h)| (b, (n, h))).collect())
 }
 
-async fn read_values(
+async fn read_hashes(
     conn: &mut PgConnection,
     q: &TableQuery,
     repo: Option<&str>,
-    hashes: &[i64],
-    wanted: &HashSet<&Key>,
-) -> Result<HashMap<Key, Vec<Option<String>>>> {
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(q.values_sql()));
+    buckets: &[i64],
+) -> Result<Side> {
+    if buckets.is_empty() {
+        return Ok(Side::new());
+    }
+    let mut query = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(q.hashes_sql()));
     if q.scope.is_some() {
         query = query.bind(repo.unwrap_or_default().to_string());
     }
     let rows = query
-        .bind(hashes.to_vec())
+        .bind(buckets.to_vec())
+        .fetch_all(&mut *conn)
+        .await
+        .with_context(|| format!("reading {SCHEMA}.{}", q.table))?;
+    let mut out: Side = HashMap::with_capacity(rows.len());
+    for (k, h) in rows {
+        out.entry(k).or_default().push(h);
+    }
+    Ok(out)
+}
+
+/// The key values and comparable values of the rows whose key hash is in `wanted`.
+type Details = HashMap<i64, (Key, Vec<Option<String>>)>;
+
+async fn read_details(
+    conn: &mut PgConnection,
+    q: &TableQuery,
+    repo: Option<&str>,
+    wanted: &[i64],
+) -> Result<Details> {
+    if wanted.is_empty() {
+        return Ok(Details::new());
+    }
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(q.details_sql()));
+    if q.scope.is_some() {
+        query = query.bind(repo.unwrap_or_default().to_string());
+    }
+    let rows = query
+        .bind(wanted.to_vec())
         .fetch_all(&mut *conn)
         .await
         .with_context(|| format!("reading differing rows of {SCHEMA}.{}", q.table))?;
-    let mut out = HashMap::new();
+    let mut out = Details::new();
     for r in rows {
-        let k: Key = r.try_get(0)?;
-        if wanted.contains(&k) {
-            let v: Vec<Option<String>> = r.try_get(1)?;
-            out.entry(k).or_insert(v);
-        }
+        let kh: i64 = r.try_get(0)?;
+        out.entry(kh).or_insert((r.try_get(1)?, r.try_get(2)?));
     }
     Ok(out)
 }
@@ -637,22 +699,37 @@ fn clip(v: &Option<String>) -> Option<String> {
     })
 }
 
-/// Key order for examples: NULLs first, then text order (deterministic across runs).
-fn sorted_examples(mut keys: Vec<Key>, n: usize) -> Vec<Key> {
+/// Rows whose keys are looked up to choose examples from (the smallest key hashes: a
+/// deterministic sample when a category is large).
+const EXAMPLE_POOL: usize = 1000;
+
+fn example_pool(keys: &[(&i64, usize)]) -> Vec<i64> {
+    let mut v: Vec<i64> = keys.iter().map(|(k, _)| **k).collect();
+    v.sort_unstable();
+    v.truncate(EXAMPLE_POOL);
+    v
+}
+
+/// Up to `n` example keys, in key order (NULLs first, then text order).
+fn examples_of(pool: &[i64], details: &Details, n: usize) -> Vec<Key> {
+    let mut keys: Vec<Key> = pool
+        .iter()
+        .filter_map(|kh| details.get(kh).map(|(k, _)| k.clone()))
+        .collect();
     keys.sort();
     keys.truncate(n);
     keys
 }
 
 /// How the rows of two sides pair up by key.
-#[derive(Debug, Default)]
-struct Matched<'a> {
+#[derive(Debug)]
+struct Matched<'a, K> {
     /// Keys with rows on released absent on new, and how many rows.
-    missing: Vec<(&'a Key, usize)>,
+    missing: Vec<(&'a K, usize)>,
     /// Keys with rows only on new, and how many rows.
-    extra: Vec<(&'a Key, usize)>,
+    extra: Vec<(&'a K, usize)>,
     /// Keys on both sides whose content differs.
-    drifted: Vec<&'a Key>,
+    drifted: Vec<&'a K>,
     duplicate_keys: usize,
     /// Missing/extra row pairs with equal content (a key generated at insert time).
     rematched: usize,
@@ -660,10 +737,20 @@ struct Matched<'a> {
 
 /// Pair the rows of both sides by key. With `rematch`, rows missing on new and rows only on new
 /// that carry the same content hash are taken for the same row under a different generated key.
-fn match_rows<'a>(released: &'a Side, new: &'a Side, rematch: bool) -> Matched<'a> {
-    let mut m = Matched::default();
-    let mut lone_r: Vec<(&Key, i64)> = Vec::new();
-    let mut lone_n: Vec<(&Key, i64)> = Vec::new();
+fn match_rows<'a, K: Hash + Eq>(
+    released: &'a HashMap<K, Vec<i64>>,
+    new: &'a HashMap<K, Vec<i64>>,
+    rematch: bool,
+) -> Matched<'a, K> {
+    let mut m = Matched {
+        missing: Vec::new(),
+        extra: Vec::new(),
+        drifted: Vec::new(),
+        duplicate_keys: 0,
+        rematched: 0,
+    };
+    let mut lone_r: Vec<(&K, i64)> = Vec::new();
+    let mut lone_n: Vec<(&K, i64)> = Vec::new();
     for (k, rh) in released {
         match new.get(k) {
             None => lone_r.extend(rh.iter().map(|h| (k, *h))),
@@ -675,6 +762,10 @@ fn match_rows<'a>(released: &'a Side, new: &'a Side, rematch: bool) -> Matched<'
                     m.missing.push((k, rh.len() - nh.len()));
                 } else if nh.len() > rh.len() {
                     m.extra.push((k, nh.len() - rh.len()));
+                } else if rh.len() == 1 {
+                    if rh[0] != nh[0] {
+                        m.drifted.push(k);
+                    }
                 } else {
                     let (mut a, mut b) = (rh.clone(), nh.clone());
                     a.sort_unstable();
@@ -711,8 +802,8 @@ fn match_rows<'a>(released: &'a Side, new: &'a Side, rematch: bool) -> Matched<'
             !taken[i - 1]
         });
     }
-    let group = |rows: Vec<(&'a Key, i64)>, into: &mut Vec<(&'a Key, usize)>| {
-        let mut counts: HashMap<&'a Key, usize> = HashMap::new();
+    let group = |rows: Vec<(&'a K, i64)>, into: &mut Vec<(&'a K, usize)>| {
+        let mut counts: HashMap<&'a K, usize> = HashMap::new();
         for (k, _) in rows {
             *counts.entry(k).or_default() += 1;
         }
@@ -733,11 +824,22 @@ async fn compare_table(
     examples: usize,
     rows_read: &mut usize,
 ) -> Result<TableDiff> {
-    let ((rside, rn), (nside, nn)) =
-        tokio::try_join!(read_hashes(released, q, repo), read_hashes(new, q, repo))?;
+    let (rb, nb) = tokio::try_join!(read_buckets(released, q, repo), read_buckets(new, q, repo))?;
+    let rn: usize = rb.values().map(|(n, _)| *n as usize).sum();
+    let nn: usize = nb.values().map(|(n, _)| *n as usize).sum();
     *rows_read += rn + nn;
+    let mut differing: Vec<i64> = rb
+        .iter()
+        .filter(|(b, v)| nb.get(*b) != Some(*v))
+        .map(|(b, _)| *b)
+        .chain(nb.keys().filter(|b| !rb.contains_key(*b)).copied())
+        .collect();
+    differing.sort_unstable();
+    let (rside, nside) = tokio::try_join!(
+        read_hashes(released, q, repo, &differing),
+        read_hashes(new, q, repo, &differing)
+    )?;
     let m = match_rows(&rside, &nside, q.rematch());
-    let drifted = m.drifted;
     let mut notes = Vec::new();
     if m.duplicate_keys > 0 {
         notes.push(format!(
@@ -755,58 +857,59 @@ async fn compare_table(
     }
     let missing_rows: usize = m.missing.iter().map(|(_, n)| n).sum();
     let extra_rows: usize = m.extra.iter().map(|(_, n)| n).sum();
-    let missing: Vec<Key> = m.missing.into_iter().map(|(k, _)| k.clone()).collect();
-    let extra: Vec<Key> = m.extra.into_iter().map(|(k, _)| k.clone()).collect();
+
+    // The key values (and, for drifted rows, the comparable values) of the rows that differ.
+    let missing_pool = example_pool(&m.missing);
+    let extra_pool = example_pool(&m.extra);
+    let drifted: Vec<i64> = m.drifted.iter().map(|k| **k).collect();
+    let r_wanted: Vec<i64> = missing_pool.iter().chain(&drifted).copied().collect();
+    let n_wanted: Vec<i64> = extra_pool.iter().chain(&drifted).copied().collect();
+    let (rd, nd) = tokio::try_join!(
+        read_details(released, q, repo, &r_wanted),
+        read_details(new, q, repo, &n_wanted)
+    )?;
 
     let mut content = ContentCategory {
         rows: drifted.len(),
         ..ContentCategory::default()
     };
-    if !drifted.is_empty() {
-        let wanted: HashSet<&Key> = drifted.iter().copied().collect();
-        let mut hashes: Vec<i64> = drifted
+    let mut per_column: BTreeMap<String, usize> = BTreeMap::new();
+    let mut found: Vec<(&Key, Vec<ValueDiff>)> = Vec::new();
+    for kh in &drifted {
+        let (Some((key, a)), Some((_, b))) = (rd.get(kh), nd.get(kh)) else {
+            continue;
+        };
+        let diffs: Vec<ValueDiff> = q
+            .content
             .iter()
-            .flat_map(|k| rside[*k].iter().chain(nside[*k].iter()).copied())
+            .enumerate()
+            .filter(|(i, _)| a.get(*i) != b.get(*i))
+            .map(|(i, c)| ValueDiff {
+                column: c.clone(),
+                released: clip(&a[i]),
+                new: clip(&b[i]),
+            })
             .collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        let (rv, nv) = tokio::try_join!(
-            read_values(released, q, repo, &hashes, &wanted),
-            read_values(new, q, repo, &hashes, &wanted)
-        )?;
-        let mut per_column: BTreeMap<String, usize> = BTreeMap::new();
-        let mut sorted: Vec<&Key> = drifted.clone();
-        sorted.sort();
-        for k in sorted {
-            let (Some(a), Some(b)) = (rv.get(k), nv.get(k)) else {
-                continue;
-            };
-            let diffs: Vec<ValueDiff> = q
-                .content
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| a.get(*i) != b.get(*i))
-                .map(|(i, c)| ValueDiff {
-                    column: c.clone(),
-                    released: clip(&a[i]),
-                    new: clip(&b[i]),
-                })
-                .collect();
-            for d in &diffs {
-                *per_column.entry(d.column.clone()).or_default() += 1;
-            }
-            if content.examples.len() < examples && !diffs.is_empty() {
-                content.examples.push(ContentExample {
-                    key: k.clone(),
-                    differences: diffs,
-                });
-            }
+        for d in &diffs {
+            *per_column.entry(d.column.clone()).or_default() += 1;
         }
-        content.columns = per_column
-            .into_iter()
-            .map(|(column, rows)| ColumnCount { column, rows })
-            .collect();
+        if !diffs.is_empty() {
+            found.push((key, diffs));
+        }
     }
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    content.examples = found
+        .into_iter()
+        .take(examples)
+        .map(|(k, differences)| ContentExample {
+            key: k.clone(),
+            differences,
+        })
+        .collect();
+    content.columns = per_column
+        .into_iter()
+        .map(|(column, rows)| ColumnCount { column, rows })
+        .collect();
 
     let verdict = if missing_rows > 0 || content.rows > 0 {
         Verdict::Fail
@@ -825,12 +928,12 @@ async fn compare_table(
         new_rows: nn,
         fail_missing: Category {
             rows: missing_rows,
-            examples: sorted_examples(missing, examples),
+            examples: examples_of(&missing_pool, &rd, examples),
         },
         fail_content: content,
         flag_extra: Category {
             rows: extra_rows,
-            examples: sorted_examples(extra, examples),
+            examples: examples_of(&extra_pool, &nd, examples),
         },
         notes,
     })
@@ -891,8 +994,14 @@ pub async fn compare_databases(
     only: &[String],
 ) -> Result<Report> {
     let start = Instant::now();
-    diff::prepare_session(released).await?;
-    diff::prepare_session(new).await?;
+    for conn in [&mut *released, &mut *new] {
+        diff::prepare_session(conn).await?;
+        // Room for the per-bucket aggregation without spilling to disk.
+        sqlx::raw_sql("SET work_mem = '64MB'")
+            .execute(&mut *conn)
+            .await
+            .context("preparing the comparison session")?;
+    }
     let repo = resolve_repo(released, new, scope).await?;
     let (rk, nk) = tokio::try_join!(Keys::load(released), Keys::load(new))?;
     if rk.rels.is_empty() && nk.rels.is_empty() {
@@ -1270,5 +1379,85 @@ pub async fn run(args: &Args) -> u8 {
             eprintln!("harness: shadow-diff could not run: {e:#}");
             2
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(rows: &[(&str, i64)]) -> HashMap<Key, Vec<i64>> {
+        let mut s = HashMap::new();
+        for (k, h) in rows {
+            s.entry(vec![Some(k.to_string())])
+                .or_insert_with(Vec::new)
+                .push(*h);
+        }
+        s
+    }
+
+    #[test]
+    fn rows_pair_by_key_into_missing_changed_and_extra() {
+        let r = side(&[("a", 1), ("b", 2), ("c", 3)]);
+        let n = side(&[("a", 1), ("b", 9), ("d", 4)]);
+        let m = match_rows(&r, &n, false);
+        let key = |s: &str| vec![Some(s.to_string())];
+        assert_eq!(m.missing, vec![(&key("c"), 1)]);
+        assert_eq!(m.extra, vec![(&key("d"), 1)]);
+        assert_eq!(m.drifted, vec![&key("b")]);
+        assert_eq!(m.rematched, 0);
+    }
+
+    #[test]
+    fn generated_keys_are_paired_by_content() {
+        // Same content under different random ids: one pair matches, the rest stays.
+        let r = side(&[("id-1", 10), ("id-2", 20)]);
+        let n = side(&[("id-7", 10), ("id-8", 30)]);
+        let m = match_rows(&r, &n, true);
+        assert_eq!(m.rematched, 1);
+        assert_eq!(m.missing.len(), 1);
+        assert_eq!(m.missing[0].0[0].as_deref(), Some("id-2"));
+        assert_eq!(m.extra[0].0[0].as_deref(), Some("id-8"));
+        let m = match_rows(&r, &n, false);
+        assert_eq!((m.missing.len(), m.extra.len(), m.rematched), (2, 2, 0));
+    }
+
+    #[test]
+    fn duplicate_keys_compare_as_multisets() {
+        let r = side(&[("k", 1), ("k", 2)]);
+        let n = side(&[("k", 2), ("k", 1)]);
+        let m = match_rows(&r, &n, false);
+        assert!(m.missing.is_empty() && m.extra.is_empty() && m.drifted.is_empty());
+        assert_eq!(m.duplicate_keys, 1);
+        let n = side(&[("k", 2)]);
+        let m = match_rows(&r, &n, false);
+        assert_eq!(m.missing[0].1, 1);
+    }
+
+    #[test]
+    fn key_labels_stay_plain_unless_they_collide() {
+        let part = |via: &[&str], column: &str| KeyPart {
+            via: via.iter().map(|s| s.to_string()).collect(),
+            alias: "t".into(),
+            column: column.into(),
+            generated: false,
+        };
+        let plan = KeyPlan {
+            index: "uq".into(),
+            parts: vec![
+                part(&["cmt_id"], "cmt_commit_hash"),
+                part(&["parent_id"], "cmt_commit_hash"),
+                part(&[], "repo_git"),
+            ],
+            joins: Vec::new(),
+        };
+        assert_eq!(
+            plan.labels(),
+            vec![
+                "cmt_id.cmt_commit_hash",
+                "parent_id.cmt_commit_hash",
+                "repo_git"
+            ]
+        );
     }
 }
