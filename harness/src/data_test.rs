@@ -475,7 +475,7 @@ enum Pg {
     /// A server in a container that lives as long as this value (the guard is only held: its
     /// Drop removes the container).
     #[allow(dead_code)]
-    Container(Server, Conn, ContainerGuard),
+    Container(Server, Conn, Box<ContainerGuard>),
 }
 
 #[cfg(feature = "testcontainers")]
@@ -523,7 +523,7 @@ async fn start_container() -> Result<Pg> {
         user: "postgres".into(),
         password: Some("postgres".into()),
     };
-    Ok(Pg::Container(server, conn, c))
+    Ok(Pg::Container(server, conn, Box::new(c)))
 }
 
 #[cfg(not(feature = "testcontainers"))]
