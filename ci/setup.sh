@@ -35,7 +35,8 @@ if ! have_pg; then
 fi
 command -v git >/dev/null 2>&1 || apt_install git
 # The dashboard test drives Debian's Chromium with playwright-core (no browser download).
-if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+# ($CHROMIUM may name another Chromium-based browser, e.g. google-chrome on GitHub's runners.)
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   echo "ci/setup.sh: installing chromium" >&2
   apt_install chromium
 fi

@@ -185,9 +185,18 @@ async fn import_augur_repos(
     .await?;
     let total = urls.len();
     tracing::info!(total, table, "importing repositories from Augur");
+    // A bar on a terminal; hidden otherwise (the INFO lines below carry the progress then).
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} repositories checked ({eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     let mut added = std::collections::BTreeSet::new();
     let (mut skipped, mut invalid) = (0usize, 0usize);
     for (i, raw) in urls.iter().enumerate() {
+        bar.inc(1);
         let url = raw
             .trim()
             .trim_end_matches('/')
@@ -232,6 +241,7 @@ async fn import_augur_repos(
             );
         }
     }
+    bar.finish_and_clear();
     println!(
         "from Augur ({table}): {} added, {skipped} gone or unreachable, {invalid} not repository URLs",
         added.len()

@@ -348,6 +348,9 @@ async fn concurrent_migrates_serialise_and_no_wait_fails_clearly() {
 async fn sigkill_mid_run_then_rerun_converges() {
     let reference = migrated_db().await;
     let db = migrated_db().await;
+    // A long lock_timeout: the index build below must wait on the writer, not time out and
+    // retry, so the moment of the kill is the only thing that decides what is left behind.
+    db.configure(serde_json::json!({"database": {"lock_timeout_ms": 120000}}));
     let extra = [
         (
             "0201_slow_table.sql",
