@@ -110,7 +110,10 @@ impl DatabaseConfig {
                 SslMode::VerifyCa => PgSslMode::VerifyCa,
                 SslMode::VerifyFull => PgSslMode::VerifyFull,
             })
-            .log_statements(tracing::log::LevelFilter::Debug);
+            .log_statements(tracing::log::LevelFilter::Debug)
+            // A slow statement would be logged with its full text: schema.sql is ~100 KB, and a
+            // flood of it on stderr is no use to an operator (timings are logged by migrate).
+            .log_slow_statements(tracing::log::LevelFilter::Off, Duration::from_secs(1));
         if !self.password.is_empty() {
             o = o.password(self.password.expose());
         }

@@ -289,7 +289,10 @@ async fn concurrent_migrates_serialise_and_no_wait_fails_clearly() {
     };
     let a = spawn(&[]);
     let b = spawn(&[]);
-    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    // Drain both at once: a child blocked on a full pipe would hold the migration lock.
+    let b = std::thread::spawn(move || b.wait_with_output().unwrap());
+    let a = a.wait_with_output().unwrap();
+    let b = b.join().unwrap();
     assert!(a.status.success(), "{}", stderr(&a));
     assert!(b.status.success(), "{}", stderr(&b));
     let outputs = format!("{}{}", stdout(&a), stdout(&b));
@@ -323,7 +326,14 @@ async fn concurrent_migrates_serialise_and_no_wait_fails_clearly() {
         stderr(&out)
     );
     // Without --no-wait it waits for the holder, then completes.
-    let mut waiting = spawn(&[]);
+    let mut waiting = std::process::Command::new(env!("CARGO_BIN_EXE_aveloxis"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("migrate")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
         waiting.try_wait().unwrap().is_none(),
@@ -390,12 +400,12 @@ async fn sigkill_mid_run_then_rerun_converges() {
     };
     // 1. Killed inside the transactional step: nothing of it survives.
     let mut child = run(&db);
-    wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'aveloxis-migrate' AND query LIKE '%pg_sleep(30)%'").await;
+    wait_for("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'aveloxis-migrate' AND query LIKE '%pg_sleep(30)%'").await;
     child.kill().unwrap();
     child.wait().unwrap();
     // The server notices the dead client; wait for its backend to go away.
     wait_for(
-        "SELECT 1 - count(*) FROM pg_stat_activity WHERE application_name = 'aveloxis-migrate'",
+        "SELECT 1 - count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'aveloxis-migrate'",
     )
     .await;
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('aveloxis_data.slow_t') IS NOT NULL")
@@ -430,7 +440,7 @@ async fn sigkill_mid_run_then_rerun_converges() {
     // The server notices the vanished client (client_connection_check_interval) and abandons
     // the build while it still waits for the writer.
     wait_for(
-        "SELECT 1 - count(*) FROM pg_stat_activity WHERE application_name = 'aveloxis-migrate'",
+        "SELECT 1 - count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'aveloxis-migrate'",
     )
     .await;
     sqlx::raw_sql("ROLLBACK")
