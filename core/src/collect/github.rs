@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::specs;
-use super::upsert::{Written, upsert};
+use super::upsert::upsert;
 use super::{Counts, Staged, Stager};
 use crate::contributor_id::{PLATFORM_GITHUB, contributor_id};
 use crate::forge::client::{ForgeClient, ForgeError};
@@ -488,34 +488,7 @@ pub async fn process(
     if let Some(info) = &info {
         write_repo_info(conn, repo_id, info).await?;
     }
-    let mut take = |k: &str| rows.remove(k).unwrap_or_default();
-    let plan: Vec<(&str, &'static super::upsert::Spec)> = vec![
-        ("releases", &specs::RELEASES),
-        ("issues", &specs::ISSUES),
-        ("issue_labels", &specs::ISSUE_LABELS),
-        ("issue_assignees", &specs::ISSUE_ASSIGNEES),
-        ("pulls", &specs::PULL_REQUESTS),
-        ("pr_labels", &specs::PR_LABELS),
-        ("pr_assignees", &specs::PR_ASSIGNEES),
-        ("pr_reviewers", &specs::PR_REVIEWERS),
-        ("pr_meta", &specs::PR_META),
-        ("pr_reviews", &specs::PR_REVIEWS),
-        ("pr_commits", &specs::PR_COMMITS),
-        ("pr_files", &specs::PR_FILES),
-        ("issue_events", &specs::ISSUE_EVENTS),
-        ("pr_events", &specs::PR_EVENTS),
-        ("messages", &specs::MESSAGES),
-        ("issue_msg_refs", &specs::ISSUE_MESSAGE_REF),
-        ("pr_msg_refs", &specs::PR_MESSAGE_REF),
-        ("review_refs", &specs::REVIEW_MESSAGE_REF),
-        ("review_comments", &specs::REVIEW_COMMENTS),
-        ("clones", &specs::REPO_CLONES),
-    ];
-    for (k, spec) in plan {
-        let batch = take(k);
-        let w: Written = upsert(conn, spec, &batch).await?;
-        counts.add(k, w);
-    }
+    super::write_rows(conn, rows, counts).await?;
     Ok(())
 }
 

@@ -251,6 +251,25 @@ impl Collector {
     }
 }
 
+/// Write mapped rows (keyed as in [`specs::WRITE_ORDER`]) in dependency order. A key without a
+/// write rule is an error: rows are never dropped silently.
+pub(crate) async fn write_rows(
+    conn: &mut PgConnection,
+    mut rows: std::collections::HashMap<&'static str, Vec<Value>>,
+    counts: &mut Counts,
+) -> Result<()> {
+    for (key, spec) in specs::WRITE_ORDER {
+        let batch = rows.remove(key).unwrap_or_default();
+        if !batch.is_empty() {
+            counts.add(key, upsert::upsert(conn, spec, &batch).await?);
+        }
+    }
+    if let Some(key) = rows.keys().next() {
+        bail!("mapped rows of kind {key:?} have no write rule");
+    }
+    Ok(())
+}
+
 /// Process every unprocessed staged page of `repo_id` in one transaction.
 pub async fn process_staged(conn: &mut PgConnection, repo_id: i64) -> Result<Counts> {
     let mut tx = conn.begin().await?;

@@ -749,6 +749,31 @@ pub static REPO_CLONES: Spec = Spec {
     meta: true,
 };
 
+/// The order mapped rows are written in — parents before children — with the key the mappers
+/// file them under.
+pub static WRITE_ORDER: &[(&str, &Spec)] = &[
+    ("releases", &RELEASES),
+    ("issues", &ISSUES),
+    ("issue_labels", &ISSUE_LABELS),
+    ("issue_assignees", &ISSUE_ASSIGNEES),
+    ("pulls", &PULL_REQUESTS),
+    ("pr_labels", &PR_LABELS),
+    ("pr_assignees", &PR_ASSIGNEES),
+    ("pr_reviewers", &PR_REVIEWERS),
+    ("pr_meta", &PR_META),
+    ("pr_reviews", &PR_REVIEWS),
+    ("pr_commits", &PR_COMMITS),
+    ("pr_files", &PR_FILES),
+    ("issue_events", &ISSUE_EVENTS),
+    ("pr_events", &PR_EVENTS),
+    ("messages", &MESSAGES),
+    ("issue_msg_refs", &ISSUE_MESSAGE_REF),
+    ("pr_msg_refs", &PR_MESSAGE_REF),
+    ("review_refs", &REVIEW_MESSAGE_REF),
+    ("review_comments", &REVIEW_COMMENTS),
+    ("clones", &REPO_CLONES),
+];
+
 /// Every spec, for the tests that check their SQL against the live catalog.
 pub fn all() -> [&'static Spec; 22] {
     [
