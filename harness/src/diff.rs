@@ -3,7 +3,8 @@
 //! For every base table of the compared schemas (self-discovering from the catalog; the union
 //! of both sides) one scan per side measures the row count, the fill (non-null count) of every
 //! column and an order-independent content hash over the table's *comparable* columns:
-//! `sum(hashtextextended(ROW(c1, c2, …)::text, 0))`, a multiset hash (a sum, not an XOR, so
+//! `sum(hash_record_extended(ROW(c1, c2, …), 0))` (typed values; text for types not known to hash
+//! or that differ between the sides), a multiset hash (a sum, not an XOR, so
 //! duplicate rows do not cancel out). Only when two tables have equal counts and different
 //! hashes is a second scan made, hashing each comparable column on its own to name the columns
 //! that drifted.
@@ -276,6 +277,7 @@ pub async fn measure(
     conn: &mut PgConnection,
     rel: &Relation,
     hashed: &[String],
+    typed: &BTreeSet<String>,
 ) -> Result<Measure> {
     let cols: Vec<&String> = rel.columns.keys().collect();
     let mut sql = String::from("SELECT count(*)::int8");
@@ -285,9 +287,20 @@ pub async fn measure(
     if hashed.is_empty() {
         sql.push_str(", '0'::text");
     } else {
-        let row: Vec<String> = hashed.iter().map(|c| quote_ident(c)).collect();
+        // Typed values hash without being rendered to text (about 4x faster); a column whose
+        // type is not known to hash, or differs between the sides, is hashed as text.
+        let row: Vec<String> = hashed
+            .iter()
+            .map(|c| {
+                if typed.contains(c) {
+                    quote_ident(c)
+                } else {
+                    format!("{}::text", quote_ident(c))
+                }
+            })
+            .collect();
         sql.push_str(&format!(
-            ", coalesce(sum(hashtextextended(ROW({})::text, 0)), 0)::text",
+            ", coalesce(sum(hash_record_extended(ROW({}), 0)), 0)::text",
             row.join(", ")
         ));
     }
@@ -395,13 +408,56 @@ pub async fn measure_all(
     conn: &mut PgConnection,
     catalog: &Catalog,
     hashed: &BTreeMap<(String, String), Vec<String>>,
+    typed: &BTreeMap<(String, String), BTreeSet<String>>,
 ) -> Result<Measures> {
     let mut out = Measures::new();
+    let none = BTreeSet::new();
     for (key, rel) in catalog {
         let cols = hashed.get(key).cloned().unwrap_or_default();
-        out.insert(key.clone(), measure(conn, rel, &cols).await?);
+        let typed = typed.get(key).unwrap_or(&none);
+        out.insert(key.clone(), measure(conn, rel, &cols, typed).await?);
     }
     Ok(out)
+}
+
+/// Types whose values PostgreSQL hashes directly (`hash_record_extended`) with the same result
+/// on both sides when the type is the same (arrays of them too).
+fn hashes_typed(data_type: &str) -> bool {
+    let base = data_type.trim_end_matches("[]");
+    [
+        "bigint",
+        "integer",
+        "smallint",
+        "text",
+        "boolean",
+        "date",
+        "uuid",
+        "jsonb",
+        "bytea",
+        "double precision",
+        "real",
+        "interval",
+        "inet",
+        "timestamp with time zone",
+        "timestamp without time zone",
+    ]
+    .contains(&base)
+        || base.starts_with("numeric")
+        || base.starts_with("character varying")
+        || base.starts_with("character(")
+}
+
+/// Of the hashed columns of a relation, those hashed as typed values: same type on both sides
+/// and a type known to hash.
+pub fn typed_columns(released: &Relation, new: &Relation, hashed: &[String]) -> BTreeSet<String> {
+    hashed
+        .iter()
+        .filter(|c| match (released.columns.get(*c), new.columns.get(*c)) {
+            (Some(r), Some(n)) => r.data_type == n.data_type && hashes_typed(&r.data_type),
+            _ => false,
+        })
+        .cloned()
+        .collect()
 }
 
 /// Compare two measured sides. Relations with equal counts and different content hashes are
@@ -606,14 +662,17 @@ pub async fn diff_databases(
         discover(new, schemas, matviews)
     )?;
     let mut hashed = BTreeMap::new();
+    let mut typed = BTreeMap::new();
     for (key, r) in &rc {
         if let Some(n) = nc.get(key) {
-            hashed.insert(key.clone(), hashed_columns(r, n));
+            let cols = hashed_columns(r, n);
+            typed.insert(key.clone(), typed_columns(r, n, &cols));
+            hashed.insert(key.clone(), cols);
         }
     }
     let (rm, nm) = tokio::try_join!(
-        measure_all(released, &rc, &hashed),
-        measure_all(new, &nc, &hashed)
+        measure_all(released, &rc, &hashed, &typed),
+        measure_all(new, &nc, &hashed, &typed)
     )?;
     let mut results = compare(&rc, &nc, &rm, &nm, &hashed);
     for t in results.iter_mut().filter(|t| is_drift(t)) {
@@ -625,4 +684,56 @@ pub async fn diff_databases(
         name_drift(t, &rh, &nh);
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(cols: &[(&str, &str)]) -> Relation {
+        Relation {
+            schema: "s".into(),
+            name: "t".into(),
+            kind: "table".into(),
+            columns: cols
+                .iter()
+                .map(|(n, t)| {
+                    (
+                        n.to_string(),
+                        Column {
+                            name: n.to_string(),
+                            data_type: t.to_string(),
+                            excluded: None,
+                            serial: false,
+                            generated: false,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn typed_hashing_only_for_same_known_types() {
+        let r = rel(&[
+            ("a", "bigint"),
+            ("b", "timestamp with time zone"),
+            ("c", "point"),
+            ("d", "numeric(10,2)"),
+            ("e", "text[]"),
+        ]);
+        let n = rel(&[
+            ("a", "bigint"),
+            ("b", "timestamp without time zone"),
+            ("c", "point"),
+            ("d", "numeric(10,2)"),
+            ("e", "text[]"),
+        ]);
+        let hashed: Vec<String> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let typed = typed_columns(&r, &n, &hashed);
+        assert_eq!(typed.into_iter().collect::<Vec<_>>(), vec!["a", "d", "e"]);
+    }
 }
