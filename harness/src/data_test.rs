@@ -1361,10 +1361,22 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
             db: state.new_db.clone(),
             token: DEFAULT_TOKENS[1],
         };
-        tokio::try_join!(
+        let (released_done, new_done) = tokio::join!(
             collect_side(&released, &work, &conn, &forge, &urls, args.matviews),
             collect_side(&new, &work, &conn, &forge, &urls, args.matviews),
-        )?;
+        );
+        // The released collector must work, or there is nothing to compare against (exit 2).
+        released_done?;
+        // The new collector failing where the released one succeeded is the regression itself
+        // (a NOT NULL column it does not fill, a CHECK its data violates, a renamed column it
+        // still writes…): a FAIL naming the error, and the diff shows what it left missing.
+        if let Err(e) = new_done {
+            checks.push(Check {
+                name: "new collector completes".into(),
+                verdict: Verdict::Fail,
+                details: vec![format!("{e:#}")],
+            });
+        }
         timer.phase("collect");
         drop(forge);
 

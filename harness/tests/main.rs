@@ -991,3 +991,56 @@ fn data_test_on_a_testcontainers_postgres() {
             .unwrap();
     assert_eq!(state["provisioner"], "testcontainers");
 }
+
+/// Schema regressions that break the new collector outright: it fails where the released one
+/// succeeded, and the harness reports that as a FAIL naming the table (exit 1), not as "could
+/// not run" (exit 2), and still diffs what was collected.
+#[test]
+fn data_test_fails_when_the_new_schema_breaks_the_collector_naming_the_table() {
+    let cases = [
+        (
+            "ALTER TABLE aveloxis_data.issues ADD COLUMN severity TEXT NOT NULL;",
+            "aveloxis_data.issues",
+            "severity",
+            "aveloxis_data.issues",
+        ),
+        (
+            "ALTER TABLE aveloxis_data.pull_requests ADD CONSTRAINT ck_only_open CHECK (pr_state = 'open');",
+            "aveloxis_data.pull_requests",
+            "ck_only_open",
+            "aveloxis_data.pull_requests",
+        ),
+        (
+            "ALTER TABLE aveloxis_data.messages RENAME COLUMN msg_text TO body;",
+            "aveloxis_data.messages",
+            "msg_text",
+            "aveloxis_data.messages",
+        ),
+    ];
+    let cwd = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (sql, table_named, detail, lost) in cases {
+        let bin_dir = tempfile::tempdir().unwrap();
+        let patched = wrapper_before_add_repo(bin_dir.path(), sql);
+        let work = tempfile::tempdir().unwrap();
+        let out = data_test(cwd, work.path(), &patched, &[]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{sql}\n{t}");
+        let r = report_json(work.path());
+        let check = r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "new collector completes")
+            .unwrap_or_else(|| panic!("no collector check for {sql}: {r}"));
+        assert_eq!(check["verdict"], "FAIL", "{check}");
+        let details = check["details"].to_string();
+        assert!(
+            details.contains(table_named) && details.contains(detail),
+            "{sql}: {details}"
+        );
+        // What the new side could not write is missing, and the diff says so by table.
+        assert_eq!(table(&r, lost)["verdict"], "FAIL", "{sql}");
+        let md = std::fs::read_to_string(work.path().join("report.md")).unwrap();
+        assert!(md.contains("new collector completes"), "{md}");
+    }
+}
