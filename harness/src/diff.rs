@@ -96,6 +96,9 @@ pub struct Column {
     /// `gen_random_uuid()`, or a reference to such a column): not stable across databases.
     #[serde(skip)]
     pub generated: bool,
+    /// `NOT NULL`: its fill is the row count, no need to count it.
+    #[serde(skip)]
+    pub not_null: bool,
 }
 
 /// One relation (base table or materialized view) on one side.
@@ -155,7 +158,8 @@ pub async fn discover(
                    JOIN pg_namespace rn ON rn.oid = rc.relnamespace
                    JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = u.fk
                   WHERE k.contype = 'f' AND k.conrelid = c.oid AND u.ck = a.attnum
-               ), ARRAY[]::text[])
+               ), ARRAY[]::text[]),
+               a.attnotnull
           FROM pg_class c
           JOIN pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -179,6 +183,7 @@ pub async fn discover(
         default: String,
         identity: bool,
         references: Vec<String>,
+        not_null: bool,
     }
     let raws: Vec<Raw> = rows
         .iter()
@@ -191,6 +196,7 @@ pub async fn discover(
             default: r.get(5),
             identity: r.get(6),
             references: r.get(7),
+            not_null: r.get(8),
         })
         .collect();
 
@@ -251,6 +257,7 @@ pub async fn discover(
                 serial: is_serial(r),
                 generated: !is_serial(r)
                     && (volatile(&r.default) || r.references.iter().any(|t| generated.contains(t))),
+                not_null: r.not_null,
             },
         );
     }
@@ -279,7 +286,13 @@ pub async fn measure(
     hashed: &[String],
     typed: &BTreeSet<String>,
 ) -> Result<Measure> {
-    let cols: Vec<&String> = rel.columns.keys().collect();
+    // A NOT NULL column's fill is the row count: only nullable columns are counted.
+    let cols: Vec<&String> = rel
+        .columns
+        .values()
+        .filter(|c| !c.not_null)
+        .map(|c| &c.name)
+        .collect();
     let mut sql = String::from("SELECT count(*)::int8");
     for c in &cols {
         sql.push_str(&format!(", count({})::int8", quote_ident(c)));
@@ -313,6 +326,9 @@ pub async fn measure(
         rows: row.try_get(0)?,
         ..Measure::default()
     };
+    for c in rel.columns.values().filter(|c| c.not_null) {
+        m.fill.insert(c.name.clone(), m.rows);
+    }
     for (i, c) in cols.iter().enumerate() {
         m.fill.insert((*c).clone(), row.try_get(i + 1)?);
     }
@@ -706,6 +722,7 @@ mod tests {
                             excluded: None,
                             serial: false,
                             generated: false,
+                            not_null: false,
                         },
                     )
                 })
