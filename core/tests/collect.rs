@@ -26,40 +26,6 @@ async fn count(conn: &mut sqlx::PgConnection, table: &str) -> i64 {
     .unwrap()
 }
 
-async fn snapshot_counts(conn: &mut sqlx::PgConnection) -> Vec<(String, i64)> {
-    let mut v = Vec::new();
-    for t in [
-        "issues",
-        "issue_labels",
-        "issue_assignees",
-        "pull_requests",
-        "pull_request_labels",
-        "pull_request_assignees",
-        "pull_request_reviewers",
-        "pull_request_reviews",
-        "pull_request_commits",
-        "pull_request_files",
-        "pull_request_meta",
-        "issue_events",
-        "pull_request_events",
-        "messages",
-        "issue_message_ref",
-        "pull_request_message_ref",
-        "pull_request_review_message_ref",
-        "review_comments",
-        "releases",
-        "repo_clones",
-        "contributors",
-        "commits",
-        "commit_parents",
-        "commit_messages",
-        "repo_info",
-    ] {
-        v.push((t.to_string(), count(conn, t).await));
-    }
-    v
-}
-
 #[tokio::test]
 async fn full_collection_matches_the_ground_truth_exactly_and_reruns_are_idempotent() {
     let forge = MockForge::start(Scenario::generate(Preset::Tiny, 42)).unwrap();
@@ -153,17 +119,17 @@ async fn full_collection_matches_the_ground_truth_exactly_and_reruns_are_idempot
             .unwrap();
     assert_eq!(staged_left, 0);
 
-    let before = snapshot_counts(&mut conn).await;
+    let before = collected_counts(&mut conn).await;
     run(&db, &["collect", &url, "--full"]);
     assert_eq!(
         before,
-        snapshot_counts(&mut conn).await,
+        collected_counts(&mut conn).await,
         "a second full collection changed row counts"
     );
     run(&db, &["collect", &url]);
     assert_eq!(
         before,
-        snapshot_counts(&mut conn).await,
+        collected_counts(&mut conn).await,
         "an incremental collection changed row counts"
     );
     assert!(
@@ -391,7 +357,10 @@ async fn faults_on_the_forge_lose_nothing() {
     }
     let mut a = faulty_db.connect().await;
     let mut b = clean_db.connect().await;
-    assert_eq!(snapshot_counts(&mut a).await, snapshot_counts(&mut b).await);
+    assert_eq!(
+        collected_counts(&mut a).await,
+        collected_counts(&mut b).await
+    );
     let t = forge.ground_truth().repo("mock-org/tiny").unwrap().clone();
     assert_eq!(count(&mut a, "messages").await as usize, t.messages);
 }

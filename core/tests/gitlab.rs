@@ -38,39 +38,6 @@ async fn rows(conn: &mut sqlx::PgConnection, table: &str) -> i64 {
     count(conn, &format!("SELECT count(*) FROM aveloxis_data.{table}")).await
 }
 
-const TABLES: &[&str] = &[
-    "issues",
-    "issue_labels",
-    "issue_assignees",
-    "pull_requests",
-    "pull_request_labels",
-    "pull_request_assignees",
-    "pull_request_reviewers",
-    "pull_request_reviews",
-    "pull_request_commits",
-    "pull_request_files",
-    "pull_request_meta",
-    "issue_events",
-    "pull_request_events",
-    "messages",
-    "issue_message_ref",
-    "pull_request_message_ref",
-    "review_comments",
-    "releases",
-    "contributors",
-    "contributor_identities",
-    "commits",
-    "repo_info",
-];
-
-async fn snapshot_counts(conn: &mut sqlx::PgConnection) -> Vec<(String, i64)> {
-    let mut v = Vec::new();
-    for t in TABLES {
-        v.push((t.to_string(), rows(conn, t).await));
-    }
-    v
-}
-
 /// What the GitLab side serves that the GitHub-oriented ground truth does not count directly.
 struct GitLabTruth {
     /// Distinct approvers per merge request, summed (`/approvals`).
@@ -416,18 +383,18 @@ async fn gitlab_collection_matches_the_served_world_exactly_and_reruns_are_idemp
         0
     );
 
-    let before = snapshot_counts(&mut conn).await;
+    let before = collected_counts(&mut conn).await;
     run(&db, &["collect", &url, "--full"]);
     assert_eq!(
         before,
-        snapshot_counts(&mut conn).await,
+        collected_counts(&mut conn).await,
         "a second full collection changed row counts"
     );
     let out = run(&db, &["collect", &url]);
     assert!(!stdout(&out).contains("skipped"), "{}", stdout(&out));
     assert_eq!(
         before,
-        snapshot_counts(&mut conn).await,
+        collected_counts(&mut conn).await,
         "an incremental collection changed row counts"
     );
     assert!(

@@ -198,3 +198,48 @@ pub fn assert_same_catalog(a: &[String], b: &[String], what: &str) {
         only_b.join("\n  ")
     );
 }
+
+/// Every table a collection writes: the row counts a re-run must leave unchanged.
+pub const COLLECTED_TABLES: &[&str] = &[
+    "issues",
+    "issue_labels",
+    "issue_assignees",
+    "pull_requests",
+    "pull_request_labels",
+    "pull_request_assignees",
+    "pull_request_reviewers",
+    "pull_request_reviews",
+    "pull_request_commits",
+    "pull_request_files",
+    "pull_request_meta",
+    "issue_events",
+    "pull_request_events",
+    "messages",
+    "issue_message_ref",
+    "pull_request_message_ref",
+    "pull_request_review_message_ref",
+    "review_comments",
+    "releases",
+    "repo_clones",
+    "contributors",
+    "contributor_identities",
+    "commits",
+    "commit_parents",
+    "commit_messages",
+    "repo_info",
+];
+
+/// Row counts of [`COLLECTED_TABLES`].
+pub async fn collected_counts(conn: &mut PgConnection) -> Vec<(String, i64)> {
+    let mut v = Vec::new();
+    for t in COLLECTED_TABLES {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM aveloxis_data.{t}"
+        )))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        v.push((t.to_string(), n));
+    }
+    v
+}
