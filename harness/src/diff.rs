@@ -25,7 +25,11 @@
 //! 5. **operational state** (schema `aveloxis_ops` only): timestamp columns, `*duration_ms`,
 //!    `locked_by`, `*_task_id`;
 //! 6. **a credential**: names containing `token`, `secret`, `password` or `consumer_key` (each
-//!    side holds its own API key; secrets are never hashed into a report).
+//!    side holds its own API key; secrets are never hashed into a report);
+//! 7. **schema bookkeeping**: every column of the migration engine's own tables
+//!    (`aveloxis_ops.schema_migrations`, `aveloxis_ops.schema_meta`) — a new version records
+//!    new steps and a new schema version by design; their row counts are still compared (a new
+//!    step is a FLAG) and edited released steps are a FAIL of the migrations-prefix check.
 //!
 //! Excluded columns are still measured for fill, so a metadata column that went dark is seen.
 //! Values are compared through their text form with `TimeZone = UTC` and `DateStyle = ISO`, so
@@ -48,6 +52,9 @@ const METADATA_COLUMNS: &[&str] = &[
     "data_source",
     "data_collection_date",
 ];
+
+/// The migration engine's own tables (rule 7).
+const BOOKKEEPING_TABLES: &[&str] = &["schema_migrations", "schema_meta"];
 
 const VOLATILE_DEFAULTS: &[&str] = &[
     "nextval(",
@@ -225,6 +232,8 @@ pub async fn discover(
             Some("generated at insert time".to_string())
         } else if METADATA_COLUMNS.contains(&r.name.as_str()) {
             Some("collection metadata".to_string())
+        } else if r.schema == "aveloxis_ops" && BOOKKEEPING_TABLES.contains(&r.table.as_str()) {
+            Some("schema bookkeeping".to_string())
         } else if r.schema == "aveloxis_ops"
             && (r.data_type.starts_with("timestamp")
                 || r.name.ends_with("duration_ms")
