@@ -128,7 +128,8 @@ pub struct Args {
     /// Run `git fetch --tags` before resolving the revision.
     #[arg(long)]
     pub fetch_tags: bool,
-    /// Cargo profile for the builds (`dev` is fastest to build).
+    /// Cargo profile the builds inherit (`dev` is fastest to build); they land in
+    /// `<target-dir>/harness/`, never in the operator's own profile directories.
     #[arg(long, default_value = "dev")]
     pub profile: String,
     /// Shared cargo target directory (default `$CARGO_TARGET_DIR`, else `<repo>/target`).
@@ -737,15 +738,48 @@ impl Drop for Worktree {
     }
 }
 
-fn profile_dir(profile: &str) -> &str {
-    match profile {
-        "dev" | "test" => "debug",
-        "release" | "bench" => "release",
-        p => p,
+/// The cargo profile both sides are built with: the harness's own, inheriting the requested one.
+///
+/// Cargo fingerprints a workspace member by its path *relative to the workspace root* and by
+/// file mtimes, so two checkouts of this project building into one target directory share
+/// every member's artifacts: after the released worktree was built, the working tree's older
+/// files look up to date and a plain `cargo build` would hand back the *released* collector.
+/// So the harness builds in a profile (an output directory) of its own, never in the
+/// operator's, and before building a tree other than the one its directory was last built from
+/// it cleans the workspace members there (dependencies stay warm and are shared by both sides).
+const HARNESS_PROFILE: &str = "harness";
+
+/// The marker naming the source tree a side's profile directory was last built from.
+const SOURCE_MARKER: &str = ".harness-source";
+
+/// Every package of the workspace at `src` (`cargo metadata --no-deps`).
+async fn workspace_members(cargo: &std::ffi::OsStr, src: &Path) -> Result<Vec<String>> {
+    let out = tokio::process::Command::new(cargo)
+        .current_dir(src)
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .context("running cargo metadata")?;
+    if !out.status.success() {
+        bail!(
+            "cargo metadata in {} failed: {}",
+            src.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("parsing cargo metadata")?;
+    Ok(meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect())
 }
 
-/// `cargo build` the collector in `src` into the shared target dir; returns the copy in `dest`.
+/// `cargo build` the collector in `src` into the shared target dir (in the harness's profile
+/// directory); returns the copy in `dest`.
 async fn build(
     side: &str,
     src: &Path,
@@ -753,12 +787,45 @@ async fn build(
     profile: &str,
     dest: &Path,
 ) -> Result<PathBuf> {
-    let mut cmd = tokio::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
+    let cargo = std::env::var_os("CARGO").unwrap_or("cargo".into());
+    let own = HARNESS_PROFILE;
+    let inherit = format!("profile.{own}.inherits={profile:?}");
+    let out_dir = target.join(own);
+    let marker = out_dir.join(SOURCE_MARKER);
+    let source = std::fs::canonicalize(src)
+        .with_context(|| format!("resolving {}", src.display()))?
+        .display()
+        .to_string();
+    let previous = std::fs::read_to_string(&marker).ok();
+    if out_dir.exists() && previous.as_deref() != Some(source.as_str()) {
+        let members = workspace_members(&cargo, src).await?;
+        eprintln!(
+            "harness: [{side}] {} was built from {}; cleaning the workspace members first",
+            out_dir.display(),
+            previous.as_deref().unwrap_or("an unknown tree")
+        );
+        let mut clean = tokio::process::Command::new(&cargo);
+        clean
+            .current_dir(src)
+            .args(["--config", &inherit, "clean", "--profile", own])
+            .env("CARGO_TARGET_DIR", target);
+        for m in &members {
+            clean.args(["-p", m]);
+        }
+        stream(side, clean, None, None)
+            .await
+            .with_context(|| format!("cleaning the {side} build of {}", out_dir.display()))?;
+    }
+    std::fs::create_dir_all(&out_dir)?;
+    std::fs::write(&marker, &source)?;
+    let mut cmd = tokio::process::Command::new(&cargo);
     cmd.current_dir(src)
         .args([
+            "--config",
+            &inherit,
             "build",
             "--profile",
-            profile,
+            own,
             "-p",
             "aveloxis-core",
             "--bin",
@@ -768,7 +835,7 @@ async fn build(
     stream(side, cmd, None, None)
         .await
         .with_context(|| format!("building the {side} binary in {}", src.display()))?;
-    let built = target.join(profile_dir(profile)).join("aveloxis");
+    let built = out_dir.join("aveloxis");
     std::fs::create_dir_all(dest)?;
     let copy = dest.join("aveloxis");
     let _ = std::fs::remove_file(&copy);
