@@ -1,13 +1,17 @@
 //! Whole-table comparison of two databases: the verdicts of `harness data-test`.
 //!
 //! For every base table of the compared schemas (self-discovering from the catalog; the union
-//! of both sides) one scan per side measures the row count, the fill (non-null count) of every
-//! column and an order-independent content hash over the table's *comparable* columns:
-//! `sum(hash_record_extended(ROW(c1, c2, …), 0))` (typed values; text for types not known to hash
-//! or that differ between the sides), a multiset hash (a sum, not an XOR, so
-//! duplicate rows do not cancel out). Only when two tables have equal counts and different
-//! hashes is a second scan made, hashing each comparable column on its own to name the columns
-//! that drifted.
+//! of both sides) a first scan per side measures the row count, the fill (non-null count) of the
+//! nullable columns *outside* the content hash, and an order-independent content hash over the
+//! table's *comparable* columns: `sum(hash_record_extended(ROW(c1, c2, …), 0))` (typed values;
+//! text for types not known to hash or that differ between the sides), a multiset hash (a sum,
+//! not an XOR, so duplicate rows do not cancel out).
+//!
+//! Only a table whose sides differ in row count or content hash is scanned again: the follow-up
+//! counts the fill of the hashed columns (equal multisets of rows have equal fill, so a table
+//! that matches needs no per-column counts) and, when the counts are equal, hashes each
+//! comparable column on its own to name the columns that drifted. A gate run over unchanged
+//! data costs one aggregate per table instead of one per column.
 //!
 //! # Which columns are compared (the rule)
 //!
@@ -31,10 +35,12 @@
 //!    new steps and a new schema version by design; their row counts are still compared (a new
 //!    step is a FLAG) and edited released steps are a FAIL of the migrations-prefix check.
 //!
-//! Excluded columns are still measured for fill, so a metadata column that went dark is seen.
-//! Values are compared through their text form with `TimeZone = UTC` and `DateStyle = ISO`, so
-//! a type change that keeps the text (e.g. `int` → `bigint`) is not content drift (it is
-//! reported as a type change).
+//! Excluded columns are still measured for fill (by the first scan), so a metadata column that
+//! went dark is seen. A column whose type differs between the sides is hashed through its text
+//! form with `TimeZone = UTC` and `DateStyle = ISO`, so a type change that keeps the text (e.g.
+//! `int` → `bigint`) is not content drift (it is reported as a type change). On servers older
+//! than PostgreSQL 14 (no `hash_record_extended`) the whole row is hashed through its text form
+//! ([`RowHash::Text`]); the verdicts are the same, only slower.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -127,7 +133,8 @@ impl Relation {
 pub type Catalog = BTreeMap<(String, String), Relation>;
 
 /// Settings that make the text form of values identical across sessions.
-pub async fn prepare_session(conn: &mut PgConnection) -> Result<()> {
+/// Returns the server's `server_version_num`.
+pub async fn prepare_session(conn: &mut PgConnection) -> Result<i32> {
     sqlx::raw_sql(
         "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; \
          SET extra_float_digits = 3; SET bytea_output = 'hex'",
@@ -135,7 +142,23 @@ pub async fn prepare_session(conn: &mut PgConnection) -> Result<()> {
     .execute(&mut *conn)
     .await
     .context("preparing the comparison session")?;
-    Ok(())
+    let v: String = sqlx::query_scalar("SELECT current_setting('server_version_num')")
+        .fetch_one(&mut *conn)
+        .await?;
+    v.parse()
+        .with_context(|| format!("server_version_num {v:?} is not a number"))
+}
+
+/// `hash_record_extended` (typed row hashing) exists from PostgreSQL 14 on.
+pub const TYPED_HASH_MIN_VERSION: i32 = 140_000;
+
+/// How the content hash of a row is computed; both sides always use the same one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowHash {
+    /// `hash_record_extended(ROW(…))` over typed values (text for the columns not in `typed`).
+    Typed,
+    /// `hashtextextended(ROW(…)::text)`: the text form of the row, for servers older than 14.
+    Text,
 }
 
 /// The relations of `schemas` (base tables, plus materialized views when asked) with their
@@ -273,41 +296,57 @@ pub async fn discover(
     Ok(out)
 }
 
-/// One scan's worth of facts about a relation.
+/// What the scans of one relation measured on one side.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Measure {
     pub rows: i64,
-    /// Non-null values per column.
+    /// Non-null values per column. NOT NULL columns take the row count; a nullable column of
+    /// the content hash is counted only when the table is followed up (see [`diff_databases`]).
     pub fill: BTreeMap<String, i64>,
     /// Multiset hash over the comparable columns (decimal text; `0` for an empty table).
     pub content_hash: String,
+    /// A multiset hash of each comparable column on its own, when the follow-up scan ran with
+    /// equal row counts (to name the columns that drifted).
+    pub column_hashes: BTreeMap<String, String>,
 }
 
 fn qualified(schema: &str, table: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(table))
 }
 
-/// Count, fill and content hash of one relation in a single scan. `hashed` are the columns of
-/// the content hash, in a fixed order shared by both sides.
+/// Nullable columns of `rel`, split into those outside the content hash (counted by the first
+/// scan) and those in it (counted only by a follow-up scan).
+fn nullable(rel: &Relation, hashed: &[String]) -> (Vec<String>, Vec<String>) {
+    rel.columns
+        .values()
+        .filter(|c| !c.not_null)
+        .map(|c| c.name.clone())
+        .partition(|c| !hashed.contains(c))
+}
+
+/// The first scan of one relation: row count, the fill of the nullable columns outside the
+/// content hash, and the content hash. `hashed` are the columns of the content hash, in a fixed
+/// order shared by both sides.
 pub async fn measure(
     conn: &mut PgConnection,
     rel: &Relation,
     hashed: &[String],
     typed: &BTreeSet<String>,
+    mode: RowHash,
 ) -> Result<Measure> {
-    // A NOT NULL column's fill is the row count: only nullable columns are counted.
-    let cols: Vec<&String> = rel
-        .columns
-        .values()
-        .filter(|c| !c.not_null)
-        .map(|c| &c.name)
-        .collect();
+    let (cols, _) = nullable(rel, hashed);
     let mut sql = String::from("SELECT count(*)::int8");
     for c in &cols {
         sql.push_str(&format!(", count({})::int8", quote_ident(c)));
     }
     if hashed.is_empty() {
         sql.push_str(", '0'::text");
+    } else if mode == RowHash::Text {
+        let row: Vec<String> = hashed.iter().map(|c| quote_ident(c)).collect();
+        sql.push_str(&format!(
+            ", coalesce(sum(hashtextextended(ROW({})::text, 0)), 0)::text",
+            row.join(", ")
+        ));
     } else {
         // Typed values hash without being rendered to text (about 4x faster); a column whose
         // type is not known to hash, or differs between the sides, is hashed as text.
@@ -339,45 +378,61 @@ pub async fn measure(
         m.fill.insert(c.name.clone(), m.rows);
     }
     for (i, c) in cols.iter().enumerate() {
-        m.fill.insert((*c).clone(), row.try_get(i + 1)?);
+        m.fill.insert(c.clone(), row.try_get(i + 1)?);
     }
     m.content_hash = row.try_get(cols.len() + 1)?;
     Ok(m)
 }
 
-/// A multiset hash of each of `columns` on its own (NULL hashed as a sentinel).
-pub async fn column_hashes(
+/// The follow-up scan of a relation whose sides differ (row count or content hash): the fill of
+/// the nullable columns of the content hash and, when `per_column`, a multiset hash of every
+/// hashed column on its own (NULL hashed as a sentinel), merged into `m`.
+///
+/// Tables whose counts and content hashes agree skip it: the same multiset of rows over the
+/// compared columns has the same fill in each of them.
+pub async fn follow_up(
     conn: &mut PgConnection,
-    schema: &str,
-    table: &str,
-    columns: &[String],
-) -> Result<BTreeMap<String, String>> {
-    if columns.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let parts: Vec<String> = columns
+    rel: &Relation,
+    hashed: &[String],
+    per_column: bool,
+    m: &mut Measure,
+) -> Result<()> {
+    let (_, fill) = nullable(rel, hashed);
+    let mut parts: Vec<String> = fill
         .iter()
-        .map(|c| {
+        .map(|c| format!("count({})::int8::text", quote_ident(c)))
+        .collect();
+    if per_column {
+        parts.extend(hashed.iter().map(|c| {
             format!(
                 "coalesce(sum(hashtextextended(coalesce({}::text, E'\\\\N<null>'), 0)), 0)::text",
                 quote_ident(c)
             )
-        })
-        .collect();
+        }));
+    }
+    if parts.is_empty() {
+        return Ok(());
+    }
     let sql = format!(
         "SELECT {} FROM {}",
         parts.join(", "),
-        qualified(schema, table)
+        qualified(&rel.schema, &rel.name)
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_one(&mut *conn)
         .await
-        .with_context(|| format!("hashing the columns of {schema}.{table}"))?;
-    let mut out = BTreeMap::new();
-    for (i, c) in columns.iter().enumerate() {
-        out.insert(c.clone(), row.try_get::<String, _>(i)?);
+        .with_context(|| format!("following up {}", rel.qualified()))?;
+    for (i, c) in fill.iter().enumerate() {
+        let n: String = row.try_get(i)?;
+        m.fill.insert(c.clone(), n.parse()?);
     }
-    Ok(out)
+    if per_column {
+        for (i, c) in hashed.iter().enumerate() {
+            m.column_hashes
+                .insert(c.clone(), row.try_get::<String, _>(fill.len() + i)?);
+        }
+    }
+    Ok(())
 }
 
 /// One finding about one relation.
@@ -434,13 +489,14 @@ pub async fn measure_all(
     catalog: &Catalog,
     hashed: &BTreeMap<(String, String), Vec<String>>,
     typed: &BTreeMap<(String, String), BTreeSet<String>>,
+    mode: RowHash,
 ) -> Result<Measures> {
     let mut out = Measures::new();
     let none = BTreeSet::new();
     for (key, rel) in catalog {
         let cols = hashed.get(key).cloned().unwrap_or_default();
         let typed = typed.get(key).unwrap_or(&none);
-        out.insert(key.clone(), measure(conn, rel, &cols, typed).await?);
+        out.insert(key.clone(), measure(conn, rel, &cols, typed, mode).await?);
     }
     Ok(out)
 }
@@ -680,8 +736,25 @@ pub async fn diff_databases(
     schemas: &[&str],
     matviews: bool,
 ) -> Result<Vec<TableResult>> {
-    prepare_session(released).await?;
-    prepare_session(new).await?;
+    let oldest = prepare_session(released)
+        .await?
+        .min(prepare_session(new).await?);
+    let mode = if oldest >= TYPED_HASH_MIN_VERSION {
+        RowHash::Typed
+    } else {
+        RowHash::Text
+    };
+    diff_databases_with(released, new, schemas, matviews, mode).await
+}
+
+/// [`diff_databases`] with the row hash chosen by the caller (sessions already prepared).
+pub async fn diff_databases_with(
+    released: &mut PgConnection,
+    new: &mut PgConnection,
+    schemas: &[&str],
+    matviews: bool,
+    mode: RowHash,
+) -> Result<Vec<TableResult>> {
     let (rc, nc) = tokio::try_join!(
         discover(released, schemas, matviews),
         discover(new, schemas, matviews)
@@ -695,18 +768,30 @@ pub async fn diff_databases(
             hashed.insert(key.clone(), cols);
         }
     }
-    let (rm, nm) = tokio::try_join!(
-        measure_all(released, &rc, &hashed, &typed),
-        measure_all(new, &nc, &hashed, &typed)
+    let (mut rm, mut nm) = tokio::try_join!(
+        measure_all(released, &rc, &hashed, &typed, mode),
+        measure_all(new, &nc, &hashed, &typed, mode)
     )?;
+    // Only relations present on both sides whose counts or content differ are scanned again.
+    for (key, cols) in &hashed {
+        let (Some(r), Some(n)) = (rm.get_mut(key), nm.get_mut(key)) else {
+            continue;
+        };
+        if r.rows == n.rows && r.content_hash == n.content_hash {
+            continue;
+        }
+        let per_column = r.rows == n.rows;
+        tokio::try_join!(
+            follow_up(released, &rc[key], cols, per_column, r),
+            follow_up(new, &nc[key], cols, per_column, n)
+        )?;
+    }
     let mut results = compare(&rc, &nc, &rm, &nm, &hashed);
     for t in results.iter_mut().filter(|t| is_drift(t)) {
-        let cols = t.compared_columns.clone();
-        let (rh, nh) = tokio::try_join!(
-            column_hashes(released, &t.schema, &t.table, &cols),
-            column_hashes(new, &t.schema, &t.table, &cols)
-        )?;
-        name_drift(t, &rh, &nh);
+        let key = (t.schema.clone(), t.table.clone());
+        if let (Some(r), Some(n)) = (rm.get(&key), nm.get(&key)) {
+            name_drift(t, &r.column_hashes, &n.column_hashes);
+        }
     }
     Ok(results)
 }

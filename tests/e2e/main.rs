@@ -64,3 +64,77 @@ async fn migrate_then_gate_on_an_ephemeral_cluster() {
         "scratch databases left: {dbs:?}"
     );
 }
+
+/// The whole-table verdicts give the same answers with both row hashes (typed values on
+/// PostgreSQL 14+, the text form of the row on older servers): equal tables pass without a
+/// follow-up scan, and a changed value, a lost row and a column gone dark are each found and
+/// named by the follow-up.
+#[tokio::test]
+async fn diff_verdicts_agree_for_typed_and_text_row_hashes() {
+    use aveloxis_harness::diff::{self, RowHash, Verdict};
+    let cluster = Cluster::start().unwrap();
+    let setup = "CREATE SCHEMA aveloxis_data;
+        CREATE TABLE aveloxis_data.items (
+            item_id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, score NUMERIC(8,2),
+            tags TEXT[], payload JSONB, seen_at TIMESTAMPTZ, open BOOLEAN, note TEXT,
+            data_collection_date TIMESTAMPTZ DEFAULT now());
+        INSERT INTO aveloxis_data.items (name, score, tags, payload, seen_at, open, note)
+        SELECT 'item ' || g, g / 7.0, ARRAY['a' || g % 3], jsonb_build_object('n', g),
+               timestamptz '2024-01-01' + g * interval '1 hour', g % 2 = 0,
+               CASE WHEN g % 4 <> 0 THEN 'note ' || g END
+          FROM generate_series(1, 500) g;";
+    let mut conns = Vec::new();
+    for db in ["released", "new"] {
+        cluster.create_database(db, None).await.unwrap();
+        let mut c = PgConnection::connect(&cluster.url(db)).await.unwrap();
+        sqlx::raw_sql(setup).execute(&mut c).await.unwrap();
+        diff::prepare_session(&mut c).await.unwrap();
+        conns.push(c);
+    }
+    let (mut released, mut new) = (conns.remove(0), conns.remove(0));
+    let changes = [
+        ("", Verdict::Pass, ""),
+        (
+            "UPDATE aveloxis_data.items SET score = score + 1 WHERE item_id = 17",
+            Verdict::Fail,
+            "content drift in column(s) score (same row count",
+        ),
+        (
+            "DELETE FROM aveloxis_data.items WHERE item_id = 17",
+            Verdict::Fail,
+            "row loss",
+        ),
+        (
+            "UPDATE aveloxis_data.items SET note = NULL",
+            Verdict::Fail,
+            "column note went dark",
+        ),
+    ];
+    for (sql, verdict, finding) in changes {
+        // Each change lives in a transaction of the new side and is rolled back afterwards.
+        let mut tx = new.begin().await.unwrap();
+        if !sql.is_empty() {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        for mode in [RowHash::Typed, RowHash::Text] {
+            let r =
+                diff::diff_databases_with(&mut released, &mut tx, &["aveloxis_data"], false, mode)
+                    .await
+                    .unwrap();
+            let items = r.iter().find(|t| t.table == "items").unwrap();
+            assert_eq!(items.verdict, verdict, "{sql:?} ({mode:?}): {items:?}");
+            if finding.is_empty() {
+                assert!(items.findings.is_empty(), "{mode:?}: {items:?}");
+            } else {
+                assert!(
+                    items.findings.iter().any(|f| f.message.contains(finding)),
+                    "{sql} ({mode:?}): {items:?}"
+                );
+            }
+        }
+        tx.rollback().await.unwrap();
+    }
+}
