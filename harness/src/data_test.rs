@@ -852,7 +852,13 @@ async fn stream(
     stdin: Option<String>,
     log: Option<Arc<Mutex<std::fs::File>>>,
 ) -> Result<()> {
-    let shown = format!("{:?}", cmd.as_std());
+    // Program and arguments only: `Command`'s Debug also prints the environment it sets, and
+    // that holds the scratch server's password (PGPASSWORD).
+    let shown = std::iter::once(cmd.as_std().get_program())
+        .chain(cmd.as_std().get_args())
+        .map(|a| format!("{a:?}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .stdin(if stdin.is_some() {
