@@ -10,6 +10,7 @@
 pub mod data_test;
 pub mod diff;
 pub mod git;
+pub mod operator;
 pub mod schema_check;
 pub mod shadow_diff;
 
