@@ -18,19 +18,25 @@
 //!    cluster (default) or an operator's server (`--provisioner server --server-url URL`,
 //!    CREATEDB needed). The harness only ever drops a database whose name carries the scratch
 //!    prefix **and** whose comment is the marker; anything else is refused and left alone.
-//! 4. **forge** — the mock forge (in process) serves a generated world (`--preset`, `--seed`).
-//!    Repository URLs are mapped onto it: `…/mock-org/NAME` stays `BASE/mock-org/NAME`; any other
-//!    URL maps to the preset's main repository `BASE/mock-org/<preset>`. Without `--preset` the
-//!    preset is `augur` when a URL names a repository called `augur` (e.g.
-//!    `https://github.com/augurlabs/augur`), else `tiny`.
-//! 5. **collect** — per side, in parallel: `migrate --skip-views`, `add-key` (`mock-token-0` for
-//!    released, `mock-token-1` for new, via stdin), `add-repo URL…`, `collect URL… --full`
-//!    (with `--matviews` also `migrate` and `refresh-views`). Output streams live, each line
-//!    prefixed `[released]` / `[new]`, and is kept in `<work-dir>/<side>.log`. Children get
-//!    `PGHOST/PGPORT/PGUSER/PGDATABASE` of their database and `HARNESS_SIDE`; inherited
-//!    `AVELOXIS_*` variables (except `AVELOXIS_LOG`) are removed so an operator's overrides
-//!    cannot point a side at a real database. The mock's rate limit is lifted (the gate measures
-//!    data, not throttling).
+//! 4. **forge** — `--forge mock` (default): the mock forge (in process) serves a generated world
+//!    (`--preset`, `--seed`). Repository URLs are mapped onto it: `…/mock-org/NAME` stays
+//!    `BASE/mock-org/NAME`; any other URL maps to the preset's main repository
+//!    `BASE/mock-org/<preset>`. Without `--preset` the preset is `augur` when a URL names a
+//!    repository called `augur` (e.g. `https://github.com/augurlabs/augur`), else `tiny`.
+//!    `--forge live`: the real forge of the operator's setup (see [`crate::operator`]): the
+//!    `github`/`gitlab` URLs of `--operator-config` and the keys of its primary database's
+//!    `aveloxis_ops.worker_oauth` (read before anything is built; a platform of the requested
+//!    repositories without a key is exit 2). Repository URLs are used as given.
+//! 5. **collect** — per side: `migrate --skip-views`, keys (mock: `add-key` with `mock-token-0`
+//!    for released, `mock-token-1` for new, via stdin; live: the operator's keys inserted by the
+//!    harness itself, never on a command line or in the environment), `add-repo URL…`,
+//!    `collect URL… --full` (with `--matviews` also `migrate` and `refresh-views`). Mock: both
+//!    sides in parallel; live: released, then new (they share the operator's rate budget).
+//!    Output streams live, each line prefixed `[released]` / `[new]`, and is kept in
+//!    `<work-dir>/<side>.log`. Children get `PGHOST/PGPORT/PGUSER/PGDATABASE` of their database
+//!    and `HARNESS_SIDE`; inherited `AVELOXIS_*` variables (except `AVELOXIS_LOG`) are removed so
+//!    an operator's overrides cannot point a side at a real database. The mock's rate limit is
+//!    lifted (the gate measures data, not throttling).
 //! 6. **diff** — see [`crate::diff`].
 //! 7. **report** — `report.md`, `report.json`, `junit.xml` and `state.json` in the work dir;
 //!    `report.md` is appended to `$GITHUB_STEP_SUMMARY` when set.
@@ -54,6 +60,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::diff::{self, Finding, TableResult, Verdict};
+use crate::operator::{self, OperatorConfig, Platform};
 use crate::schema_check::{SCRATCH_PREFIX, prefix_problems, redact};
 
 /// Examples per category in the row-level section of the report.
@@ -78,6 +85,10 @@ pub enum ProvisionerKind {
 pub enum ForgeKind {
     /// The in-process mock forge with a generated world.
     Mock,
+    /// The real forge of the operator's setup (`--operator-config`): its GitHub/GitLab URLs
+    /// and the keys of its database's `aveloxis_ops.worker_oauth`; the sides run one after the
+    /// other.
+    Live,
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,6 +127,11 @@ pub struct Args {
     /// The forge both sides collect from.
     #[arg(long, value_enum, default_value = "mock")]
     pub forge: ForgeKind,
+    /// The operator's aveloxis config for `--forge live`: forge URLs from its `github`/`gitlab`
+    /// sections, keys from `aveloxis_ops.worker_oauth` of its `database` (only read). Default
+    /// `$AVELOXIS_CONFIG`, else `./aveloxis.json`.
+    #[arg(long, value_name = "PATH")]
+    pub operator_config: Option<PathBuf>,
     /// The mock world's preset (tiny, augur, large).
     #[arg(long)]
     pub preset: Option<String>,
@@ -950,18 +966,92 @@ pub fn map_repo(base: &str, preset: Preset, url: &str) -> String {
     }
 }
 
-struct Side {
+/// `--forge live`: the operator's setup, read before anything is built.
+struct Live {
+    config: OperatorConfig,
+    /// The operator's keys for the platforms of the requested repositories.
+    keys: Vec<operator::Key>,
+    platforms: Vec<Platform>,
+}
+
+impl Live {
+    /// `live (<api urls>)` of the platforms in use.
+    fn description(&self) -> String {
+        format!(
+            "live ({})",
+            self.platforms
+                .iter()
+                .map(|p| self.config.forge(*p).api_url.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+async fn live_setup(args: &Args) -> Result<Live> {
+    let path = operator::config_path(
+        args.operator_config.as_deref(),
+        std::env::var_os("AVELOXIS_CONFIG"),
+    );
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let config = OperatorConfig::load(&path, env)?;
+    let mut platforms = Vec::new();
+    for u in &args.repos {
+        let p = config.platform_of(u)?;
+        if !platforms.contains(&p) {
+            platforms.push(p);
+        }
+    }
+    platforms.sort();
+    let keys = operator::read_keys(&config.database, &platforms).await?;
+    let live = Live {
+        config,
+        keys,
+        platforms,
+    };
+    eprintln!(
+        "harness: forge {} (from {}); {} key(s) from {} of {}",
+        live.description(),
+        live.config.path.display(),
+        live.keys.len(),
+        operator::KEY_TABLE,
+        live.config.database.display()
+    );
+    if args.preset.is_some() {
+        eprintln!("harness: --preset applies to --forge mock only; ignored");
+    }
+    Ok(live)
+}
+
+/// How a side gets its API keys.
+enum SideKeys<'a> {
+    /// `add-key -` with this mock token on stdin.
+    Token(&'static str),
+    /// The operator's keys, inserted by the harness into the side's database; `from` is the
+    /// (redacted) database they come from.
+    Operator {
+        keys: &'a [operator::Key],
+        from: String,
+    },
+}
+
+struct Side<'a> {
     name: &'static str,
     bin: PathBuf,
     db: String,
-    token: &'static str,
+    /// The harness's own URL of the side's database.
+    db_url: String,
+    keys: SideKeys<'a>,
 }
 
+/// One side: its config (`forges` holds the `github`/`gitlab` sections), migrate, keys,
+/// add-repo, collect.
 async fn collect_side(
-    side: &Side,
+    side: &Side<'_>,
     work: &Path,
     pg: &Conn,
-    forge: &MockForge,
+    forges: &serde_json::Value,
     urls: &[String],
     matviews: bool,
 ) -> Result<()> {
@@ -969,12 +1059,16 @@ async fn collect_side(
     std::fs::create_dir_all(&dir)?;
     let clones = dir.join("clones");
     let _ = std::fs::remove_dir_all(&clones);
-    let cfg = serde_json::json!({
+    let mut cfg = serde_json::json!({
         "database": {"host": pg.host, "port": pg.port, "user": pg.user, "dbname": side.db,
                      "sslmode": "disable"},
-        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
         "collection": {"repo_clone_dir": clones}
     });
+    if let (Some(cfg), Some(forges)) = (cfg.as_object_mut(), forges.as_object()) {
+        for (k, v) in forges {
+            cfg.insert(k.clone(), v.clone());
+        }
+    }
     let config = dir.join("aveloxis.json");
     std::fs::write(&config, serde_json::to_string_pretty(&cfg)?)?;
     let log = Arc::new(Mutex::new(
@@ -1011,7 +1105,23 @@ async fn collect_side(
         async move { stream(side.name, cmd, stdin, Some(log)).await }
     };
     run(vec!["migrate", "--skip-views"], None).await?;
-    run(vec!["add-key", "-"], Some(format!("{}\n", side.token))).await?;
+    match &side.keys {
+        SideKeys::Token(token) => run(vec!["add-key", "-"], Some(format!("{token}\n"))).await?,
+        SideKeys::Operator { keys, from } => {
+            let added = operator::copy_keys(&side.db_url, keys)
+                .await
+                .with_context(|| format!("[{}] copying the operator's keys", side.name))?;
+            let msg = format!(
+                "copied {added} key(s) from {} of {from} into {}",
+                operator::KEY_TABLE,
+                side.db
+            );
+            eprintln!("harness: [{}] {msg}", side.name);
+            if let Ok(mut f) = log.lock() {
+                let _ = writeln!(f, "harness: {msg}");
+            }
+        }
+    }
     let mut add = vec!["add-repo"];
     add.extend(urls.iter().map(String::as_str));
     run(add, None).await?;
@@ -1270,6 +1380,12 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
     if args.provisioner == ProvisionerKind::Testcontainers && !cfg!(feature = "testcontainers") {
         bail!("{NO_TESTCONTAINERS}");
     }
+    // The operator's setup is read before anything is built: a missing config or key is exit 2
+    // within a second, not after a build.
+    let live = match args.forge {
+        ForgeKind::Live => Some(live_setup(args).await?),
+        ForgeKind::Mock => None,
+    };
     std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
     let work = std::fs::canonicalize(work)?;
     let cwd = std::env::current_dir()?;
@@ -1394,50 +1510,93 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
         timer.phase("provision");
 
         // 4. forge
-        let preset = mock_preset(args.preset.as_deref(), &args.repos)?;
-        // The gate measures data, not throttling: lift the mock's per-token rate limit so a
-        // large preset never waits for a window reset.
-        let mut scenario = Scenario::generate(preset, args.seed);
-        scenario.rate_limit.limit = 1_000_000_000;
-        let forge = MockForge::start(scenario).context("starting the mock forge")?;
+        let mut mock = None;
         let mut urls: Vec<String> = Vec::new();
-        for u in &args.repos {
-            let m = map_repo(&forge.base_url(), preset, u);
-            eprintln!("harness: {u} -> {m}");
-            if !urls.contains(&m) {
-                urls.push(m);
+        let (forges, forge_desc) = match &live {
+            None => {
+                let preset = mock_preset(args.preset.as_deref(), &args.repos)?;
+                // The gate measures data, not throttling: lift the mock's per-token rate limit so
+                // a large preset never waits for a window reset.
+                let mut scenario = Scenario::generate(preset, args.seed);
+                scenario.rate_limit.limit = 1_000_000_000;
+                let forge = MockForge::start(scenario).context("starting the mock forge")?;
+                for u in &args.repos {
+                    let m = map_repo(&forge.base_url(), preset, u);
+                    eprintln!("harness: {u} -> {m}");
+                    if !urls.contains(&m) {
+                        urls.push(m);
+                    }
+                }
+                let forges = serde_json::json!({
+                    "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
+                });
+                mock = Some(forge);
+                let desc = format!(
+                    "mock (preset {}, seed {}; {})",
+                    preset.name(),
+                    args.seed,
+                    args.repos
+                        .iter()
+                        .map(|u| format!("{u} -> {}", map_repo("BASE", preset, u)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                (forges, desc)
             }
-        }
-        let forge_desc = format!(
-            "mock (preset {}, seed {}; {})",
-            preset.name(),
-            args.seed,
-            args.repos
-                .iter()
-                .map(|u| format!("{u} -> {}", map_repo("BASE", preset, u)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+            Some(l) => {
+                for u in &args.repos {
+                    if !urls.contains(u) {
+                        urls.push(u.clone());
+                    }
+                }
+                let c = &l.config;
+                let forges = serde_json::json!({
+                    "github": {"api_url": c.github.api_url, "web_url": c.github.web_url},
+                    "gitlab": {"api_url": c.gitlab.api_url, "web_url": c.gitlab.web_url},
+                });
+                (forges, l.description())
+            }
+        };
         timer.phase("forge");
 
-        // 5. collect, both sides in parallel
+        // 5. collect: on the mock both sides in parallel; live one after the other (they share
+        // the operator's rate budget), released first.
         let conn = pg.conn();
+        let keys = |token: &'static str| match &live {
+            None => SideKeys::Token(token),
+            Some(l) => SideKeys::Operator {
+                keys: &l.keys,
+                from: l.config.database.display(),
+            },
+        };
         let released = Side {
             name: "released",
             bin: released_bin.clone(),
             db: state.released_db.clone(),
-            token: DEFAULT_TOKENS[0],
+            db_url: pg.url(&state.released_db),
+            keys: keys(DEFAULT_TOKENS[0]),
         };
         let new = Side {
             name: "new",
             bin: new_bin.clone(),
             db: state.new_db.clone(),
-            token: DEFAULT_TOKENS[1],
+            db_url: pg.url(&state.new_db),
+            keys: keys(DEFAULT_TOKENS[1]),
         };
-        let (released_done, new_done) = tokio::join!(
-            collect_side(&released, &work, &conn, &forge, &urls, args.matviews),
-            collect_side(&new, &work, &conn, &forge, &urls, args.matviews),
-        );
+        let (released_done, new_done) = if live.is_none() {
+            tokio::join!(
+                collect_side(&released, &work, &conn, &forges, &urls, args.matviews),
+                collect_side(&new, &work, &conn, &forges, &urls, args.matviews),
+            )
+        } else {
+            let released_done =
+                collect_side(&released, &work, &conn, &forges, &urls, args.matviews).await;
+            // Without a released collection there is nothing to compare against: the new side
+            // would only spend the operator's budget.
+            released_done?;
+            let new_done = collect_side(&new, &work, &conn, &forges, &urls, args.matviews).await;
+            (Ok(()), new_done)
+        };
         // The released collector must work, or there is nothing to compare against (exit 2).
         released_done?;
         // The new collector failing where the released one succeeded is the regression itself
@@ -1451,7 +1610,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
             });
         }
         timer.phase("collect");
-        drop(forge);
+        drop(mock);
 
         // 6–7. diff and report
         if args.keep_dbs && state.provisioner != ProvisionerKind::Server {
