@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need when it is missing: PostgreSQL server binaries,
-# git, Chromium + playwright-core (dashboard test), PyGithub (mock-forge client test).
+# git, Chromium + playwright-core (dashboard test), the workflow linter, PyGithub (mock-forge
+# client test).
 # Safe to re-run; does nothing on a machine that has everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,11 @@ fi
 if [ ! -d ci/browser/node_modules/playwright-core ]; then
   echo "ci/setup.sh: installing playwright-core" >&2
   (cd ci/browser && npm ci --no-audit --no-fund --silent)
+fi
+# The workflow linter (action-validator: workflow and action files against their JSON schemas).
+if [ ! -d ci/lint/node_modules/@action-validator/cli ]; then
+  echo "ci/setup.sh: installing the workflow linter" >&2
+  (cd ci/lint && npm ci --no-audit --no-fund --silent)
 fi
 # A third-party GitHub client (PyGithub) checks mock-forge's API shapes.
 if ! python3 -c 'import github' >/dev/null 2>&1; then

@@ -623,22 +623,51 @@ fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_c
     );
 }
 
+/// Every workflow and the composite action pass the workflow linter (action-validator, which
+/// checks them against their published JSON schemas; installed by `ci/setup.sh`), and the linter
+/// is live: a workflow with a misspelt key and an action step without `shell` are rejected.
 #[test]
-fn workflow_and_action_yaml_parse() {
+fn workflows_and_action_pass_the_workflow_linter() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for f in [".github/workflows/schema-gate.yml", "action.yml"] {
-        let p = root.join(f);
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); \
-                 assert isinstance(d, dict) and (('jobs' in d and True in d) or 'runs' in d), d",
-            ])
-            .arg(&p)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{f}: {}", text(&out));
+    let linter = root.join("ci/lint/node_modules/.bin/action-validator");
+    assert!(
+        linter.exists(),
+        "{} is missing: run `bash ci/setup.sh`",
+        linter.display()
+    );
+    let lint = |p: &Path| Command::new(&linter).arg(p).output().unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(".github/workflows"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    files.push(root.join("action.yml"));
+    assert!(files.len() >= 3, "{files:?}");
+    for f in &files {
+        let out = lint(f);
+        assert!(out.status.success(), "{}: {}", f.display(), text(&out));
     }
+    let bad = tempfile::tempdir().unwrap();
+    let workflow = bad.path().join("bad.yml");
+    std::fs::write(
+        &workflow,
+        "name: bad\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz:\n      - run: echo\n",
+    )
+    .unwrap();
+    let out = lint(&workflow);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("stepz"), "{}", text(&out));
+    let action_dir = bad.path().join("act");
+    std::fs::create_dir_all(&action_dir).unwrap();
+    let action = action_dir.join("action.yml");
+    std::fs::write(
+        &action,
+        "name: bad\ndescription: no shell\nruns:\n  using: composite\n  steps:\n    - run: echo\n",
+    )
+    .unwrap();
+    let out = lint(&action);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("shell"), "{}", text(&out));
 }
 
 // ---------------------------------------------------------------------------------------------
