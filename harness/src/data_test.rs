@@ -63,6 +63,11 @@ use crate::diff::{self, Finding, TableResult, Verdict};
 use crate::operator::{self, OperatorConfig, Platform};
 use crate::schema_check::{SCRATCH_PREFIX, prefix_problems, redact};
 
+/// A line of harness output on stderr (above the progress bars when they are drawn).
+macro_rules! say {
+    ($($t:tt)*) => { crate::progress::line(&format!($($t)*)) };
+}
+
 /// Examples per category in the row-level section of the report.
 pub const ROW_LEVEL_EXAMPLES: usize = 5;
 
@@ -653,9 +658,7 @@ async fn create_scratch(pg: &Pg, name: &str) -> Result<()> {
 /// alone (with the reason printed); the harness never drops a database it did not create.
 pub async fn drop_scratch(admin_url: &str, name: &str) -> Result<bool> {
     if !name.starts_with(SCRATCH_PREFIX) {
-        eprintln!(
-            "harness: refusing to drop {name}: not a harness scratch name ({SCRATCH_PREFIX}…)"
-        );
+        say!("harness: refusing to drop {name}: not a harness scratch name ({SCRATCH_PREFIX}…)");
         return Ok(false);
     }
     let mut admin = PgConnection::connect(admin_url)
@@ -676,7 +679,7 @@ pub async fn drop_scratch(admin_url: &str, name: &str) -> Result<bool> {
         _ => false,
     };
     if !ok {
-        eprintln!(
+        say!(
             "harness: refusing to drop {name}: it lacks the comment {SCRATCH_MARKER:?}, so the \
              harness did not create it"
         );
@@ -815,7 +818,7 @@ async fn build(
     let previous = std::fs::read_to_string(&marker).ok();
     if out_dir.exists() && previous.as_deref() != Some(source.as_str()) {
         let members = workspace_members(&cargo, src).await?;
-        eprintln!(
+        say!(
             "harness: [{side}] {} was built from {}; cleaning the workspace members first",
             out_dir.display(),
             previous.as_deref().unwrap_or("an unknown tree")
@@ -909,7 +912,7 @@ async fn stream(
         tasks.push(tokio::spawn(async move {
             let mut lines = BufReader::new(pipe).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                eprintln!("[{side}] {line}");
+                say!("[{side}] {line}");
                 if let Some(l) = &log
                     && let Ok(mut f) = l.lock()
                 {
@@ -1010,7 +1013,7 @@ async fn live_setup(args: &Args) -> Result<Live> {
         keys,
         platforms,
     };
-    eprintln!(
+    say!(
         "harness: forge {} (from {}); {} key(s) from {} of {}",
         live.description(),
         live.config.path.display(),
@@ -1019,7 +1022,7 @@ async fn live_setup(args: &Args) -> Result<Live> {
         live.config.database.display()
     );
     if args.preset.is_some() {
-        eprintln!("harness: --preset applies to --forge mock only; ignored");
+        say!("harness: --preset applies to --forge mock only; ignored");
     }
     Ok(live)
 }
@@ -1102,7 +1105,12 @@ async fn collect_side(
     let run = |args: Vec<&str>, stdin: Option<String>| {
         let cmd = command(&args);
         let log = log.clone();
-        async move { stream(side.name, cmd, stdin, Some(log)).await }
+        let step = format!("{} {}", side.name, args[0]);
+        async move {
+            stream(side.name, cmd, stdin, Some(log)).await?;
+            crate::progress::step(&step);
+            anyhow::Ok(())
+        }
     };
     run(vec!["migrate", "--skip-views"], None).await?;
     match &side.keys {
@@ -1116,10 +1124,11 @@ async fn collect_side(
                 operator::KEY_TABLE,
                 side.db
             );
-            eprintln!("harness: [{}] {msg}", side.name);
+            say!("harness: [{}] {msg}", side.name);
             if let Ok(mut f) = log.lock() {
                 let _ = writeln!(f, "harness: {msg}");
             }
+            crate::progress::step(&format!("{} keys", side.name));
         }
     }
     let mut add = vec!["add-repo"];
@@ -1185,10 +1194,9 @@ impl Timer {
             seconds: (now - self.start).as_secs_f64(),
         });
         self.start = now;
-        eprintln!(
-            "harness: phase {name} done in {:.1}s",
-            self.phases.last().map(|p| p.seconds).unwrap_or(0.0)
-        );
+        let took = self.phases.last().map(|p| p.seconds).unwrap_or(0.0);
+        crate::progress::end(&format!("done in {took:.1}s"));
+        say!("harness: phase {name} done in {took:.1}s");
     }
 }
 
@@ -1232,7 +1240,8 @@ pub async fn run(args: &Args) -> u8 {
             if report.failed() { 1 } else { 0 }
         }
         Err(e) => {
-            eprintln!("harness: data-test could not run: {e:#}");
+            crate::progress::end("stopped");
+            say!("harness: data-test could not run: {e:#}");
             2
         }
     }
@@ -1249,6 +1258,7 @@ async fn diff_and_report(
     mut timer: Timer,
     mut notes: Vec<String>,
 ) -> Result<Report> {
+    crate::progress::begin("diff", None);
     let mut r = PgConnection::connect(&pg_url(&state.released_db))
         .await
         .with_context(|| format!("connecting to {}", state.released_db))?;
@@ -1301,6 +1311,7 @@ async fn diff_and_report(
         bail!("no tables found in either database: nothing was compared");
     }
     timer.phase("diff");
+    crate::progress::begin("report", None);
     if args.matviews {
         notes.push("materialized views refreshed and compared".into());
     }
@@ -1361,7 +1372,7 @@ async fn diff_only(args: &Args, work: &Path) -> Result<Report> {
     if !args.keep_dbs {
         for db in [&state.released_db, &state.new_db] {
             if let Err(e) = drop_scratch(&url("postgres"), db).await {
-                eprintln!("harness: could not drop {db}: {e:#}");
+                say!("harness: could not drop {db}: {e:#}");
             }
         }
     }
@@ -1370,6 +1381,7 @@ async fn diff_only(args: &Args, work: &Path) -> Result<Report> {
 
 async fn full_run(args: &Args, work: &Path) -> Result<Report> {
     let mut timer = Timer::new();
+    crate::progress::begin("resolve", None);
     let tag = args
         .released_tag
         .clone()
@@ -1403,7 +1415,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
             .output()
             .context("running git fetch --tags")?;
         if !out.status.success() {
-            eprintln!(
+            say!(
                 "harness: git fetch --tags failed (continuing with local refs): {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             );
@@ -1437,6 +1449,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
         }
     }
     timer.phase("resolve");
+    crate::progress::begin("build", None);
 
     // 2. build
     let target = match (&args.target_dir, std::env::var_os("CARGO_TARGET_DIR")) {
@@ -1471,6 +1484,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
         }
     }
     timer.phase("build");
+    crate::progress::begin("provision", None);
 
     // 3. provision
     let pg = match server_from(args)? {
@@ -1508,6 +1522,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
             serde_json::to_string_pretty(&state)?,
         )?;
         timer.phase("provision");
+        crate::progress::begin("forge", None);
 
         // 4. forge
         let mut mock = None;
@@ -1522,7 +1537,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
                 let forge = MockForge::start(scenario).context("starting the mock forge")?;
                 for u in &args.repos {
                     let m = map_repo(&forge.base_url(), preset, u);
-                    eprintln!("harness: {u} -> {m}");
+                    say!("harness: {u} -> {m}");
                     if !urls.contains(&m) {
                         urls.push(m);
                     }
@@ -1558,6 +1573,9 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
             }
         };
         timer.phase("forge");
+        // Per side: migrate, keys, add-repo, collect (and migrate + refresh-views with views).
+        let steps_per_side = if args.matviews { 6 } else { 4 };
+        crate::progress::begin("collect", Some(2 * steps_per_side));
 
         // 5. collect: on the mock both sides in parallel; live one after the other (they share
         // the operator's rate budget), released first.
@@ -1627,11 +1645,11 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
     if !args.keep_dbs || !matches!(pg, Pg::Server(..)) {
         for db in &created {
             if let Err(e) = drop_scratch(&pg.url("postgres"), db).await {
-                eprintln!("harness: could not drop {db}: {e:#}");
+                say!("harness: could not drop {db}: {e:#}");
             }
         }
     } else {
-        eprintln!(
+        say!(
             "harness: kept {} and {} (see {})",
             state.released_db,
             state.new_db,

@@ -11,6 +11,7 @@ pub mod data_test;
 pub mod diff;
 pub mod git;
 pub mod operator;
+pub mod progress;
 pub mod schema_check;
 pub mod shadow_diff;
 

@@ -1769,3 +1769,47 @@ fn data_test_live_forge_failing_sides_keep_their_exit_codes() {
     assert!(!t.lines().any(|l| l.starts_with("[new] ")), "{t}");
     assert!(!t.contains(token), "{t}");
 }
+
+/// On a terminal every phase gets a bar (the collect phase counts its 8 steps), drawn below the
+/// streamed `[released]`/`[new]` lines; anywhere else output stays plain lines (the other tests).
+#[test]
+fn data_test_draws_a_progress_bar_per_phase_on_a_terminal() {
+    let work = tempfile::tempdir().unwrap();
+    let quote = |p: &Path| format!("'{}'", p.display());
+    let cmd = format!(
+        "{} data-test --released-tag HEAD --repo https://github.com/augurlabs/tiny \
+         --released-bin {bin} --new-bin {bin} --work-dir {}",
+        quote(Path::new(env!("CARGO_BIN_EXE_harness"))),
+        quote(work.path()),
+        bin = quote(aveloxis_bin()),
+    );
+    // `script` runs the harness on a pseudo-terminal.
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CI")
+        .env_remove("NO_PROGRESS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    // A finished spinner reads "<phase, right-aligned> <spinner> done in …".
+    let finished = |phase: &str| {
+        t.match_indices(&format!("{phase:>9} ")).any(|(i, m)| {
+            t[i + m.len()..]
+                .trim_start_matches(|c: char| c == ' ' || !c.is_ascii())
+                .starts_with("done in")
+        })
+    };
+    for phase in ["resolve", "provision", "forge", "diff", "report"] {
+        assert!(finished(phase), "no finished bar for {phase}: {t}");
+    }
+    assert!(
+        t.contains("] 8/8 done in"),
+        "the collect bar did not finish its 8 steps: {t}"
+    );
+    assert!(t.contains("[released] ") && t.contains("[new] "), "{t}");
+    assert!(t.contains("verdict: PASS"), "{t}");
+}
