@@ -186,7 +186,10 @@ impl Default for CollectionConfig {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// One forge's addresses. A section may give either address alone: the other is derived from
+/// it (a self-hosted `web_url` never leaves `api_url` pointing at the public forge, where the
+/// instance's tokens would be sent).
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ForgeConfig {
     /// REST API base, e.g. `https://api.github.com` or `https://ghe.example/api/v3`.
@@ -208,16 +211,35 @@ impl ForgeConfig {
             web_url: "https://gitlab.com".into(),
         }
     }
-}
 
-impl Default for ForgeConfig {
-    fn default() -> Self {
-        Self::github()
+    /// Fill the addresses the file and the environment left out: both from `public`, or one
+    /// from the other (`web_url` + `api_path` is the API of a self-hosted instance).
+    fn resolve(
+        &mut self,
+        section: &str,
+        public: ForgeConfig,
+        api_path: &str,
+    ) -> Result<(), String> {
+        let api = self.api_url.trim_end_matches('/').to_owned();
+        let web = self.web_url.trim_end_matches('/').to_owned();
+        match (api.is_empty(), web.is_empty()) {
+            (true, true) => *self = public,
+            (true, false) if web == public.web_url => self.api_url = public.api_url,
+            (true, false) => self.api_url = format!("{web}{api_path}"),
+            (false, true) if api == public.api_url => self.web_url = public.web_url,
+            (false, true) => match api.strip_suffix(api_path) {
+                Some(base) if !base.is_empty() => self.web_url = base.to_owned(),
+                _ => {
+                    return Err(format!(
+                        "{section}.web_url is required: it cannot be derived from api_url \
+                         {api:?} (expected …{api_path})"
+                    ));
+                }
+            },
+            (false, false) => {}
+        }
+        Ok(())
     }
-}
-
-fn default_gitlab() -> ForgeConfig {
-    ForgeConfig::gitlab()
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -245,7 +267,7 @@ pub struct Config {
     pub collection: CollectionConfig,
     #[serde(default)]
     pub github: ForgeConfig,
-    #[serde(default = "default_gitlab")]
+    #[serde(default)]
     pub gitlab: ForgeConfig,
     #[serde(default)]
     pub monitor: MonitorConfig,
@@ -303,21 +325,37 @@ impl Config {
                 });
             }
         };
-        let mut cfg = Self::parse(&text).map_err(|message| ConfigError::Invalid {
+        let invalid = |message| ConfigError::Invalid {
             path: path.to_owned(),
             message,
-        })?;
+        };
+        let mut cfg = Self::parse_raw(&text).map_err(invalid)?;
         cfg.apply_env(env)?;
+        cfg.resolve().map_err(invalid)?;
         Ok(cfg)
     }
 
     /// Parse JSON text (no environment).
     pub fn parse(text: &str) -> Result<Config, String> {
-        // serde_json's messages name the unknown field and the line/column; never the values.
-        serde_json::from_str(text).map_err(|e| e.to_string())
+        let mut cfg = Self::parse_raw(text)?;
+        cfg.resolve()?;
+        Ok(cfg)
     }
 
-    pub fn apply_env(
+    /// The file as written: forge addresses it leaves out are still empty.
+    fn parse_raw(text: &str) -> Result<Config, String> {
+        serde_json::from_str(text).map_err(|e| without_values(&e.to_string()))
+    }
+
+    /// Derive the forge addresses left out (after the environment had its say).
+    fn resolve(&mut self) -> Result<(), String> {
+        self.github
+            .resolve("github", ForgeConfig::github(), "/api/v3")?;
+        self.gitlab
+            .resolve("gitlab", ForgeConfig::gitlab(), "/api/v4")
+    }
+
+    fn apply_env(
         &mut self,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<(), ConfigError> {
@@ -387,6 +425,23 @@ impl Config {
     }
 }
 
+/// A serde_json message with the offending value left out: "invalid type: integer `12345`,
+/// expected a string" quotes what the file holds, and that may be a password. Unknown keys
+/// and variants, line and column stay (they name the mistake, not a secret).
+fn without_values(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(i) = message.find(lead) {
+            let rest = &message[i + lead.len()..];
+            // The last ", expected" is serde's own (a value may contain the phrase).
+            if let Some(j) = rest.rfind(", expected") {
+                let kind = rest[..j].split([' ', '`', '"']).next().unwrap_or("");
+                return format!("{}{lead}{kind}{}", &message[..i], &rest[j..]);
+            }
+        }
+    }
+    message.to_owned()
+}
+
 /// Connect to the configured database, naming `user@host:port/db` (never the password) on failure.
 pub async fn connect(
     db: &DatabaseConfig,
@@ -452,6 +507,36 @@ mod tests {
     }
 
     #[test]
+    fn a_forge_address_given_alone_derives_the_other() {
+        let c = Config::parse(r#"{"gitlab": {"web_url": "https://gl.example/"}}"#).unwrap();
+        assert_eq!(c.gitlab.api_url, "https://gl.example/api/v4");
+        assert_eq!(c.github.api_url, "https://api.github.com");
+        let c = Config::parse(r#"{"gitlab": {"api_url": "https://gl.example/api/v4"}}"#).unwrap();
+        assert_eq!(c.gitlab.web_url, "https://gl.example");
+        let c = Config::parse(r#"{"github": {"web_url": "https://ghe.example"}}"#).unwrap();
+        assert_eq!(c.github.api_url, "https://ghe.example/api/v3");
+        assert_eq!(c.gitlab.web_url, "https://gitlab.com");
+        let c = Config::parse(r#"{"github": {"api_url": "https://api.github.com/"}}"#).unwrap();
+        assert_eq!(c.github.web_url, "https://github.com");
+        let e = Config::parse(r#"{"gitlab": {"api_url": "https://gl.example/v4"}}"#).unwrap_err();
+        assert!(e.contains("gitlab.web_url is required"), "{e}");
+
+        // The environment counts as written: a self-hosted web address from it moves the API too.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aveloxis.json");
+        std::fs::write(&path, "{}").unwrap();
+        let c = Config::load_with_env(
+            &path,
+            env(&[("AVELOXIS_GITLAB_WEB_URL", "https://gl.internal")]),
+        )
+        .unwrap();
+        assert_eq!(c.gitlab.api_url, "https://gl.internal/api/v4");
+        let c = Config::load_with_env(&path, env(&[])).unwrap();
+        assert_eq!(c.gitlab.api_url, "https://gitlab.com/api/v4");
+        assert_eq!(c.github.web_url, "https://github.com");
+    }
+
+    #[test]
     fn unknown_keys_are_rejected_by_name() {
         let e = Config::parse(r#"{"database": {"hots": "x"}}"#).unwrap_err();
         assert!(e.contains("hots"), "{e}");
@@ -460,6 +545,21 @@ mod tests {
         let e =
             Config::parse(r#"{"collection": {"matview_rebuild_day": "caturday"}}"#).unwrap_err();
         assert!(e.contains("caturday"), "{e}");
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_are_not_echoed() {
+        for (text, secret) in [
+            (r#"{"database": {"password": 12345678}}"#, "12345678"),
+            (r#"{"database": {"port": "pw, expected x9y8"}}"#, "x9y8"),
+            (r#"{"database": {"port": 70000}}"#, "70000"),
+            (r#"{"database": {"password": ["hunter2"]}}"#, "hunter2"),
+        ] {
+            let e = Config::parse(text).unwrap_err();
+            assert!(!e.contains(secret), "{e}");
+            assert!(e.contains("line 1 column"), "{e}");
+            assert!(e.contains("invalid"), "{e}");
+        }
     }
 
     #[test]
