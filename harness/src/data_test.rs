@@ -1007,7 +1007,7 @@ async fn live_setup(args: &Args) -> Result<Live> {
         }
     }
     platforms.sort();
-    let keys = operator::read_keys(&config.database, &platforms).await?;
+    let keys = operator::read_keys(config.database(), &platforms).await?;
     let live = Live {
         config,
         keys,
@@ -1019,7 +1019,7 @@ async fn live_setup(args: &Args) -> Result<Live> {
         live.config.path.display(),
         live.keys.len(),
         operator::KEY_TABLE,
-        live.config.database.display()
+        operator::shown(live.config.database())
     );
     if args.preset.is_some() {
         say!("harness: --preset applies to --forge mock only; ignored");
@@ -1566,8 +1566,8 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
                 }
                 let c = &l.config;
                 let forges = serde_json::json!({
-                    "github": {"api_url": c.github.api_url, "web_url": c.github.web_url},
-                    "gitlab": {"api_url": c.gitlab.api_url, "web_url": c.gitlab.web_url},
+                    "github": {"api_url": c.config.github.api_url, "web_url": c.config.github.web_url},
+                    "gitlab": {"api_url": c.config.gitlab.api_url, "web_url": c.config.gitlab.web_url},
                 });
                 (forges, l.description())
             }
@@ -1584,7 +1584,7 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
             None => SideKeys::Token(token),
             Some(l) => SideKeys::Operator {
                 keys: &l.keys,
-                from: l.config.database.display(),
+                from: operator::shown(l.config.database()),
             },
         };
         let released = Side {

@@ -1686,7 +1686,9 @@ fn data_test_live_forge_without_operator_config_is_exit_2_naming_the_file() {
     let out = live_data_test(Some(&bad), repo, &work, dir.path());
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains("database.password must be a string") && !text(&out).contains("424242"),
+        text(&out).contains(&format!("operator config {} is not valid", bad.display()))
+            && text(&out).contains("invalid type: integer, expected a string at line 1")
+            && !text(&out).contains("424242"),
         "{}",
         text(&out)
     );
