@@ -109,6 +109,17 @@ async fn diff_verdicts_agree_for_typed_and_text_row_hashes() {
             Verdict::Fail,
             "column note went dark",
         ),
+        // Collection metadata is not content: new dates pass, lost dates are a fill finding.
+        (
+            "UPDATE aveloxis_data.items SET data_collection_date = now() - interval '1 day'",
+            Verdict::Pass,
+            "",
+        ),
+        (
+            "UPDATE aveloxis_data.items SET data_collection_date = NULL WHERE item_id <= 10",
+            Verdict::Fail,
+            "column data_collection_date fill dropped: 500 -> 490",
+        ),
     ];
     for (sql, verdict, finding) in changes {
         // Each change lives in a transaction of the new side and is rolled back afterwards.
@@ -133,6 +144,15 @@ async fn diff_verdicts_agree_for_typed_and_text_row_hashes() {
                     items.findings.iter().any(|f| f.message.contains(finding)),
                     "{sql} ({mode:?}): {items:?}"
                 );
+                if sql.contains("data_collection_date") {
+                    assert!(
+                        !items
+                            .findings
+                            .iter()
+                            .any(|f| f.message.starts_with("content drift")),
+                        "{sql} ({mode:?}): {items:?}"
+                    );
+                }
             }
         }
         tx.rollback().await.unwrap();
