@@ -643,7 +643,9 @@ CREATE TABLE IF NOT EXISTS aveloxis_data.issue_events (
     tool_version         TEXT DEFAULT '',
     data_source          TEXT DEFAULT '',
     data_collection_date TIMESTAMPTZ DEFAULT now(),
-    CONSTRAINT uq_issue_events_repo_event UNIQUE (repo_id, platform_event_id),
+    -- GitLab numbers resource label events apart from project events: the ids overlap, so the
+    -- kind is part of the natural key ('event' or 'label_event').
+    event_kind           TEXT NOT NULL DEFAULT 'event',
     CONSTRAINT fk_issue_events_issue FOREIGN KEY (issue_id)
         REFERENCES aveloxis_data.issues (issue_id)
         DEFERRABLE INITIALLY DEFERRED,
@@ -654,6 +656,8 @@ CREATE TABLE IF NOT EXISTS aveloxis_data.issue_events (
         REFERENCES aveloxis_data.contributors (cntrb_id)
         ON UPDATE CASCADE ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED
 );
+CREATE UNIQUE INDEX IF NOT EXISTS uq_issue_events_repo_event_kind
+    ON aveloxis_data.issue_events (repo_id, platform_event_id, event_kind);
 CREATE INDEX IF NOT EXISTS idx_issue_events_issue_id ON aveloxis_data.issue_events (issue_id, created_at);
 CREATE INDEX IF NOT EXISTS idx_issue_events_cntrb_id ON aveloxis_data.issue_events (cntrb_id);
 
@@ -960,7 +964,9 @@ CREATE TABLE IF NOT EXISTS aveloxis_data.pull_request_events (
     tool_version         TEXT DEFAULT '',
     data_source          TEXT DEFAULT '',
     data_collection_date TIMESTAMPTZ DEFAULT now(),
-    CONSTRAINT uq_pull_request_events_repo_event UNIQUE (repo_id, platform_event_id),
+    -- GitLab numbers resource label events apart from project events: the ids overlap, so the
+    -- kind is part of the natural key ('event' or 'label_event').
+    event_kind           TEXT NOT NULL DEFAULT 'event',
     CONSTRAINT fk_pull_request_events_pr FOREIGN KEY (pull_request_id)
         REFERENCES aveloxis_data.pull_requests (pull_request_id)
         DEFERRABLE INITIALLY DEFERRED,
@@ -971,6 +977,8 @@ CREATE TABLE IF NOT EXISTS aveloxis_data.pull_request_events (
         REFERENCES aveloxis_data.contributors (cntrb_id)
         ON UPDATE CASCADE ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED
 );
+CREATE UNIQUE INDEX IF NOT EXISTS uq_pull_request_events_repo_event_kind
+    ON aveloxis_data.pull_request_events (repo_id, platform_event_id, event_kind);
 CREATE INDEX IF NOT EXISTS idx_pull_request_events_pr_id ON aveloxis_data.pull_request_events (pull_request_id, created_at);
 CREATE INDEX IF NOT EXISTS idx_pull_request_events_cntrb_id ON aveloxis_data.pull_request_events (cntrb_id);
 

@@ -88,6 +88,8 @@ async fn failing_steps_are_all_reported_and_a_fixed_run_completes() {
         ),
     ];
     let dir = migrations_copy(db.dir.path(), &bad);
+    let before = stamped(&mut db.connect().await).await;
+    assert!(before.is_some_and(|v| v < 101), "{before:?}");
     let out = db
         .aveloxis()
         .arg("--migrations-dir")
@@ -121,7 +123,7 @@ async fn failing_steps_are_all_reported_and_a_fixed_run_completes() {
     );
     assert_eq!(
         stamped(&mut conn).await,
-        Some(5),
+        before,
         "a failed run does not stamp"
     );
 
@@ -618,5 +620,62 @@ async fn the_backfill_step_fills_only_missing_values() {
             ("chaoss".to_string(), "augur".to_string()),
             ("kept-owner".to_string(), "proj".to_string())
         ]
+    );
+}
+
+/// A database collected before events had a kind: its GitLab label events are recognised by
+/// their node id, the key widens to include the kind, and an event sharing a label event's id
+/// can then be stored next to it instead of overwriting it.
+#[tokio::test]
+async fn the_event_kind_steps_backfill_label_events_and_widen_the_key() {
+    let db = db_at_step(5).await;
+    let mut conn = db.connect().await;
+    sqlx::raw_sql(
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git) VALUES (2, 'https://gitlab.com/g/p');
+         INSERT INTO aveloxis_data.issues (repo_id, platform_issue_id, issue_number, platform_id)
+              VALUES (1, 10, 1, 2);
+         INSERT INTO aveloxis_data.issue_events (issue_id, repo_id, platform_id, platform_event_id,
+                                                 node_id, action)
+              VALUES (1, 1, 2, 77, 'ResourceLabelEvent/77', 'labeled'),
+                     (1, 1, 2, 78, 'Event/78', 'closed');",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        aveloxis_migrations::run(&mut conn, &Plan::embedded(), &Options::default())
+            .await
+            .unwrap();
+    }
+    let kinds: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT platform_event_id, event_kind FROM aveloxis_data.issue_events ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        kinds,
+        vec![(77, "label_event".to_string()), (78, "event".to_string())]
+    );
+    // The project event with the label event's id now has a place of its own.
+    sqlx::raw_sql(
+        "INSERT INTO aveloxis_data.issue_events (issue_id, repo_id, platform_id, platform_event_id,
+                                                node_id, action)
+              VALUES (1, 1, 2, 77, 'Event/77', 'reopened')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let dup = sqlx::raw_sql(
+        "INSERT INTO aveloxis_data.issue_events (issue_id, repo_id, platform_id, platform_event_id,
+                                                node_id, action)
+              VALUES (1, 1, 2, 77, 'Event/77', 'reopened')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap_err();
+    assert!(
+        dup.to_string().contains("uq_issue_events_repo_event_kind"),
+        "{dup}"
     );
 }

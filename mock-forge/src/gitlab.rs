@@ -632,11 +632,11 @@ fn project_route(f: &Forge, web: &str, req: &Req, ri: usize, rest: &[&str]) -> R
                 Some(p) => {
                     let items = rs.events[p]
                         .iter()
-                        .map(|&e| &repo.events[e])
-                        .filter(|e| e.label.is_some())
-                        .map(|e| {
+                        .filter(|&&e| repo.events[e].label.is_some())
+                        .map(|&i| {
+                            let e = &repo.events[i];
                             let l = &repo.labels[e.label.unwrap_or(0)];
-                            json!({"id": e.id, "user": user_json(web, &users[e.actor]), "created_at": iso_millis(e.created_at),
+                            json!({"id": label_event_id(repo, i), "user": user_json(web, &users[e.actor]), "created_at": iso_millis(e.created_at),
                                 "resource_type": if rest[0] == "issues" { "Issue" } else { "MergeRequest" }, "resource_id": repo.issues[p].id,
                                 "label": {"id": l.id, "name": l.name, "color": format!("#{}", l.color), "description": l.description}, "action": "add"})
                         })
@@ -871,4 +871,12 @@ fn commit_json(web: &str, repo: &RepoData, c: &crate::model::Commit) -> Value {
         "trailers": {},
         "extended_trailers": {},
     })
+}
+
+/// GitLab numbers resource label events in a sequence of their own, separate from project
+/// events, so the two overlap: a label event takes the id of the project event at the mirrored
+/// position of the repository's event list (unique per label event, and equal to the id of
+/// some `/events` entry of the same project).
+fn label_event_id(repo: &RepoData, index: usize) -> u64 {
+    repo.events[repo.events.len() - 1 - index].id
 }

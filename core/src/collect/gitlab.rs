@@ -508,7 +508,7 @@ pub async fn process(
                 let row = json!({"repo_id": repo_id, "platform_issue_id": s.ctx["id"], "pr_number": s.ctx["iid"], "cntrb_id": c,
                                  "platform_id": PID, "platform_event_id": e["id"],
                                  "node_id": e["id"].as_i64().map(|i| format!("ResourceLabelEvent/{i}")),
-                                 "action": action, "created_at": e["created_at"]});
+                                 "action": action, "created_at": e["created_at"], "event_kind": "label_event"});
                 push(if on_mr { "pr_events" } else { "issue_events" }, row);
             }
         }

@@ -464,6 +464,7 @@ const EVENT_INPUT: &[(&str, &str)] = &[
     ("action", "text"),
     ("action_commit_hash", "text"),
     ("created_at", "timestamptz"),
+    ("event_kind", "text"),
 ];
 
 pub static ISSUE_EVENTS: Spec = Spec {
@@ -480,9 +481,10 @@ pub static ISSUE_EVENTS: Spec = Spec {
         ("action", "x.action"),
         ("action_commit_hash", "x.action_commit_hash"),
         ("created_at", "x.created_at"),
+        ("event_kind", "coalesce(x.event_kind, 'event')"),
     ],
     joins: ISSUE_JOIN,
-    key: &["repo_id", "platform_event_id"],
+    key: &["repo_id", "platform_event_id", "event_kind"],
     required: &[ISSUE_REQ],
     meta: true,
 };
@@ -501,9 +503,10 @@ pub static PR_EVENTS: Spec = Spec {
         ("action", "x.action"),
         ("action_commit_hash", "x.action_commit_hash"),
         ("created_at", "x.created_at"),
+        ("event_kind", "coalesce(x.event_kind, 'event')"),
     ],
     joins: PR_JOIN,
-    key: &["repo_id", "platform_event_id"],
+    key: &["repo_id", "platform_event_id", "event_kind"],
     required: &[PR_REQ],
     meta: true,
 };
