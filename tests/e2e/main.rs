@@ -79,7 +79,8 @@ async fn diff_verdicts_agree_for_typed_and_text_row_hashes() {
             tags TEXT[], payload JSONB, seen_at TIMESTAMPTZ, open BOOLEAN, note TEXT,
             data_collection_date TIMESTAMPTZ DEFAULT now());
         INSERT INTO aveloxis_data.items (name, score, tags, payload, seen_at, open, note)
-        SELECT 'item ' || g, g / 7.0, ARRAY['a' || g % 3], jsonb_build_object('n', g),
+        SELECT 'item ' || g, g / 7.0, ARRAY['a' || g % 3],
+               CASE WHEN g % 50 = 0 THEN '{}'::jsonb ELSE jsonb_build_object('n', g) END,
                timestamptz '2024-01-01' + g * interval '1 hour', g % 2 = 0,
                CASE WHEN g % 4 <> 0 THEN 'note ' || g END
           FROM generate_series(1, 500) g;";
@@ -108,6 +109,25 @@ async fn diff_verdicts_agree_for_typed_and_text_row_hashes() {
             "UPDATE aveloxis_data.items SET note = NULL",
             Verdict::Fail,
             "column note went dark",
+        ),
+        // Values swapped between rows keep every column's multiset: still drift.
+        (
+            "UPDATE aveloxis_data.items SET name = CASE item_id WHEN 1 THEN 'item 2' ELSE 'item 1' END
+              WHERE item_id IN (1, 2)",
+            Verdict::Fail,
+            "content drift",
+        ),
+        // An empty jsonb that became NULL.
+        (
+            "UPDATE aveloxis_data.items SET payload = NULL WHERE payload = '{}'",
+            Verdict::Fail,
+            "column payload fill dropped: 500 -> 490",
+        ),
+        // A column that may now hold NULLs but holds the same values.
+        (
+            "ALTER TABLE aveloxis_data.items ALTER COLUMN name DROP NOT NULL",
+            Verdict::Pass,
+            "",
         ),
         // Collection metadata is not content: new dates pass, lost dates are a fill finding.
         (
