@@ -697,6 +697,36 @@ pub async fn drop_scratch(admin_url: &str, name: &str) -> Result<bool> {
     Ok(true)
 }
 
+/// Where the released revision is checked out: `<target>/harness-released-src-<pid>`.
+const RELEASED_SRC: &str = "harness-released-src-";
+
+/// Remove released worktrees left by runs that no longer exist (killed before their clean-up).
+fn remove_stale_worktrees(repo: &Path, target: &Path) {
+    let Ok(entries) = std::fs::read_dir(target) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(RELEASED_SRC) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::process::Command::new("git")
+                .arg("-C")
+                .arg(repo)
+                .args(["worktree", "remove", "--force"])
+                .arg(e.path())
+                .output();
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    let _ = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["worktree", "prune"])
+        .output();
+}
+
 /// `git worktree add --detach`, removed again on drop.
 struct Worktree {
     repo: PathBuf,
@@ -815,8 +845,34 @@ async fn build(
         .with_context(|| format!("resolving {}", src.display()))?
         .display()
         .to_string();
+    // One build at a time per target dir: the marker, the clean, the build and the copy below
+    // must not interleave with another harness run's.
+    std::fs::create_dir_all(&out_dir)?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(out_dir.join(".harness-lock"))
+        .with_context(|| format!("opening the build lock in {}", out_dir.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            say!(
+                "harness: [{side}] waiting for another harness build in {}",
+                out_dir.display()
+            );
+            let waiting = lock.try_clone()?;
+            tokio::task::spawn_blocking(move || waiting.lock())
+                .await?
+                .context("waiting for the build lock")?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).context("taking the build lock");
+        }
+    }
     let previous = std::fs::read_to_string(&marker).ok();
-    if out_dir.exists() && previous.as_deref() != Some(source.as_str()) {
+    // Artifacts (`deps/`) from another tree, or from a tree nobody recorded, go first.
+    if out_dir.join("deps").exists() && previous.as_deref() != Some(source.as_str()) {
         let members = workspace_members(&cargo, src).await?;
         say!(
             "harness: [{side}] {} was built from {}; cleaning the workspace members first",
@@ -835,7 +891,6 @@ async fn build(
             .await
             .with_context(|| format!("cleaning the {side} build of {}", out_dir.display()))?;
     }
-    std::fs::create_dir_all(&out_dir)?;
     std::fs::write(&marker, &source)?;
     let mut cmd = tokio::process::Command::new(&cargo);
     cmd.current_dir(src)
@@ -984,7 +1039,7 @@ impl Live {
             "live ({})",
             self.platforms
                 .iter()
-                .map(|p| self.config.forge(*p).api_url.as_str())
+                .map(|p| crate::schema_check::redact(&self.config.forge(*p).api_url))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
@@ -1461,7 +1516,13 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
     let released_bin = match &args.released_bin {
         Some(b) => std::path::absolute(b)?,
         None => {
-            let wt = Worktree::add(&repo, &target.join("harness-released-src"), &commit)?;
+            // A path of its own per run: concurrent runs never remove each other's worktree.
+            remove_stale_worktrees(&repo, &target);
+            let wt = Worktree::add(
+                &repo,
+                &target.join(format!("{RELEASED_SRC}{}", std::process::id())),
+                &commit,
+            )?;
             let bin = build(
                 "released",
                 &wt.path,
