@@ -64,6 +64,16 @@ fn released_repo() -> tempfile::TempDir {
     d
 }
 
+/// The number the next migration step in `migrations/steps` of `root` takes.
+fn next_step(root: &Path) -> u32 {
+    std::fs::read_dir(root.join("migrations/steps"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.get(..4)?.parse::<u32>().ok())
+        .max()
+        .unwrap()
+        + 1
+}
+
 #[test]
 fn schema_check_passes_on_the_real_history() {
     let out = harness(
@@ -83,8 +93,10 @@ fn schema_check_passes_on_the_real_history() {
 #[test]
 fn a_step_missing_from_schema_sql_is_a_named_divergence() {
     let repo = released_repo();
+    let n = next_step(repo.path());
     std::fs::write(
-        repo.path().join("migrations/steps/0006_repos_stars.sql"),
+        repo.path()
+            .join(format!("migrations/steps/{n:04}_repos_stars.sql")),
         "-- label: add repos.stars\nALTER TABLE aveloxis_data.repos ADD COLUMN IF NOT EXISTS stars INT NOT NULL DEFAULT 0;\n",
     )
     .unwrap();
@@ -126,13 +138,16 @@ fn edited_released_steps_and_risky_new_steps_fail_by_name() {
     let mut s = std::fs::read_to_string(&step).unwrap();
     s.push_str("-- tweaked after release\n");
     std::fs::write(&step, s).unwrap();
+    let n = next_step(repo.path());
     std::fs::write(
-        repo.path().join("migrations/steps/0006_issues_idx.sql"),
+        repo.path()
+            .join(format!("migrations/steps/{n:04}_issues_idx.sql")),
         "-- label: index issue titles\nCREATE INDEX IF NOT EXISTS idx_issue_title ON aveloxis_data.issues (issue_title);\n",
     )
     .unwrap();
     std::fs::write(
-        repo.path().join("migrations/steps/0007_fk.sql"),
+        repo.path()
+            .join(format!("migrations/steps/{:04}_fk.sql", n + 1)),
         "-- label: link releases to repos again\nALTER TABLE aveloxis_data.releases ADD CONSTRAINT fk_releases_repo_again FOREIGN KEY (repo_id) REFERENCES aveloxis_data.repos (repo_id);\n",
     )
     .unwrap();
@@ -146,7 +161,7 @@ fn edited_released_steps_and_risky_new_steps_fail_by_name() {
         "{t}"
     );
     assert!(
-        t.contains("0006 index issue titles [plain-create-index]"),
+        t.contains(&format!("{n:04} index issue titles [plain-create-index]")),
         "{t}"
     );
     assert!(
@@ -490,7 +505,13 @@ fn data_test_missing_revision_and_failed_builds_are_exit_2() {
         "{}",
         String::from_utf8_lossy(&wt.stdout)
     );
-    assert!(!target.path().join("harness-released-src").exists());
+    let left: Vec<_> = std::fs::read_dir(target.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("harness-released-src"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
@@ -1074,12 +1095,7 @@ impl Patched {
     /// A new migration step, mirrored at the end of `schema.sql` as the project's rules ask.
     fn step(&self, label: &str, sql: &str) {
         let steps = self.path.join("migrations/steps");
-        let next = std::fs::read_dir(&steps)
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.get(..4)?.parse::<u32>().ok())
-            .max()
-            .unwrap()
-            + 1;
+        let next = next_step(&self.path);
         std::fs::write(
             steps.join(format!("{next:04}_planted.sql")),
             format!("-- label: {label}\n{sql}\n"),
@@ -1314,7 +1330,10 @@ fn data_test_catches_regressions_planted_in_patched_worktrees_of_the_project() {
     let issues = table(&r, "aveloxis_data.issues");
     assert_eq!(issues["verdict"], "FLAG", "{issues}");
     assert!(
-        issues.to_string().contains("column severity only on new ("),
+        issues.to_string().contains(&format!(
+            "column severity only on new ({} value(s))",
+            issues["new_rows"]
+        )),
         "{issues}"
     );
     // The only other difference is the new step in the migration ledger.
