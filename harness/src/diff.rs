@@ -4,13 +4,13 @@
 //! of both sides) a first scan per side measures the row count, the fill (non-null count) of the
 //! nullable columns *outside* the content hash, and an order-independent content hash over the
 //! table's *comparable* columns, a multiset hash (a sum, not an XOR, so duplicate rows do not
-//! cancel out) of one hash per row:
-//! `sum(hashint8extended(hash_record_extended(ROW(c1, c2, …), 1), 0))` — typed values (text for
-//! types not known to hash or that differ between the sides). Two details matter:
-//! `hash_record_extended` combines its fields linearly, so a plain sum of it would only see the
-//! multiset of each column (values swapped between rows would pass); the outer `hashint8extended`
-//! mixes each row's hash first. And a NULL field hashes as 0, as does an empty `jsonb` under seed
-//! 0; seed 1 keeps `'{}'` → NULL visible.
+//! cancel out) of one hash per row: `sum(hashint8(hash_record_extended(ROW(c1, c2, …), 1)))` —
+//! typed values (text for types not known to hash or that differ between the sides). Two
+//! details matter: `hash_record_extended` combines its fields linearly, so a plain sum of it
+//! would only see the multiset of each column (values swapped between rows would pass); the
+//! outer `hashint8` mixes each row's hash first (32 bits per row, summed exactly in an int8: a
+//! changed row goes unseen with probability 2^-32). And a NULL field hashes as 0, as does an
+//! empty `jsonb` under seed 0; seed 1 keeps `'{}'` → NULL visible.
 //!
 //! Only a table whose sides differ in row count or content hash is scanned again: the follow-up
 //! counts the fill of the hashed columns (equal multisets of rows have equal fill, so a table
@@ -366,7 +366,7 @@ pub async fn measure(
             })
             .collect();
         sql.push_str(&format!(
-            ", coalesce(sum(hashint8extended(hash_record_extended(ROW({}), 1), 0)), 0)::text",
+            ", coalesce(sum(hashint8(hash_record_extended(ROW({}), 1))), 0)::text",
             row.join(", ")
         ));
     }
