@@ -1834,3 +1834,62 @@ fn data_test_draws_a_progress_bar_per_phase_on_a_terminal() {
     assert!(t.contains("[released] ") && t.contains("[new] "), "{t}");
     assert!(t.contains("verdict: PASS"), "{t}");
 }
+
+/// Two runs building into one target dir take turns: while another run holds the build lock,
+/// the harness says it is waiting and builds nothing; once the lock is free it goes on.
+#[test]
+fn builds_in_one_target_dir_wait_for_each_other() {
+    use std::io::BufRead;
+    let repo = released_repo();
+    let work = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let lock_dir = target.path().join("harness");
+    std::fs::create_dir_all(&lock_dir).unwrap();
+    let held = std::fs::File::create(lock_dir.join(".harness-lock")).unwrap();
+    held.lock().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "data-test",
+            "--released-tag",
+            "v1",
+            "--repo",
+            "https://github.com/augurlabs/tiny",
+            "--work-dir",
+            work.path().to_str().unwrap(),
+            "--target-dir",
+            target.path().to_str().unwrap(),
+        ])
+        .current_dir(repo.path())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains("waiting for another harness build") {
+            break;
+        }
+    }
+    assert!(
+        seen.last()
+            .is_some_and(|l| l.contains("waiting for another harness build")),
+        "{seen:?}"
+    );
+    // Nothing was built while the lock was held.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(!lock_dir.join(".harness-source").exists());
+    drop(held);
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    // v1 holds no crate: once it has the lock the build runs, and fails (exit 2).
+    assert_eq!(status.code(), Some(2), "{rest:?}");
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("building the released binary")),
+        "{rest:?}"
+    );
+}
