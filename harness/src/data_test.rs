@@ -700,6 +700,22 @@ pub async fn drop_scratch(admin_url: &str, name: &str) -> Result<bool> {
 /// Where the released revision is checked out: `<target>/harness-released-src-<pid>`.
 const RELEASED_SRC: &str = "harness-released-src-";
 
+/// Remove the worktree at `path` (registered or not), then forget missing ones.
+fn remove_worktree(repo: &Path, path: &Path) {
+    let _ = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["worktree", "remove", "--force"])
+        .arg(path)
+        .output();
+    let _ = std::fs::remove_dir_all(path);
+    let _ = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["worktree", "prune"])
+        .output();
+}
+
 /// Remove released worktrees left by runs that no longer exist (killed before their clean-up).
 fn remove_stale_worktrees(repo: &Path, target: &Path) {
     let Ok(entries) = std::fs::read_dir(target) else {
@@ -711,20 +727,9 @@ fn remove_stale_worktrees(repo: &Path, target: &Path) {
             continue;
         };
         if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = std::process::Command::new("git")
-                .arg("-C")
-                .arg(repo)
-                .args(["worktree", "remove", "--force"])
-                .arg(e.path())
-                .output();
-            let _ = std::fs::remove_dir_all(e.path());
+            remove_worktree(repo, &e.path());
         }
     }
-    let _ = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["worktree", "prune"])
-        .output();
 }
 
 /// `git worktree add --detach`, removed again on drop.
@@ -736,18 +741,7 @@ struct Worktree {
 impl Worktree {
     fn add(repo: &Path, path: &Path, commit: &str) -> Result<Worktree> {
         if path.exists() {
-            let _ = std::process::Command::new("git")
-                .arg("-C")
-                .arg(repo)
-                .args(["worktree", "remove", "--force"])
-                .arg(path)
-                .output();
-            let _ = std::fs::remove_dir_all(path);
-            let _ = std::process::Command::new("git")
-                .arg("-C")
-                .arg(repo)
-                .args(["worktree", "prune"])
-                .output();
+            remove_worktree(repo, path);
         }
         let out = std::process::Command::new("git")
             .arg("-C")
@@ -772,18 +766,7 @@ impl Worktree {
 
 impl Drop for Worktree {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("git")
-            .arg("-C")
-            .arg(&self.repo)
-            .args(["worktree", "remove", "--force"])
-            .arg(&self.path)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.path);
-        let _ = std::process::Command::new("git")
-            .arg("-C")
-            .arg(&self.repo)
-            .args(["worktree", "prune"])
-            .output();
+        remove_worktree(&self.repo, &self.path);
     }
 }
 

@@ -545,17 +545,20 @@ fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_c
     ];
     let dbs = rt.block_on(databases(&cluster));
     assert!(kept.iter().all(|k| dbs.contains(k)), "{dbs:?}");
-    let out = harness(
-        &[
-            "data-test",
-            "--diff-only",
-            "--server-url",
-            &server,
-            "--work-dir",
-            work.path().to_str().unwrap(),
-        ],
-        here,
-    );
+    let diff_only = || {
+        harness(
+            &[
+                "data-test",
+                "--diff-only",
+                "--server-url",
+                &server,
+                "--work-dir",
+                work.path().to_str().unwrap(),
+            ],
+            here,
+        )
+    };
+    let out = diff_only();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // --diff-only without --keep-dbs drops the (marked) scratch databases.
     let dbs = rt.block_on(databases(&cluster));
@@ -586,17 +589,7 @@ fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_c
     st["released_db"] = "aveloxis".into();
     st["new_db"] = "aveloxis_harness_dt_0_new".into();
     std::fs::write(work.path().join("state.json"), st.to_string()).unwrap();
-    let out = harness(
-        &[
-            "data-test",
-            "--diff-only",
-            "--server-url",
-            &server,
-            "--work-dir",
-            work.path().to_str().unwrap(),
-        ],
-        here,
-    );
+    let out = diff_only();
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(t.contains("refusing to drop aveloxis:"), "{t}");
@@ -624,17 +617,7 @@ fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_c
         .await
         .unwrap();
     });
-    let out = harness(
-        &[
-            "data-test",
-            "--diff-only",
-            "--server-url",
-            &server,
-            "--work-dir",
-            work.path().to_str().unwrap(),
-        ],
-        here,
-    );
+    let out = diff_only();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let dbs = rt.block_on(databases(&cluster));
     assert!(dbs.contains(&"aveloxis".to_string()), "{dbs:?}");
