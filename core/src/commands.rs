@@ -4,9 +4,9 @@
 //! that touches the database first checks the stamped schema version and, if it does not match
 //! this binary, stops with a message telling the operator what to run.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use aveloxis_migrations::{MigrateError, Options, Plan};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use crate::TOOL_VERSION;
 use crate::cli::{Cli, Command, MigrateArgs};
@@ -198,49 +198,5 @@ pub async fn open_checked(cfg: &Config, plan: &Plan, app: &str) -> Result<PgConn
 /// Refresh all materialized views we own; CONCURRENTLY when the view is populated and has a
 /// unique index (so readers are never blocked), plainly otherwise.
 pub async fn refresh_views(conn: &mut PgConnection) -> Result<()> {
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, c.relname::text, c.relispopulated,
-                EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique
-                          AND i.indisvalid AND i.indpred IS NULL)
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind = 'm' AND n.nspname = ANY($1)
-          ORDER BY 1, 2",
-    )
-    .bind(aveloxis_migrations::catalog::OUR_SCHEMAS)
-    .fetch_all(&mut *conn)
-    .await?;
-    if rows.is_empty() {
-        bail!("no materialized views found; run `aveloxis migrate` without --skip-views first");
-    }
-    let mut failures = Vec::new();
-    for r in &rows {
-        let (schema, name): (String, String) = (r.get(0), r.get(1));
-        let concurrently = r.get::<bool, _>(2) && r.get::<bool, _>(3);
-        let sql = format!(
-            "REFRESH MATERIALIZED VIEW {}{}.{}",
-            if concurrently { "CONCURRENTLY " } else { "" },
-            aveloxis_pg::quote_ident(&schema),
-            aveloxis_pg::quote_ident(&name)
-        );
-        let started = std::time::Instant::now();
-        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *conn)
-            .await
-        {
-            Ok(_) => println!(
-                "refreshed {schema}.{name}{} in {} ms",
-                if concurrently { " (concurrently)" } else { "" },
-                started.elapsed().as_millis()
-            ),
-            Err(e) => failures.push(format!("{schema}.{name}: {e}")),
-        }
-    }
-    if !failures.is_empty() {
-        bail!(
-            "{} materialized view(s) failed to refresh:\n  - {}",
-            failures.len(),
-            failures.join("\n  - ")
-        );
-    }
-    Ok(())
+    aveloxis_migrations::views::refresh_materialized(conn, |line| println!("{line}")).await
 }

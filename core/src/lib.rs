@@ -3,11 +3,12 @@
 //! The `aveloxis` binary is glue (`main.rs`); everything it does lives here so tests can call it.
 //! See ARCHITECTURE.md for the codemap.
 
+pub use aveloxis_config as config;
+
 pub mod aggregates;
 pub mod cli;
 pub mod collect;
 pub mod commands;
-pub mod config;
 pub mod contributor_id;
 pub mod daemon;
 pub mod facade;

@@ -282,8 +282,8 @@ pub async fn add_key(conn: &mut PgConnection, args: &AddKeyArgs) -> Result<()> {
             line.trim().to_owned()
         }
     };
-    if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("the token is empty or contains whitespace");
+    if let Some(problem) = crate::config::token_problem(&token) {
+        bail!("{problem}");
     }
     let n = sqlx::query(
         "INSERT INTO aveloxis_ops.worker_oauth (name, access_token, platform) VALUES ($1, $2, $3)

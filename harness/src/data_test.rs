@@ -61,7 +61,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::diff::{self, Finding, TableResult, Verdict};
 use crate::operator::{self, OperatorConfig, Platform};
-use crate::schema_check::{SCRATCH_PREFIX, prefix_problems, redact};
+use crate::schema_check::{SCRATCH_PREFIX, redact};
+use aveloxis_migrations::plan::prefix_problems;
 
 /// A line of harness output on stderr (above the progress bars when they are drawn).
 macro_rules! say {
@@ -1081,8 +1082,6 @@ struct Side<'a> {
     name: &'static str,
     bin: PathBuf,
     db: String,
-    /// The harness's own URL of the side's database.
-    db_url: String,
     keys: SideKeys<'a>,
 }
 
@@ -1154,11 +1153,24 @@ async fn collect_side(
     match &side.keys {
         SideKeys::Token(token) => run(vec!["add-key", "-"], Some(format!("{token}\n"))).await?,
         SideKeys::Operator { keys, from } => {
-            let added = operator::copy_keys(&side.db_url, keys)
-                .await
-                .with_context(|| format!("[{}] copying the operator's keys", side.name))?;
+            // Through the collector's own `add-key` (token on stdin, never in argv), so the
+            // keys land exactly as an operator's would.
+            for k in keys.iter() {
+                let args = vec![
+                    "add-key",
+                    "-",
+                    "--platform",
+                    k.platform.name(),
+                    "--name",
+                    &k.name,
+                ];
+                run(args, Some(format!("{}\n", k.token.expose())))
+                    .await
+                    .with_context(|| format!("[{}] copying the operator's keys", side.name))?;
+            }
             let msg = format!(
-                "copied {added} key(s) from {} of {from} into {}",
+                "copied {} key(s) from {} of {from} into {}",
+                keys.len(),
                 operator::KEY_TABLE,
                 side.db
             );
@@ -1635,14 +1647,12 @@ async fn full_run(args: &Args, work: &Path) -> Result<Report> {
             name: "released",
             bin: released_bin.clone(),
             db: state.released_db.clone(),
-            db_url: pg.url(&state.released_db),
             keys: keys(DEFAULT_TOKENS[0]),
         };
         let new = Side {
             name: "new",
             bin: new_bin.clone(),
             db: state.new_db.clone(),
-            db_url: pg.url(&state.new_db),
             keys: keys(DEFAULT_TOKENS[1]),
         };
         let (released_done, new_done) = if live.is_none() {

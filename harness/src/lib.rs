@@ -4,8 +4,10 @@
 //! 2 = the harness could not compare (missing revision, provisioning failure, …) — never 0
 //! when nothing was compared.
 //!
-//! Architecture invariant: the harness never links the daemon (`aveloxis-core`). It uses the
-//! migrations crate for the schema, the catalog and the lint, and drives `aveloxis` binaries.
+//! Architecture invariant: the harness never links the daemon (`aveloxis-core`; the dependency
+//! graph enforces it). It reads the operator's `aveloxis.json` through `aveloxis-config` (the
+//! daemon's own model), uses the migrations crate for the schema, the catalog and the lint, and
+//! drives `aveloxis` binaries for everything that writes collected data or keys.
 
 pub mod data_test;
 pub mod diff;

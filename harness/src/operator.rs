@@ -1,7 +1,7 @@
 //! The operator's setup, for `data-test --forge live`: their `aveloxis.json` (the primary
 //! database and the forge URLs) and the API keys of that database's `aveloxis_ops.worker_oauth`.
 //!
-//! The file is read by the daemon's own configuration code ([`aveloxis_core::config`]): the
+//! The file is read by the daemon's own configuration code ([`aveloxis_config`]): the
 //! same defaults, `AVELOXIS_<SECTION>_<KEY>` overrides, unknown-key rejection and derivation
 //! of a forge address given alone. The harness additionally requires an explicit `database`
 //! section (the database the keys are read from), and only ever *reads* that database (its
@@ -12,29 +12,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use aveloxis_core::config::{Config, ConfigError, DatabaseConfig, ForgeConfig, Secret};
+pub use aveloxis_config::Platform;
+use aveloxis_config::{Config, ConfigError, DatabaseConfig, ForgeConfig, Secret, token_problem};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use crate::schema_check::redact;
 
 /// The table the daemon's keys live in.
 pub const KEY_TABLE: &str = "aveloxis_ops.worker_oauth";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Platform {
-    GitHub,
-    GitLab,
-}
-
-impl Platform {
-    /// The name `worker_oauth.platform` uses.
-    pub fn name(self) -> &'static str {
-        match self {
-            Platform::GitHub => "github",
-            Platform::GitLab => "gitlab",
-        }
-    }
-}
 
 /// `postgres://***@host:port/dbname`: what messages and reports may show of a database.
 pub fn shown(db: &DatabaseConfig) -> String {
@@ -56,7 +41,7 @@ pub async fn connect_read_only(db: &DatabaseConfig) -> Result<PgConnection> {
         Ok(Err(e)) => bail!(
             "could not connect to the operator database {}: {}",
             shown(db),
-            aveloxis_core::config::scrub(&e.to_string(), db.password.expose())
+            aveloxis_config::scrub(&e.to_string(), db.password.expose())
         ),
         Err(_) => bail!(
             "could not connect to the operator database {}: timed out after 15 s",
@@ -121,10 +106,7 @@ impl OperatorConfig {
     }
 
     pub fn forge(&self, p: Platform) -> &ForgeConfig {
-        match p {
-            Platform::GitHub => &self.config.github,
-            Platform::GitLab => &self.config.gitlab,
-        }
+        self.config.forge(p)
     }
 
     /// The platform a repository URL belongs to: the configured web URL with the same host and
@@ -137,27 +119,15 @@ impl OperatorConfig {
                 redact(repo)
             );
         }
-        let hp = host_port(&u);
-        [Platform::GitHub, Platform::GitLab]
-            .into_iter()
-            .find(|p| url::Url::parse(&self.forge(*p).web_url).is_ok_and(|b| host_port(&b) == hp))
-            .with_context(|| {
-                format!(
-                    "{repo}: host is neither the operator's GitHub ({}) nor GitLab ({}) in {}",
-                    self.config.github.web_url,
-                    self.config.gitlab.web_url,
-                    self.path.display()
-                )
-            })
+        self.config.platform_of(&u).with_context(|| {
+            format!(
+                "{repo}: host is neither the operator's GitHub ({}) nor GitLab ({}) in {}",
+                self.config.github.web_url,
+                self.config.gitlab.web_url,
+                self.path.display()
+            )
+        })
     }
-}
-
-fn host_port(u: &url::Url) -> String {
-    format!(
-        "{}:{}",
-        u.host_str().unwrap_or("").to_ascii_lowercase(),
-        u.port_or_known_default().unwrap_or(0)
-    )
 }
 
 /// One key of the operator's `worker_oauth`.
@@ -195,9 +165,7 @@ pub async fn read_keys(db: &DatabaseConfig, platforms: &[Platform]) -> Result<Ve
         .with_context(|| format!("reading {KEY_TABLE} of {}", shown(db)))?;
         let keys: Vec<Key> = rows
             .into_iter()
-            .filter(|(_, token, _)| {
-                !token.is_empty() && !token.chars().any(|c| c.is_whitespace() || c.is_control())
-            })
+            .filter(|(_, token, _)| token_problem(token).is_none())
             .filter_map(|(name, token, platform)| {
                 let platform = platforms.iter().copied().find(|p| p.name() == platform)?;
                 Some(Key {
@@ -221,30 +189,6 @@ pub async fn read_keys(db: &DatabaseConfig, platforms: &[Platform]) -> Result<Ve
     .await;
     let _ = conn.close().await;
     result
-}
-
-/// Insert `keys` into the `worker_oauth` of the database at `url` (a scratch database); returns
-/// how many were new.
-pub async fn copy_keys(url: &str, keys: &[Key]) -> Result<u64> {
-    let mut conn = PgConnection::connect(url)
-        .await
-        .context("connecting to the scratch database")?;
-    let mut added = 0;
-    for k in keys {
-        added += sqlx::query(
-            "INSERT INTO aveloxis_ops.worker_oauth (name, access_token, platform)
-             VALUES ($1, $2, $3) ON CONFLICT (access_token, platform) DO NOTHING",
-        )
-        .bind(&k.name)
-        .bind(k.token.expose())
-        .bind(k.platform.name())
-        .execute(&mut conn)
-        .await
-        .with_context(|| format!("copying a {} key into {KEY_TABLE}", k.platform.name()))?
-        .rows_affected();
-    }
-    let _ = conn.close().await;
-    Ok(added)
 }
 
 #[cfg(test)]

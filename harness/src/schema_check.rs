@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use aveloxis_migrations::plan::prefix_problems;
 use aveloxis_migrations::{Options, Plan, catalog, lint};
 use aveloxis_pg::{Cluster, Provisioner, Server};
 use sqlx::{Connection, PgConnection};
@@ -173,23 +174,6 @@ fn catalog_diff(want: &[String], got: &[String]) -> Vec<String> {
                 .map(|l| format!("only in upgraded install: {l}")),
         )
         .collect()
-}
-
-/// Why the released plan's steps are not an unchanged prefix of the working tree's (empty when
-/// they are): a released step that was removed or edited is named.
-pub fn prefix_problems(released: &Plan, working: &Plan) -> Vec<String> {
-    let mut problems = Vec::new();
-    for s in &released.steps {
-        match working.steps.iter().find(|w| w.version == s.version) {
-            None => problems.push(format!("released step {} was removed", s.label)),
-            Some(w) if w.checksum != s.checksum => problems.push(format!(
-                "released step {} was edited ({}); add a new step instead",
-                s.label, s.file
-            )),
-            Some(_) => {}
-        }
-    }
-    problems
 }
 
 /// Run the check. `Err` means it could not run (exit 2); a finished check returns a report.

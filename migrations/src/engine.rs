@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::plan::{Plan, Step, StepMode};
+use crate::sql::quote_ident;
+use crate::views::current_views;
 
 /// Evaluate the async block `$body` (re-created per attempt), retrying on lock timeout or
 /// deadlock with a growing pause, at most `$opts.lock_retries` extra times.
@@ -159,7 +161,6 @@ CREATE TABLE IF NOT EXISTS aveloxis_ops.schema_meta (
 "#;
 
 /// Schemas whose views and materialized views `views.sql` owns.
-const VIEW_SCHEMAS: &[&str] = &["aveloxis_data", "aveloxis_augur_data"];
 
 struct LedgerRow {
     label: String,
@@ -529,29 +530,6 @@ async fn drop_invalid_index(
         .await?;
     }
     Ok(())
-}
-
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// Names of the views and materialized views in the view schemas, as `schema.name`.
-async fn current_views(
-    conn: &mut PgConnection,
-) -> Result<Vec<(String, String, bool)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, c.relname::text, c.relkind = 'm'
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1)
-          ORDER BY 1, 2",
-    )
-    .bind(VIEW_SCHEMAS)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect())
 }
 
 async fn rebuild_views_if_needed(

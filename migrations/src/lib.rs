@@ -15,6 +15,8 @@ pub mod catalog;
 pub mod engine;
 pub mod lint;
 pub mod plan;
+pub mod sql;
+pub mod views;
 
 pub use engine::{
     MIGRATE_LOCK_KEY, MigrateError, Options, Outcome, VersionError, check_schema_version, run,

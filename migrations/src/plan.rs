@@ -197,6 +197,23 @@ fn check_order(steps: Vec<Step>) -> Result<Vec<Step>> {
     Ok(steps)
 }
 
+/// Why the released plan's steps are not an unchanged prefix of the working tree's (empty when
+/// they are): a released step that was removed or edited is named.
+pub fn prefix_problems(released: &Plan, working: &Plan) -> Vec<String> {
+    let mut problems = Vec::new();
+    for s in &released.steps {
+        match working.steps.iter().find(|w| w.version == s.version) {
+            None => problems.push(format!("released step {} was removed", s.label)),
+            Some(w) if w.checksum != s.checksum => problems.push(format!(
+                "released step {} was edited ({}); add a new step instead",
+                s.label, s.file
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

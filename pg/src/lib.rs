@@ -403,15 +403,7 @@ pub fn raw_initdb_start_seconds() -> Result<f64> {
     Ok(secs)
 }
 
-/// Quote an SQL identifier.
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// Quote an SQL string literal.
-pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+pub use aveloxis_migrations::sql::{quote_ident, quote_literal};
 
 /// Something that hands out databases: a private cluster or an operator's server.
 pub trait Provisioner: Send + Sync {

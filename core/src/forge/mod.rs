@@ -7,45 +7,7 @@ use anyhow::{Result, bail};
 
 use crate::config::Config;
 
-/// A forge platform, with its `aveloxis_data.platforms` id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Platform {
-    GitHub,
-    GitLab,
-}
-
-impl Platform {
-    pub fn id(self) -> i16 {
-        match self {
-            Platform::GitHub => 1,
-            Platform::GitLab => 2,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Platform::GitHub => "github",
-            Platform::GitLab => "gitlab",
-        }
-    }
-    /// The `platform` value of `worker_oauth` rows.
-    pub fn key_name(self) -> &'static str {
-        self.name()
-    }
-    pub fn from_id(id: i16) -> Option<Platform> {
-        match id {
-            1 => Some(Platform::GitHub),
-            2 => Some(Platform::GitLab),
-            _ => None,
-        }
-    }
-    pub fn parse(s: &str) -> Result<Platform> {
-        match s.to_ascii_lowercase().as_str() {
-            "github" => Ok(Platform::GitHub),
-            "gitlab" => Ok(Platform::GitLab),
-            other => bail!("unknown platform {other:?} (github or gitlab)"),
-        }
-    }
-}
+pub use aveloxis_config::Platform;
 
 /// A repository on a forge, as the operator named it (normalised).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,14 +41,6 @@ pub enum Target {
         platform: Platform,
         owner: String,
     },
-}
-
-fn host_port(u: &url::Url) -> String {
-    format!(
-        "{}:{}",
-        u.host_str().unwrap_or("").to_ascii_lowercase(),
-        u.port_or_known_default().unwrap_or(0)
-    )
 }
 
 /// A path segment a forge could really have. Anything else (`..`, `%2e`, spaces, control
@@ -131,15 +85,7 @@ pub fn parse_target(input: &str, cfg: &Config) -> Result<Target> {
             "{shown:?}: credentials in repository URLs are not accepted (use `aveloxis add-key`)"
         );
     }
-    let hp = host_port(&u);
-    let platform = [
-        (Platform::GitHub, &cfg.github.web_url),
-        (Platform::GitLab, &cfg.gitlab.web_url),
-    ]
-    .into_iter()
-    .find(|(_, base)| url::Url::parse(base).is_ok_and(|b| host_port(&b) == hp))
-    .map(|(p, _)| p)
-    .ok_or_else(|| {
+    let platform = cfg.platform_of(&u).ok_or_else(|| {
         anyhow::anyhow!(
             "{shown:?}: host is neither the configured GitHub ({}) nor GitLab ({})",
             cfg.github.web_url,
