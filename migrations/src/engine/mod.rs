@@ -24,7 +24,6 @@ use sqlx::{Connection, PgConnection, Row};
 
 use crate::plan::{Plan, Step, StepMode};
 use crate::sql::quote_ident;
-use crate::views::current_views;
 
 /// Evaluate the async block `$body` (re-created per attempt), retrying on lock timeout or
 /// deadlock with a growing pause, at most `$opts.lock_retries` extra times.
@@ -160,8 +159,6 @@ CREATE TABLE IF NOT EXISTS aveloxis_ops.schema_meta (
 );
 "#;
 
-/// Schemas whose views and materialized views `views.sql` owns.
-
 struct LedgerRow {
     label: String,
     checksum: String,
@@ -259,8 +256,55 @@ async fn locked_run(
 
     let ledger = read_ledger(conn).await?;
     let target = opts.target.unwrap_or(u32::MAX);
+    failures.extend(ledger_problems(plan, &ledger));
+
+    let mut outcome = Outcome::default();
+    let fresh = ledger.is_empty() && opts.target.is_none();
+    if fresh {
+        outcome.fresh = true;
+        if let Err(e) = apply_schema(conn, plan, opts).await {
+            failures.push(Failure {
+                label: "schema.sql".into(),
+                error: describe(&e),
+            });
+        }
+    } else {
+        apply_pending(conn, plan, opts, &ledger, target, &mut outcome, &mut failures).await;
+    }
+
+    if !opts.skip_views && opts.target.is_none() {
+        match rebuild_views_if_needed(conn, plan, opts).await {
+            Ok(rebuilt) => outcome.views_rebuilt = rebuilt,
+            Err(e) => failures.push(Failure {
+                label: "views.sql".into(),
+                error: describe(&e),
+            }),
+        }
+    }
+
+    if !failures.is_empty() {
+        return Err(MigrateError::Failed(failures));
+    }
+    let version = opts
+        .target
+        .unwrap_or(plan.schema_version())
+        .min(plan.schema_version());
+    stamp(conn, version, opts).await.map_err(|e| {
+        MigrateError::Failed(vec![Failure {
+            label: "stamp schema_meta".into(),
+            error: describe(&e),
+        }])
+    })?;
+    outcome.schema_version = version;
+    Ok(outcome)
+}
+
+/// Ledger rows that disagree with the plan: a step edited after it was applied, or a step this
+/// binary does not know (a newer binary migrated the database).
+fn ledger_problems(plan: &Plan, ledger: &BTreeMap<u32, LedgerRow>) -> Vec<Failure> {
     let known: BTreeMap<u32, &Step> = plan.steps.iter().map(|s| (s.version, s)).collect();
-    for (version, row) in &ledger {
+    let mut failures = Vec::new();
+    for (version, row) in ledger {
         match known.get(version) {
             Some(step) if step.checksum != row.checksum => failures.push(Failure {
                 label: step.label.clone(),
@@ -282,69 +326,64 @@ async fn locked_run(
         }
     }
 
-    let mut outcome = Outcome::default();
-    let fresh = ledger.is_empty() && opts.target.is_none();
-    if fresh {
-        outcome.fresh = true;
+    failures
+}
+
+/// A fresh database: `schema.sql` and every step recorded as covered by it, in one transaction.
+async fn apply_schema(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    opts: &Options,
+) -> Result<(), sqlx::Error> {
+    let started = Instant::now();
+    retry!(opts, async {
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(plan.schema_sql.clone()))
+            .execute(&mut *tx)
+            .await?;
+        let ms = started.elapsed().as_millis() as i64;
+        for s in &plan.steps {
+            record(&mut tx, s, "schema.sql", ms, &opts.tool_version).await?;
+        }
+        tx.commit().await
+    })
+    .await
+}
+
+/// An existing database: each pending step up to `target`, failures collected.
+async fn apply_pending(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    opts: &Options,
+    ledger: &BTreeMap<u32, LedgerRow>,
+    target: u32,
+    outcome: &mut Outcome,
+    failures: &mut Vec<Failure>,
+) {
+    for step in plan.steps.iter().filter(|s| s.version <= target) {
+        if ledger.contains_key(&step.version) {
+            continue;
+        }
         let started = Instant::now();
-        let r = retry!(opts, async {
-            let mut tx = conn.begin().await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(plan.schema_sql.clone()))
-                .execute(&mut *tx)
-                .await?;
-            let ms = started.elapsed().as_millis() as i64;
-            for s in &plan.steps {
-                record(&mut tx, s, "schema.sql", ms, &opts.tool_version).await?;
+        tracing::info!(step = %step.label, "applying migration step");
+        match apply_step(conn, step, opts).await {
+            Ok(()) => {
+                tracing::info!(step = %step.label, ms = started.elapsed().as_millis() as u64, "step applied");
+                outcome.applied.push(step.label.clone());
             }
-            tx.commit().await
-        })
-        .await;
-        if let Err(e) = r {
-            failures.push(Failure {
-                label: "schema.sql".into(),
-                error: describe(&e),
-            });
-        }
-    } else {
-        for step in plan.steps.iter().filter(|s| s.version <= target) {
-            if ledger.contains_key(&step.version) {
-                continue;
-            }
-            let started = Instant::now();
-            tracing::info!(step = %step.label, "applying migration step");
-            match apply_step(conn, step, opts).await {
-                Ok(()) => {
-                    tracing::info!(step = %step.label, ms = started.elapsed().as_millis() as u64, "step applied");
-                    outcome.applied.push(step.label.clone());
-                }
-                Err(e) => {
-                    tracing::error!(step = %step.label, error = %e, "migration step failed");
-                    failures.push(Failure {
-                        label: step.label.clone(),
-                        error: e,
-                    });
-                }
+            Err(e) => {
+                tracing::error!(step = %step.label, error = %e, "migration step failed");
+                failures.push(Failure {
+                    label: step.label.clone(),
+                    error: e,
+                });
             }
         }
     }
+}
 
-    if !opts.skip_views && opts.target.is_none() {
-        match rebuild_views_if_needed(conn, plan, opts).await {
-            Ok(rebuilt) => outcome.views_rebuilt = rebuilt,
-            Err(e) => failures.push(Failure {
-                label: "views.sql".into(),
-                error: describe(&e),
-            }),
-        }
-    }
-
-    if !failures.is_empty() {
-        return Err(MigrateError::Failed(failures));
-    }
-    let version = opts
-        .target
-        .unwrap_or(plan.schema_version())
-        .min(plan.schema_version());
+/// Stamp `schema_meta` with `version` (only when nothing failed).
+async fn stamp(conn: &mut PgConnection, version: u32, opts: &Options) -> Result<(), sqlx::Error> {
     retry!(opts, async {
         let tool = opts.tool_version.clone();
         sqlx::query(
@@ -362,14 +401,6 @@ async fn locked_run(
         .map(|_| ())
     })
     .await
-    .map_err(|e| {
-        MigrateError::Failed(vec![Failure {
-            label: "stamp schema_meta".into(),
-            error: describe(&e),
-        }])
-    })?;
-    outcome.schema_version = version;
-    Ok(outcome)
 }
 
 fn short(s: &str) -> &str {
@@ -532,186 +563,11 @@ async fn drop_invalid_index(
     Ok(())
 }
 
-async fn rebuild_views_if_needed(
-    conn: &mut PgConnection,
-    plan: &Plan,
-    opts: &Options,
-) -> Result<bool, sqlx::Error> {
-    let checksum = plan.views_checksum();
-    let meta: Option<(Option<String>, Vec<String>)> =
-        sqlx::query_as("SELECT views_checksum, views FROM aveloxis_ops.schema_meta")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let present: Vec<String> = current_views(conn)
-        .await?
-        .into_iter()
-        .map(|(s, n, _)| format!("{s}.{n}"))
-        .collect();
-    let up_to_date = match &meta {
-        Some((Some(c), names)) => *c == checksum && names.iter().all(|n| present.contains(n)),
-        _ => false,
-    };
-    if up_to_date {
-        return Ok(false);
-    }
-    tracing::info!("building views (views.sql changed or a view is missing)");
-    let version = plan.schema_version() as i32;
-    let tool = opts.tool_version.clone();
-    retry!(opts, async {
-        let checksum = checksum.clone();
-        let tool = tool.clone();
-        let mut tx = conn.begin().await?;
-        // Drop what views.sql owns (views only — never a table), then recreate.
-        for (schema, name, mat) in current_views(&mut tx).await? {
-            let kind = if mat { "MATERIALIZED VIEW" } else { "VIEW" };
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP {kind} IF EXISTS {}.{} CASCADE",
-                quote_ident(&schema),
-                quote_ident(&name)
-            )))
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(plan.views_sql.clone()))
-            .execute(&mut *tx)
-            .await?;
-        let names: Vec<String> = current_views(&mut tx)
-            .await?
-            .into_iter()
-            .map(|(s, n, _)| format!("{s}.{n}"))
-            .collect();
-        sqlx::query(
-            "INSERT INTO aveloxis_ops.schema_meta
-                     (singleton, schema_version, tool_version, views_checksum, views)
-                 VALUES (TRUE, $1, $2, $3, $4)
-                 ON CONFLICT (singleton) DO UPDATE
-                 SET views_checksum = EXCLUDED.views_checksum, views = EXCLUDED.views",
-        )
-        .bind(version)
-        .bind(tool)
-        .bind(checksum)
-        .bind(names)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
-    })
-    .await?;
-    Ok(true)
-}
 
-/// Read-only planning: what `run` would do. Never creates anything (the transaction is
-/// read-only, so even a bug here cannot write).
-async fn dry_run(
-    conn: &mut PgConnection,
-    plan: &Plan,
-    opts: &Options,
-) -> Result<Outcome, MigrateError> {
-    let mut tx = conn.begin().await?;
-    sqlx::raw_sql("SET TRANSACTION READ ONLY")
-        .execute(&mut *tx)
-        .await?;
-    let has_ledger: bool =
-        sqlx::query_scalar("SELECT to_regclass('aveloxis_ops.schema_migrations') IS NOT NULL")
-            .fetch_one(&mut *tx)
-            .await?;
-    let ledger = if has_ledger {
-        read_ledger(&mut tx).await?
-    } else {
-        BTreeMap::new()
-    };
-    let mut out = Outcome {
-        fresh: ledger.is_empty() && opts.target.is_none(),
-        schema_version: plan.schema_version(),
-        ..Outcome::default()
-    };
-    let mut text = String::new();
-    if out.fresh {
-        text.push_str(&format!(
-            "fresh database: would apply schema.sql ({} bytes) in one transaction and record \
-             steps {}..{} as covered by it\n\n-- schema.sql\n{}\n",
-            plan.schema_sql.len(),
-            plan.steps.first().map_or(0, |s| s.version),
-            plan.schema_version(),
-            plan.schema_sql.trim_end()
-        ));
-    } else {
-        let target = opts.target.unwrap_or(u32::MAX);
-        for step in plan.steps.iter().filter(|s| s.version <= target) {
-            match ledger.get(&step.version) {
-                Some(row) if row.checksum != step.checksum => text.push_str(&format!(
-                    "EDITED  {} — applied with a different checksum; migrate will fail\n",
-                    step.label
-                )),
-                Some(_) => {}
-                None => {
-                    out.applied.push(step.label.clone());
-                    text.push_str(&format!(
-                        "PENDING {} ({:?})\n{}\n\n",
-                        step.label,
-                        step.mode,
-                        step.sql.trim_end()
-                    ));
-                }
-            }
-        }
-        if out.applied.is_empty() {
-            text.push_str("no pending steps\n");
-        }
-    }
-    if !opts.skip_views {
-        text.push_str("views: rebuilt if views.sql changed or a view is missing\n");
-    }
-    out.plan_text = text;
-    tx.rollback().await?;
-    Ok(out)
-}
+mod dry_run;
+mod rebuild;
+mod version;
 
-/// Why a non-migrating command refuses to run.
-#[derive(Debug, thiserror::Error)]
-pub enum VersionError {
-    #[error("the database has not been migrated; run `aveloxis migrate`")]
-    NotMigrated,
-    #[error(
-        "the database schema is at version {found}, this aveloxis needs {expected}; \
-         run `aveloxis migrate`"
-    )]
-    Behind { found: u32, expected: u32 },
-    #[error(
-        "the database schema is at version {found}, newer than this aveloxis ({expected}); \
-         upgrade the aveloxis binary"
-    )]
-    Ahead { found: u32, expected: u32 },
-    #[error("could not read the schema version: {0}")]
-    Database(#[from] sqlx::Error),
-}
-
-/// The check every command except `migrate` and `serve` runs first.
-pub async fn check_schema_version(
-    conn: &mut PgConnection,
-    plan: &Plan,
-) -> Result<u32, VersionError> {
-    let exists: bool =
-        sqlx::query_scalar("SELECT to_regclass('aveloxis_ops.schema_meta') IS NOT NULL")
-            .fetch_one(&mut *conn)
-            .await?;
-    if !exists {
-        return Err(VersionError::NotMigrated);
-    }
-    let found: Option<i32> =
-        sqlx::query_scalar("SELECT schema_version FROM aveloxis_ops.schema_meta")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let expected = plan.schema_version();
-    match found {
-        None => Err(VersionError::NotMigrated),
-        Some(v) if (v as u32) < expected => Err(VersionError::Behind {
-            found: v as u32,
-            expected,
-        }),
-        Some(v) if (v as u32) > expected => Err(VersionError::Ahead {
-            found: v as u32,
-            expected,
-        }),
-        Some(v) => Ok(v as u32),
-    }
-}
+use dry_run::dry_run;
+use rebuild::rebuild_views_if_needed;
+pub use version::{VersionError, check_schema_version};
