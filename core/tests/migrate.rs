@@ -71,7 +71,7 @@ async fn fresh_migrate_builds_the_schema_and_reruns_change_nothing() {
 }
 
 #[tokio::test]
-async fn failing_steps_are_all_reported_and_a_fixed_run_completes() {
+async fn a_failing_step_stops_the_steps_after_it_and_each_run_says_what_it_applied() {
     let db = migrated_db().await;
     let bad = [
         (
@@ -102,25 +102,33 @@ async fn failing_steps_are_all_reported_and_a_fixed_run_completes() {
         "a failing migrate must exit non-zero"
     );
     let err = stderr(&out);
-    assert!(err.contains("2 error(s)"), "{err}");
+    assert!(err.contains("1 error(s)"), "{err}");
     assert!(
         err.contains("0101 set descriptions") && err.contains("descriptoin"),
         "{err}"
     );
+    // The steps after the failure may depend on it: they are not attempted, and said so.
     assert!(
-        err.contains("0102 widen repo_labels") && err.contains("no_such_table"),
+        err.contains(
+            "not attempted (a failure came first): 0102 widen repo_labels, 0103 add repos.homepage"
+        ),
         "{err}"
     );
+    assert!(err.contains("no step was applied by this run"), "{err}");
     let mut conn = db.connect().await;
     let versions = ledger_versions(&mut conn).await;
     assert!(
-        !versions.contains(&101) && !versions.contains(&102),
+        !versions.contains(&101) && !versions.contains(&102) && !versions.contains(&103),
         "{versions:?}"
     );
-    assert!(
-        versions.contains(&103),
-        "the good step still ran: {versions:?}"
-    );
+    let homepage: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+          WHERE table_schema = 'aveloxis_data' AND table_name = 'repos' AND column_name = 'homepage')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(!homepage, "the step after the failure did not run");
     assert_eq!(
         stamped(&mut conn).await,
         before,
@@ -142,12 +150,48 @@ async fn failing_steps_are_all_reported_and_a_fixed_run_completes() {
         stderr(&out)
     );
 
-    // Fix both steps (they were never applied, so editing them is allowed) and re-run.
+    // Fix the first step (never applied, so editing it is allowed): it is applied, and the run
+    // stops at the next failure, saying exactly what it applied.
     std::fs::write(
         dir.join("steps/0101_typo_column.sql"),
         "-- label: set descriptions\nUPDATE aveloxis_data.repos SET repo_description = '' WHERE repo_description IS NULL AND false;\n",
     )
     .unwrap();
+    let out = db
+        .aveloxis()
+        .arg("--migrations-dir")
+        .arg(&dir)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 error(s)")
+            && err.contains("0102 widen repo_labels")
+            && err.contains("no_such_table"),
+        "{err}"
+    );
+    assert!(
+        err.contains("applied and recorded by this run before the failure: 0101 set descriptions"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not attempted (a failure came first): 0103 add repos.homepage"),
+        "{err}"
+    );
+    let versions = ledger_versions(&mut conn).await;
+    assert!(
+        versions.contains(&101) && !versions.contains(&102) && !versions.contains(&103),
+        "{versions:?}"
+    );
+    assert_eq!(
+        stamped(&mut conn).await,
+        before,
+        "a failed run does not stamp"
+    );
+
+    // Fix the second one and re-run: everything completes.
     std::fs::write(
         dir.join("steps/0102_missing_table.sql"),
         "-- label: widen repo_labels\nALTER TABLE aveloxis_data.repos ADD COLUMN IF NOT EXISTS x TEXT;\n",
@@ -677,5 +721,166 @@ async fn the_event_kind_steps_backfill_label_events_and_widen_the_key() {
     assert!(
         dup.to_string().contains("uq_issue_events_repo_event_kind"),
         "{dup}"
+    );
+}
+
+/// Names of the unique indexes on `table` (schema `aveloxis_data`).
+async fn unique_indexes(conn: &mut sqlx::PgConnection, table: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT i.relname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+          WHERE x.indrelid = ('aveloxis_data.' || $1)::regclass AND x.indisunique ORDER BY 1",
+    )
+    .bind(table)
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_concurrent_index_step_failing_on_a_lock_timeout_leaves_the_old_keys_in_place() {
+    // As of step 0006: the kind-less event keys are the only natural keys of the event tables.
+    let db = db_at_step(6).await;
+    let mut conn = db.connect().await;
+    // A long transaction elsewhere holds a lock that CREATE INDEX CONCURRENTLY must wait for.
+    let mut holder = db.connect().await;
+    sqlx::raw_sql("BEGIN; LOCK TABLE aveloxis_data.issue_events IN SHARE UPDATE EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let opts = Options {
+        lock_timeout: Duration::from_millis(300),
+        lock_retries: 0,
+        skip_views: true,
+        ..Options::default()
+    };
+    let e = aveloxis_migrations::run(&mut conn, &Plan::embedded(), &opts)
+        .await
+        .unwrap_err();
+    let MigrateError::Failed(f) = &e else {
+        panic!("unexpected {e}")
+    };
+    assert_eq!(f.len(), 1, "{e}");
+    assert!(f[0].label.starts_with("0007"), "{e}");
+    assert!(
+        f.not_attempted.iter().any(|l| l.starts_with("0008"))
+            && f.not_attempted.iter().any(|l| l.starts_with("0009")),
+        "{e}"
+    );
+    let versions = ledger_versions(&mut conn).await;
+    assert_eq!(versions.last(), Some(&6), "{versions:?}");
+    for table in ["issue_events", "pull_request_events"] {
+        let keys = unique_indexes(&mut conn, table).await;
+        assert!(
+            keys.contains(&format!("uq_{table}_repo_event")),
+            "{table} keeps its natural key while the new one is not built: {keys:?}"
+        );
+    }
+    // The lock goes away; the next run completes from the failed step on.
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    aveloxis_migrations::run(&mut conn, &Plan::embedded(), &opts)
+        .await
+        .unwrap();
+    let keys = unique_indexes(&mut conn, "issue_events").await;
+    assert!(
+        keys.contains(&"uq_issue_events_repo_event_kind".to_string())
+            && !keys.contains(&"uq_issue_events_repo_event".to_string()),
+        "{keys:?}"
+    );
+}
+
+async fn views_checksum(conn: &mut sqlx::PgConnection) -> Option<String> {
+    sqlx::query_scalar("SELECT views_checksum FROM aveloxis_ops.schema_meta")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+async fn relation_exists(conn: &mut sqlx::PgConnection, name: &str) -> bool {
+    sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(name)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_older_binary_refusing_a_newer_ledger_writes_nothing_not_even_the_views() {
+    let db = migrated_db().await;
+    let mut conn = db.connect().await;
+    // A newer aveloxis migrated this database: one more step, and views of its own.
+    sqlx::raw_sql(
+        "INSERT INTO aveloxis_ops.schema_migrations
+                     (version, label, checksum, applied_via, duration_ms, tool_version)
+              VALUES (999, 'a step of a newer release', 'x', 'step', 1, '9.9.9');
+         UPDATE aveloxis_ops.schema_meta SET views_checksum = 'built-by-a-newer-release'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let e = aveloxis_migrations::run(&mut conn, &Plan::embedded(), &Options::default())
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("0999") && text.contains("newer aveloxis"),
+        "{text}"
+    );
+    assert!(text.contains("views: left as they were"), "{text}");
+    assert_eq!(
+        views_checksum(&mut conn).await.as_deref(),
+        Some("built-by-a-newer-release"),
+        "the newer release's views were not rebuilt (downgraded)"
+    );
+}
+
+#[tokio::test]
+async fn the_view_rebuild_never_drops_views_it_did_not_build() {
+    let db = migrated_db().await;
+    let mut conn = db.connect().await;
+    // An analyst's view on one of ours (outside our schemas), and one of theirs inside
+    // aveloxis_data that uses only a table.
+    sqlx::raw_sql(
+        "CREATE SCHEMA analyst;
+         CREATE VIEW analyst.my_repos AS SELECT * FROM aveloxis_augur_data.repo;
+         CREATE VIEW aveloxis_data.analyst_repo_ids AS SELECT repo_id FROM aveloxis_data.repos;
+         UPDATE aveloxis_ops.schema_meta SET views_checksum = 'stale'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let e = aveloxis_migrations::run(&mut conn, &Plan::embedded(), &Options::default())
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("views.sql")
+            && text.contains("analyst.my_repos (on aveloxis_augur_data.repo)"),
+        "{text}"
+    );
+    assert!(relation_exists(&mut conn, "analyst.my_repos").await);
+    assert_eq!(views_checksum(&mut conn).await.as_deref(), Some("stale"));
+
+    // Without the dependent the rebuild goes through, and leaves the analyst's own view alone.
+    sqlx::raw_sql("DROP VIEW analyst.my_repos")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let out = aveloxis_migrations::run(&mut conn, &Plan::embedded(), &Options::default())
+        .await
+        .unwrap();
+    assert!(out.views_rebuilt, "{out}");
+    assert!(relation_exists(&mut conn, "aveloxis_data.analyst_repo_ids").await);
+    assert!(relation_exists(&mut conn, "aveloxis_augur_data.repo").await);
+    let recorded: Vec<String> =
+        sqlx::query_scalar("SELECT unnest(views) FROM aveloxis_ops.schema_meta")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert!(
+        !recorded.iter().any(|v| v.contains("analyst")),
+        "only views.sql's views are recorded as ours: {recorded:?}"
     );
 }

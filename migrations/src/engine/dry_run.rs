@@ -73,4 +73,3 @@ pub(super) async fn dry_run(
     tx.rollback().await?;
     Ok(out)
 }
-

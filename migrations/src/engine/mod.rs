@@ -6,12 +6,17 @@
 //! 2. Create the engine's own tables (`aveloxis_ops.schema_migrations`, `aveloxis_ops.schema_meta`).
 //! 3. Compare the ledger with the plan: an applied step whose file changed, or a ledger row this
 //!    binary does not know, is a failure named by its label.
+//!    Any such failure ends the run before anything is written (no step, no view).
 //! 4. Fresh database (empty ledger): apply `schema.sql` and record every step as covered by it,
-//!    in one transaction. Existing database: apply each pending step.
-//! 5. Unless `--skip-views`: rebuild the views when `views.sql` changed or one of them is missing.
+//!    in one transaction. Existing database: apply each pending step in order, stopping at the
+//!    first that fails (a later step may rely on it); the steps after it are reported as not
+//!    attempted.
+//! 5. Unless `--skip-views` or something failed: rebuild the views when `views.sql` changed or
+//!    one of them is missing (only views the file owns are dropped; see `rebuild.rs`).
 //! 6. Stamp `schema_meta` — only when nothing failed.
 //!
-//! Every failure is collected and the run continues, so one run lists all of them. Each step is
+//! Every failure that can be found without applying a step is reported in one run (all ledger
+//! problems at once), and the error says exactly what this run applied. Each step is
 //! retried a bounded number of times on lock timeout (55P03) and deadlock (40P01); `lock_timeout`
 //! is always set so a migration never queues forever behind a long transaction while blocking
 //! everyone queued behind it.
@@ -94,18 +99,67 @@ pub enum MigrateError {
          retry when it finishes"
     )]
     LockHeld,
-    #[error("{}", render_failures(.0))]
-    Failed(Vec<Failure>),
+    #[error("{0}")]
+    Failed(Failed),
     #[error("database error before any step ran: {0}")]
     Database(#[from] sqlx::Error),
 }
 
-fn render_failures(f: &[Failure]) -> String {
-    let mut s = format!("schema migration had {} error(s):", f.len());
-    for x in f {
-        s.push_str(&format!("\n  - {}: {}", x.label, x.error));
+/// A run that did not complete: what failed, and exactly what was and was not applied.
+#[derive(Clone, Debug, Default)]
+pub struct Failed {
+    pub failures: Vec<Failure>,
+    /// Steps applied and recorded by this run before the failure (they stay applied).
+    pub applied: Vec<String>,
+    /// Pending steps never attempted because an earlier step (or a pre-check) failed.
+    pub not_attempted: Vec<String>,
+    /// The views were left as they were (not rebuilt) because something failed before them.
+    pub views_skipped: bool,
+}
+
+impl Failed {
+    fn of(failures: Vec<Failure>) -> Failed {
+        Failed {
+            failures,
+            ..Failed::default()
+        }
     }
-    s
+}
+
+impl std::ops::Deref for Failed {
+    type Target = [Failure];
+    fn deref(&self) -> &[Failure] {
+        &self.failures
+    }
+}
+
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "schema migration had {} error(s):", self.failures.len())?;
+        for x in &self.failures {
+            write!(f, "\n  - {}: {}", x.label, x.error)?;
+        }
+        if self.applied.is_empty() {
+            write!(f, "\nno step was applied by this run")?;
+        } else {
+            write!(
+                f,
+                "\napplied and recorded by this run before the failure: {}",
+                self.applied.join(", ")
+            )?;
+        }
+        if !self.not_attempted.is_empty() {
+            write!(
+                f,
+                "\nnot attempted (a failure came first): {}",
+                self.not_attempted.join(", ")
+            )?;
+        }
+        if self.views_skipped {
+            write!(f, "\nviews: left as they were (not rebuilt)")?;
+        }
+        write!(f, "\nthe schema version was not stamped")
+    }
 }
 
 /// What a run did (or, with `dry_run`, would do).
@@ -257,8 +311,23 @@ async fn locked_run(
     let ledger = read_ledger(conn).await?;
     let target = opts.target.unwrap_or(u32::MAX);
     failures.extend(ledger_problems(plan, &ledger));
+    if !failures.is_empty() {
+        // Nothing is written when the ledger disagrees with this binary (an edited step, or a
+        // newer binary's steps): not the pending steps, and not the views.
+        let pending = plan
+            .steps
+            .iter()
+            .filter(|s| s.version <= target && !ledger.contains_key(&s.version));
+        return Err(MigrateError::Failed(Failed {
+            failures,
+            not_attempted: pending.map(|s| s.label.clone()).collect(),
+            views_skipped: !opts.skip_views,
+            ..Failed::default()
+        }));
+    }
 
     let mut outcome = Outcome::default();
+    let mut not_attempted = Vec::new();
     let fresh = ledger.is_empty() && opts.target.is_none();
     if fresh {
         outcome.fresh = true;
@@ -269,31 +338,55 @@ async fn locked_run(
             });
         }
     } else {
-        apply_pending(conn, plan, opts, &ledger, target, &mut outcome, &mut failures).await;
+        not_attempted = apply_pending(
+            conn,
+            plan,
+            opts,
+            &ledger,
+            target,
+            &mut outcome,
+            &mut failures,
+        )
+        .await;
     }
 
+    if !failures.is_empty() {
+        return Err(MigrateError::Failed(Failed {
+            failures,
+            applied: outcome.applied,
+            not_attempted,
+            views_skipped: !opts.skip_views && opts.target.is_none(),
+        }));
+    }
     if !opts.skip_views && opts.target.is_none() {
         match rebuild_views_if_needed(conn, plan, opts).await {
             Ok(rebuilt) => outcome.views_rebuilt = rebuilt,
             Err(e) => failures.push(Failure {
                 label: "views.sql".into(),
-                error: describe(&e),
+                error: e.to_string(),
             }),
         }
     }
 
     if !failures.is_empty() {
-        return Err(MigrateError::Failed(failures));
+        return Err(MigrateError::Failed(Failed {
+            failures,
+            applied: outcome.applied,
+            ..Failed::default()
+        }));
     }
     let version = opts
         .target
         .unwrap_or(plan.schema_version())
         .min(plan.schema_version());
     stamp(conn, version, opts).await.map_err(|e| {
-        MigrateError::Failed(vec![Failure {
-            label: "stamp schema_meta".into(),
-            error: describe(&e),
-        }])
+        MigrateError::Failed(Failed {
+            applied: outcome.applied.clone(),
+            ..Failed::of(vec![Failure {
+                label: "stamp schema_meta".into(),
+                error: describe(&e),
+            }])
+        })
     })?;
     outcome.schema_version = version;
     Ok(outcome)
@@ -350,7 +443,9 @@ async fn apply_schema(
     .await
 }
 
-/// An existing database: each pending step up to `target`, failures collected.
+/// An existing database: each pending step up to `target`, in order, stopping at the first
+/// failure (a later step may depend on it: applying it anyway could, for example, drop an old
+/// key the failed step was to replace). Returns the labels of the steps not attempted.
 async fn apply_pending(
     conn: &mut PgConnection,
     plan: &Plan,
@@ -359,11 +454,12 @@ async fn apply_pending(
     target: u32,
     outcome: &mut Outcome,
     failures: &mut Vec<Failure>,
-) {
-    for step in plan.steps.iter().filter(|s| s.version <= target) {
-        if ledger.contains_key(&step.version) {
-            continue;
-        }
+) -> Vec<String> {
+    let mut pending = plan
+        .steps
+        .iter()
+        .filter(|s| s.version <= target && !ledger.contains_key(&s.version));
+    while let Some(step) = pending.next() {
         let started = Instant::now();
         tracing::info!(step = %step.label, "applying migration step");
         match apply_step(conn, step, opts).await {
@@ -377,9 +473,11 @@ async fn apply_pending(
                     label: step.label.clone(),
                     error: e,
                 });
+                return pending.map(|s| s.label.clone()).collect();
             }
         }
     }
+    Vec::new()
 }
 
 /// Stamp `schema_meta` with `version` (only when nothing failed).
@@ -562,7 +660,6 @@ async fn drop_invalid_index(
     }
     Ok(())
 }
-
 
 mod dry_run;
 mod rebuild;
