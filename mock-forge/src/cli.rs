@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -91,54 +91,8 @@ pub fn run(opt: Opt) -> anyhow::Result<()> {
             port,
             host,
             print_url,
-        } => {
-            let s = Scenario::load(&scenario)?;
-            let addr: SocketAddr = format!("{host}:{port}")
-                .parse()
-                .context("bad --host/--port")?;
-            let forge = MockForge::start_with(
-                s,
-                StartOptions {
-                    addr,
-                    public_url: None,
-                },
-            )?;
-            if print_url {
-                println!("{}", forge.base_url());
-            } else {
-                println!("mock-forge listening on {}", forge.base_url());
-                println!(
-                    "  GitHub API:  {}  (Enterprise: {})",
-                    forge.github_api_url(),
-                    forge.github_enterprise_api_url()
-                );
-                println!("  GitLab API:  {}", forge.gitlab_api_url());
-            }
-            std::io::stdout().flush()?;
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(shutdown_signal());
-            tracing::info!("mock-forge: shutting down");
-            forge.shutdown();
-            Ok(())
-        }
-        Command::Generate { preset, seed, out } => {
-            let preset: Preset = preset.parse()?;
-            let truth = write_generated(preset, seed, &out)?;
-            for (name, r) in &truth.repos {
-                println!(
-                    "{name}: {} issues, {} pull requests, {} messages, {} events, {} commits",
-                    r.issues,
-                    r.pull_requests,
-                    r.messages,
-                    r.issue_events + r.pull_request_events,
-                    r.commits
-                );
-            }
-            println!("wrote {}", out.display());
-            Ok(())
-        }
+        } => serve(&scenario, port, &host, print_url),
+        Command::Generate { preset, seed, out } => generate(&preset, seed, &out),
         Command::Record {
             upstream,
             token,
@@ -146,27 +100,84 @@ pub fn run(opt: Opt) -> anyhow::Result<()> {
             out,
             max_pages,
             max_items,
-        } => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let cassette =
-                rt.block_on(crate::record::record_repo(&crate::record::RecordOptions {
-                    upstream,
-                    token,
-                    repo,
-                    max_pages,
-                    max_items,
-                }))?;
-            std::fs::write(&out, serde_json::to_vec_pretty(&cassette)?)?;
-            println!(
-                "wrote {} interactions to {}",
-                cassette.interactions.len(),
-                out.display()
-            );
-            Ok(())
-        }
+        } => record(
+            crate::record::RecordOptions {
+                upstream,
+                token,
+                repo,
+                max_pages,
+                max_items,
+            },
+            &out,
+        ),
     }
+}
+
+/// `serve`: runs until Ctrl-C or SIGTERM.
+fn serve(scenario: &Path, port: u16, host: &str, print_url: bool) -> anyhow::Result<()> {
+    let s = Scenario::load(scenario)?;
+    let addr: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .context("bad --host/--port")?;
+    let forge = MockForge::start_with(
+        s,
+        StartOptions {
+            addr,
+            public_url: None,
+        },
+    )?;
+    if print_url {
+        println!("{}", forge.base_url());
+    } else {
+        println!("mock-forge listening on {}", forge.base_url());
+        println!(
+            "  GitHub API:  {}  (Enterprise: {})",
+            forge.github_api_url(),
+            forge.github_enterprise_api_url()
+        );
+        println!("  GitLab API:  {}", forge.gitlab_api_url());
+    }
+    std::io::stdout().flush()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(shutdown_signal());
+    tracing::info!("mock-forge: shutting down");
+    forge.shutdown();
+    Ok(())
+}
+
+/// `generate`: writes the scenario directory and prints the counts.
+fn generate(preset: &str, seed: u64, out: &Path) -> anyhow::Result<()> {
+    let preset: Preset = preset.parse()?;
+    let truth = write_generated(preset, seed, out)?;
+    for (name, r) in &truth.repos {
+        println!(
+            "{name}: {} issues, {} pull requests, {} messages, {} events, {} commits",
+            r.issues,
+            r.pull_requests,
+            r.messages,
+            r.issue_events + r.pull_request_events,
+            r.commits
+        );
+    }
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// `record`: writes the cassette.
+fn record(opts: crate::record::RecordOptions, out: &Path) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let cassette = rt.block_on(crate::record::record_repo(&opts))?;
+    std::fs::write(out, serde_json::to_vec_pretty(&cassette)?)?;
+    println!(
+        "wrote {} interactions to {}",
+        cassette.interactions.len(),
+        out.display()
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {

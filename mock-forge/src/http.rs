@@ -1,5 +1,7 @@
 //! Small HTTP helpers shared by the GitHub, GitLab, web and git handlers:
-//! the request view, the reply type, query parsing and percent-coding.
+//! the request view, the reply type, what an endpoint costs and who asks
+//! (the contract between handlers and the server), query parsing and
+//! percent-coding.
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
@@ -117,6 +119,27 @@ impl Reply {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// What answering an API endpoint costs; the server authenticates and
+/// charges before the handler answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    /// Authenticated but not charged, and sent as the handler made it (no
+    /// `ETag`, no rate headers added): GitHub's `/rate_limit`.
+    Free,
+    /// One request from this rate-limit resource's budget (`core`, `search`),
+    /// with conditional requests and rate headers handled by the server.
+    Budget(&'static str),
+}
+
+/// Who is asking: the budget an authenticated request draws on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token, or `anonymous`.
+    pub key: String,
+    /// The token's per-window `core` limit.
+    pub limit: u64,
 }
 
 /// Parses a query string into decoded pairs.

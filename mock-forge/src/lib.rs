@@ -18,6 +18,9 @@
 //!   under `/api/v4`; web pages at `/{owner}/{repo}`; `git clone` at
 //!   `/{owner}/{repo}.git` (git's dumb HTTP protocol over a bare repository
 //!   built with real git on first use).
+//! - **State** ([`forge`]): the served world with its lookup tables and
+//!   render caches, tokens, rate-limit accounting, fault rules, cassettes;
+//!   plain data that the handlers ([`github`], [`gitlab`], [`web`]) read.
 //! - **Behaviour** ([`server`], [`ratelimit`], [`faults`]): pagination
 //!   (`Link`, `X-Next-Page`/`X-Total`), filters, 401 for unknown tokens,
 //!   per-token rate limits with 403/429, `ETag`/`If-None-Match` → 304
@@ -48,17 +51,21 @@
 //!
 //! Architecture invariant: this crate depends on no other project crate; it
 //! knows HTTP, cassettes and scenarios, nothing about the collector's schema.
+//! Inside it, modules form layers with no cycle: data and helpers (`model`,
+//! `rng`, `time`, `http`, `truth`, `git`) at the bottom, then the generator,
+//! scenarios and the forge state, then the handlers, with the server
+//! (transport) on top.
 #![recursion_limit = "256"]
 
 pub mod cassette;
 pub mod cli;
 pub mod faults;
+pub mod forge;
 pub mod generate;
 pub mod git;
 pub mod github;
 pub mod gitlab;
 pub mod http;
-pub mod index;
 pub mod model;
 pub mod ratelimit;
 pub mod record;
@@ -67,6 +74,7 @@ pub mod scenario;
 pub mod server;
 pub mod time;
 pub mod truth;
+pub mod web;
 
 pub use cassette::{Cassette, Interaction};
 pub use faults::{Fault, FaultConfig, FaultRule};

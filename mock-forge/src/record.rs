@@ -168,8 +168,27 @@ pub async fn record_repo(opts: &RecordOptions) -> anyhow::Result<Cassette> {
     } else {
         format!("{}/repos/{}", up.prefix, opts.repo)
     };
-    let listings: Vec<String> = if gitlab {
-        [
+    let mut pull_numbers: Vec<u64> = Vec::new();
+    for first in listings(&repo_path, gitlab) {
+        let numbers = record_listing(&up, &first, opts, gitlab, &mut interactions).await?;
+        pull_numbers.extend(numbers);
+    }
+    for n in pull_numbers {
+        for path in pull_children(&repo_path, gitlab, n) {
+            record_one(&up, &path, opts, gitlab, &mut interactions).await?;
+        }
+    }
+    Ok(Cassette {
+        format: FORMAT.to_string(),
+        upstream: up.origin.clone(),
+        interactions,
+    })
+}
+
+/// The repository-level listings the collector reads, first pages.
+fn listings(repo_path: &str, gitlab: bool) -> Vec<String> {
+    let suffixes: &[&str] = if gitlab {
+        &[
             "?statistics=true",
             "/issues?scope=all&sort=desc&order_by=updated_at&per_page=100",
             "/merge_requests?scope=all&sort=desc&order_by=updated_at&per_page=100",
@@ -181,11 +200,8 @@ pub async fn record_repo(opts: &RecordOptions) -> anyhow::Result<Cassette> {
             "/repository/contributors?per_page=100",
             "/labels?per_page=100",
         ]
-        .iter()
-        .map(|s| format!("{repo_path}{s}"))
-        .collect()
     } else {
-        [
+        &[
             "",
             "/issues?state=all&sort=updated&direction=desc&per_page=100",
             "/pulls?state=all&sort=updated&direction=desc&per_page=100",
@@ -197,77 +213,79 @@ pub async fn record_repo(opts: &RecordOptions) -> anyhow::Result<Cassette> {
             "/labels?per_page=100",
             "/traffic/clones",
         ]
-        .iter()
-        .map(|s| format!("{repo_path}{s}"))
-        .collect()
     };
-    let mut pull_numbers: Vec<u64> = Vec::new();
-    for first in listings {
-        let mut path = first.clone();
-        for _ in 0..opts.max_pages.max(1) {
-            let got = record_one(&up, &path, opts, gitlab, &mut interactions).await?;
-            if path == first
-                && (first.contains("/pulls?") || first.contains("/merge_requests?"))
-                && let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(&got.body)
-            {
-                let key = if gitlab { "iid" } else { "number" };
-                pull_numbers.extend(
-                    items
-                        .iter()
-                        .filter_map(|i| i.get(key).and_then(Value::as_u64))
-                        .take(opts.max_items),
-                );
-            }
-            let next = got
-                .headers
-                .iter()
-                .find(|(k, _)| k == "link")
-                .and_then(|(_, v)| next_link(v));
-            match next.and_then(|n| n.strip_prefix(&up.origin).map(str::to_string)) {
-                Some(n) => path = n,
-                None => break,
-            }
+    suffixes.iter().map(|s| format!("{repo_path}{s}")).collect()
+}
+
+/// Records a listing from `first`, following `Link: rel="next"` up to
+/// `max_pages`; returns the pull (merge) request numbers of its first page
+/// when it lists them (at most `max_items`).
+async fn record_listing(
+    up: &Upstream,
+    first: &str,
+    opts: &RecordOptions,
+    gitlab: bool,
+    interactions: &mut Vec<Interaction>,
+) -> anyhow::Result<Vec<u64>> {
+    let mut numbers = Vec::new();
+    let mut path = first.to_string();
+    for _ in 0..opts.max_pages.max(1) {
+        let got = record_one(up, &path, opts, gitlab, interactions).await?;
+        if path == first
+            && (first.contains("/pulls?") || first.contains("/merge_requests?"))
+            && let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(&got.body)
+        {
+            let key = if gitlab { "iid" } else { "number" };
+            numbers.extend(
+                items
+                    .iter()
+                    .filter_map(|i| i.get(key).and_then(Value::as_u64))
+                    .take(opts.max_items),
+            );
+        }
+        let next = got
+            .headers
+            .iter()
+            .find(|(k, _)| k == "link")
+            .and_then(|(_, v)| next_link(v));
+        match next.and_then(|n| n.strip_prefix(&up.origin).map(str::to_string)) {
+            Some(n) => path = n,
+            None => break,
         }
     }
-    for n in pull_numbers {
-        let children: Vec<String> = if gitlab {
-            [
-                "",
-                "/commits",
-                "/diffs",
-                "/approvals",
-                "/discussions",
-                "/notes?sort=asc",
-            ]
-            .iter()
-            .map(|s| format!("{repo_path}/merge_requests/{n}{s}"))
-            .collect()
-        } else {
-            let mut v: Vec<String> = [
-                "",
-                "/commits?per_page=100",
-                "/files?per_page=100",
-                "/reviews?per_page=100",
-                "/requested_reviewers",
-                "/comments?per_page=100",
-            ]
-            .iter()
-            .map(|s| format!("{repo_path}/pulls/{n}{s}"))
-            .collect();
-            v.push(format!(
-                "{repo_path}/issues/{n}/comments?sort=created&direction=asc&per_page=100"
-            ));
-            v
-        };
-        for path in children {
-            record_one(&up, &path, opts, gitlab, &mut interactions).await?;
-        }
+    Ok(numbers)
+}
+
+/// The endpoints recorded for pull (merge) request `n`.
+fn pull_children(repo_path: &str, gitlab: bool, n: u64) -> Vec<String> {
+    if gitlab {
+        return [
+            "",
+            "/commits",
+            "/diffs",
+            "/approvals",
+            "/discussions",
+            "/notes?sort=asc",
+        ]
+        .iter()
+        .map(|s| format!("{repo_path}/merge_requests/{n}{s}"))
+        .collect();
     }
-    Ok(Cassette {
-        format: FORMAT.to_string(),
-        upstream: up.origin.clone(),
-        interactions,
-    })
+    let mut v: Vec<String> = [
+        "",
+        "/commits?per_page=100",
+        "/files?per_page=100",
+        "/reviews?per_page=100",
+        "/requested_reviewers",
+        "/comments?per_page=100",
+    ]
+    .iter()
+    .map(|s| format!("{repo_path}/pulls/{n}{s}"))
+    .collect();
+    v.push(format!(
+        "{repo_path}/issues/{n}/comments?sort=created&direction=asc&per_page=100"
+    ));
+    v
 }
 
 async fn record_one(

@@ -1,11 +1,21 @@
-//! Per-repository lookup tables and render caches, built when a forge starts.
+//! Per-repository lookup tables, built when a forge starts, and the render
+//! caches of pre-rendered JSON that the GitHub and GitLab handlers fill on
+//! first use.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use crate::http::Layout;
 use crate::model::RepoData;
-use crate::server::LayoutCache;
 use crate::truth::contributors;
+
+/// Lazily rendered caches keyed by layout.
+pub type LayoutCache<T> = [OnceLock<T>; 2];
+
+/// Index of a GitHub layout in a [`LayoutCache`].
+pub fn layout_slot(l: Layout) -> usize {
+    usize::from(l == Layout::GitHubEnterprise)
+}
 
 /// Pre-rendered GitHub JSON (one per layout: URLs differ).
 #[derive(Debug, Default)]

@@ -1,0 +1,188 @@
+//! The state of a running forge, apart from any transport: the world being
+//! served with its lookup tables and render caches ([`index`]), the accepted
+//! tokens and rate-limit accounting, fault rules, cassettes, the requests
+//! nothing answered, and the bare repositories built for `git clone`.
+//!
+//! Everything here is plain data and lookups. The GitHub, GitLab and web
+//! handlers read it; the server (transport) sits on top and is the only
+//! layer that knows about sockets, authentication, charging and faults.
+
+pub mod index;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Mutex, RwLock};
+
+use crate::cassette::Replayer;
+use crate::faults::FaultEngine;
+use crate::http::Layout;
+use crate::model::World;
+use crate::ratelimit::{RateLimitConfig, RateLimiter};
+use crate::scenario::Scenario;
+
+pub use index::{GhCache, GlCache, LayoutCache, RepoServe, layout_slot};
+
+/// Shared state of a running forge.
+pub struct Forge {
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub base: String,
+    /// The world being served.
+    pub world: World,
+    /// Per-repository indexes and caches (same order as `world.repos`).
+    pub repos: Vec<RepoServe>,
+    /// Lower-cased `owner/name` → position in `repos`.
+    pub by_name: HashMap<String, usize>,
+    /// Repository id → position.
+    pub by_id: HashMap<u64, usize>,
+    /// GitLab project id → position.
+    pub by_project: HashMap<u64, usize>,
+    /// Lower-cased old name → current `owner/name`.
+    pub redirects: HashMap<String, String>,
+    /// Lower-cased deleted names.
+    pub deleted: HashSet<String>,
+    /// Lower-cased gone names.
+    pub gone: HashSet<String>,
+    /// Lower-cased login → user index.
+    pub users_by_login: HashMap<String, usize>,
+    /// Accepted tokens → per-token limit override.
+    pub tokens: RwLock<HashMap<String, Option<u64>>>,
+    /// Accept any token.
+    pub accept_any_token: bool,
+    /// Limits.
+    pub rate: RateLimitConfig,
+    /// Accounting.
+    pub limiter: RateLimiter,
+    /// Faults.
+    pub faults: FaultEngine,
+    /// Cassettes.
+    pub replayer: Replayer,
+    /// Requests nothing answered (`METHOD path?query`).
+    pub unmatched: Mutex<Vec<String>>,
+    /// Requests served.
+    pub requests: AtomicU64,
+    /// Where bare repositories are built on first clone.
+    pub git_root: PathBuf,
+    /// Bare repository per repo (built once).
+    pub git_dirs: Vec<tokio::sync::OnceCell<Result<PathBuf, String>>>,
+    _git_tmp: tempfile::TempDir,
+}
+
+/// Result of resolving `owner/name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Served repository.
+    Repo(usize),
+    /// Renamed: the repository now lives at this position.
+    Moved(usize),
+    /// 410.
+    Gone,
+    /// 404 (deleted or never existed).
+    Missing,
+}
+
+impl Forge {
+    /// The state serving `scenario` at `base` (indexes built, caches empty).
+    pub fn new(scenario: Scenario, base: String) -> anyhow::Result<Self> {
+        let world = scenario.world;
+        let repos: Vec<RepoServe> = world.repos.iter().map(RepoServe::new).collect();
+        let lc = |s: &str| s.to_ascii_lowercase();
+        let positions = |key: fn(&crate::model::RepoData) -> u64| {
+            world
+                .repos
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (key(r), i))
+                .collect::<HashMap<u64, usize>>()
+        };
+        let git_tmp = tempfile::Builder::new()
+            .prefix("mock-forge-git-")
+            .tempdir()?;
+        Ok(Self {
+            by_name: world
+                .repos
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (lc(&r.full_name()), i))
+                .collect(),
+            by_id: positions(|r| r.id),
+            by_project: positions(|r| r.project_id),
+            redirects: world
+                .redirects
+                .iter()
+                .map(|r| (lc(&r.from), r.to.clone()))
+                .collect(),
+            deleted: world.deleted.iter().map(|s| lc(s)).collect(),
+            gone: world.gone.iter().map(|s| lc(s)).collect(),
+            users_by_login: world
+                .users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (lc(&u.login), i))
+                .collect(),
+            tokens: RwLock::new(
+                scenario
+                    .tokens
+                    .iter()
+                    .map(|t| (t.token.clone(), t.limit))
+                    .collect(),
+            ),
+            accept_any_token: scenario.accept_any_token,
+            rate: scenario.rate_limit,
+            limiter: RateLimiter::default(),
+            faults: FaultEngine::new(&scenario.faults),
+            replayer: Replayer::new(scenario.cassettes),
+            unmatched: Mutex::new(Vec::new()),
+            requests: AtomicU64::new(0),
+            git_root: git_tmp.path().to_path_buf(),
+            git_dirs: world
+                .repos
+                .iter()
+                .map(|_| tokio::sync::OnceCell::new())
+                .collect(),
+            _git_tmp: git_tmp,
+            repos,
+            world,
+            base,
+        })
+    }
+
+    /// API base URL for a layout.
+    pub fn api_base(&self, layout: Layout) -> String {
+        match layout {
+            Layout::GitHubEnterprise => format!("{}/api/v3", self.base),
+            Layout::GitLab => format!("{}/api/v4", self.base),
+            _ => self.base.clone(),
+        }
+    }
+
+    /// Looks a repository up by `owner/name` (case-insensitive).
+    pub fn find_repo(&self, full: &str) -> Option<usize> {
+        self.by_name.get(&full.to_ascii_lowercase()).copied()
+    }
+
+    /// What a name currently means.
+    pub fn lookup(&self, full: &str) -> Lookup {
+        let lc = full.to_ascii_lowercase();
+        if let Some(i) = self.by_name.get(&lc) {
+            return Lookup::Repo(*i);
+        }
+        if let Some(to) = self.redirects.get(&lc)
+            && let Some(i) = self.find_repo(to)
+        {
+            return Lookup::Moved(i);
+        }
+        if self.gone.contains(&lc) {
+            return Lookup::Gone;
+        }
+        Lookup::Missing
+    }
+
+    /// Remembers a request nothing answered (`METHOD path?query`).
+    pub fn record_unmatched(&self, line: String) {
+        self.unmatched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
+    }
+}

@@ -1,0 +1,221 @@
+//! GitLab JSON shapes: users, projects, issues, merge requests, commits,
+//! and the statuses GitLab reports for them.
+
+use serde_json::{Value, json};
+
+use crate::forge::Forge;
+use crate::http::Reply;
+use crate::model::{Commit, RepoData, State, User};
+use crate::time::iso_millis;
+
+/// GitLab's 404 for `what` (`Project`, `Issue`, …).
+pub fn not_found(what: &str) -> Reply {
+    Reply::json(404, &json!({"message": format!("404 {what} Not Found")}))
+}
+
+/// GitLab's 400 for a bad parameter.
+pub fn bad_request(msg: &str) -> Reply {
+    Reply::json(400, &json!({"error": msg}))
+}
+
+/// A user in GitLab's basic shape.
+pub fn user_json(web: &str, u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.login,
+        "public_email": u.email,
+        "name": u.name,
+        "state": "active",
+        "locked": false,
+        "avatar_url": format!("{web}/uploads/-/system/user/avatar/{}/avatar.png", u.id),
+        "web_url": format!("{web}/{}", u.login),
+    })
+}
+
+/// A project (with `statistics` when asked).
+pub fn project_json(f: &Forge, web: &str, repo: &RepoData, stats: bool) -> Value {
+    let fname = repo.full_name();
+    let owner = &f.world.users[repo.owner_user];
+    let open = repo
+        .issues
+        .iter()
+        .filter(|i| i.pull.is_none() && i.state == State::Open)
+        .count();
+    let mut v = json!({
+        "id": repo.project_id,
+        "description": repo.description,
+        "name": repo.name,
+        "name_with_namespace": format!("{} / {}", owner.name, repo.name),
+        "path": repo.name,
+        "path_with_namespace": fname,
+        "created_at": iso_millis(repo.created_at),
+        "default_branch": "main",
+        "tag_list": ["mock"],
+        "topics": ["mock"],
+        "ssh_url_to_repo": format!("git@mock-forge:{fname}.git"),
+        "http_url_to_repo": format!("{web}/{fname}.git"),
+        "web_url": format!("{web}/{fname}"),
+        "readme_url": format!("{web}/{fname}/-/blob/main/README.md"),
+        "forks_count": repo.forks,
+        "star_count": repo.stargazers,
+        "last_activity_at": iso_millis(repo.pushed_at),
+        "namespace": {"id": owner.id, "name": owner.name, "path": owner.login, "kind": "group", "full_path": owner.login, "parent_id": null, "web_url": format!("{web}/groups/{}", owner.login)},
+        "visibility": "public",
+        "archived": false,
+        "open_issues_count": open,
+        "issues_enabled": true,
+        "merge_requests_enabled": true,
+        "empty_repo": repo.commits.is_empty(),
+    });
+    if stats {
+        let size = repo.commits.len() as u64 * 3072;
+        v.as_object_mut().expect("object").insert(
+            "statistics".into(),
+            json!({"commit_count": repo.commits.len(), "storage_size": size, "repository_size": size, "wiki_size": 0, "lfs_objects_size": 0, "job_artifacts_size": 0, "packages_size": 0, "snippets_size": 0, "uploads_size": 0}),
+        );
+    }
+    v
+}
+
+/// `opened`, `closed` or (for merge requests) `merged`.
+pub fn gl_state(repo: &RepoData, p: usize) -> &'static str {
+    let is = &repo.issues[p];
+    match (&is.pull, is.state) {
+        (_, State::Open) => "opened",
+        (Some(pr), State::Closed) if pr.merged_at.is_some() => "merged",
+        _ => "closed",
+    }
+}
+
+/// An issue (plain issues only).
+pub fn issue_json(f: &Forge, web: &str, repo: &RepoData, p: usize) -> Value {
+    let rs_iid = f.repos[f.by_project[&repo.project_id]].gl_iid[p];
+    let rs = &f.repos[f.by_project[&repo.project_id]];
+    let is = &repo.issues[p];
+    let users = &f.world.users;
+    let fname = repo.full_name();
+    json!({
+        "id": is.id,
+        "iid": rs_iid,
+        "project_id": repo.project_id,
+        "title": is.title,
+        "description": if is.body.is_empty() { Value::Null } else { json!(is.body) },
+        "state": gl_state(repo, p),
+        "created_at": iso_millis(is.created_at),
+        "updated_at": iso_millis(is.updated_at),
+        "closed_at": is.closed_at.map(iso_millis),
+        "closed_by": is.closed_by.map(|c| user_json(web, &users[c])),
+        "labels": is.labels.iter().map(|&l| repo.labels[l].name.clone()).collect::<Vec<_>>(),
+        "milestone": null,
+        "assignees": is.assignees.iter().map(|&a| user_json(web, &users[a])).collect::<Vec<_>>(),
+        "assignee": is.assignees.first().map(|&a| user_json(web, &users[a])),
+        "author": user_json(web, &users[is.user]),
+        "type": "ISSUE",
+        "issue_type": "issue",
+        "user_notes_count": rs.comments[p].len(),
+        "merge_requests_count": 0,
+        "upvotes": 0,
+        "downvotes": 0,
+        "due_date": null,
+        "confidential": false,
+        "discussion_locked": is.locked,
+        "web_url": format!("{web}/{fname}/-/issues/{rs_iid}"),
+        "time_stats": {"time_estimate": 0, "total_time_spent": 0, "human_time_estimate": null, "human_total_time_spent": null},
+        "task_completion_status": {"count": 0, "completed_count": 0},
+        "references": {"short": format!("#{rs_iid}"), "relative": format!("#{rs_iid}"), "full": format!("{fname}#{rs_iid}")},
+        "severity": "UNKNOWN",
+    })
+}
+
+/// A merge request (pull requests only).
+pub fn mr_json(f: &Forge, web: &str, repo: &RepoData, p: usize) -> Value {
+    let rs = &f.repos[f.by_project[&repo.project_id]];
+    let iid = rs.gl_iid[p];
+    let is = &repo.issues[p];
+    let pr = is.pull.as_ref().expect("pull");
+    let users = &f.world.users;
+    let fname = repo.full_name();
+    let head = &repo.commits[pr.first_commit + pr.commit_count - 1].sha;
+    let notes = rs.comments[p].len()
+        + rs.review_comments[p].len()
+        + rs.reviews[p]
+            .iter()
+            .filter(|&&r| !repo.reviews[r].body.is_empty())
+            .count();
+    json!({
+        "id": pr.id,
+        "iid": iid,
+        "project_id": repo.project_id,
+        "title": is.title,
+        "description": is.body,
+        "state": gl_state(repo, p),
+        "created_at": iso_millis(is.created_at),
+        "updated_at": iso_millis(is.updated_at),
+        "merged_by": pr.merged_by.map(|m| user_json(web, &users[m])),
+        "merge_user": pr.merged_by.map(|m| user_json(web, &users[m])),
+        "merged_at": pr.merged_at.map(iso_millis),
+        "closed_by": if pr.merged_at.is_none() { is.closed_by.map(|c| user_json(web, &users[c])) } else { None },
+        "closed_at": if pr.merged_at.is_none() { is.closed_at.map(iso_millis) } else { None },
+        "target_branch": pr.base_ref,
+        "source_branch": pr.head_ref,
+        "user_notes_count": notes,
+        "upvotes": 0,
+        "downvotes": 0,
+        "author": user_json(web, &users[is.user]),
+        "assignees": is.assignees.iter().map(|&a| user_json(web, &users[a])).collect::<Vec<_>>(),
+        "assignee": is.assignees.first().map(|&a| user_json(web, &users[a])),
+        "reviewers": pr.requested_reviewers.iter().map(|&a| user_json(web, &users[a])).collect::<Vec<_>>(),
+        "source_project_id": repo.project_id,
+        "target_project_id": repo.project_id,
+        "labels": is.labels.iter().map(|&l| repo.labels[l].name.clone()).collect::<Vec<_>>(),
+        "draft": pr.draft,
+        "work_in_progress": pr.draft,
+        "milestone": null,
+        "merge_when_pipeline_succeeds": false,
+        "merge_status": "can_be_merged",
+        "detailed_merge_status": if is.state == State::Open { "mergeable" } else { "not_open" },
+        "sha": head,
+        "merge_commit_sha": pr.merged_at.map(|_| head.clone()),
+        "squash_commit_sha": null,
+        "discussion_locked": is.locked,
+        "should_remove_source_branch": null,
+        "force_remove_source_branch": true,
+        "reference": format!("!{iid}"),
+        "references": {"short": format!("!{iid}"), "relative": format!("!{iid}"), "full": format!("{fname}!{iid}")},
+        "web_url": format!("{web}/{fname}/-/merge_requests/{iid}"),
+        "time_stats": {"time_estimate": 0, "total_time_spent": 0, "human_time_estimate": null, "human_total_time_spent": null},
+        "squash": false,
+        "task_completion_status": {"count": 0, "completed_count": 0},
+        "has_conflicts": false,
+        "blocking_discussions_resolved": true,
+    })
+}
+
+/// A commit.
+pub fn commit_json(web: &str, repo: &RepoData, c: &Commit) -> Value {
+    json!({
+        "id": c.sha,
+        "short_id": &c.sha[..8],
+        "title": c.message.lines().next().unwrap_or(""),
+        "message": c.message,
+        "author_name": c.author_name,
+        "author_email": c.author_email,
+        "authored_date": iso_millis(c.time),
+        "committer_name": c.author_name,
+        "committer_email": c.author_email,
+        "committed_date": iso_millis(c.time),
+        "created_at": iso_millis(c.time),
+        "parent_ids": c.parent.iter().collect::<Vec<_>>(),
+        "web_url": format!("{web}/{}/-/commit/{}", repo.full_name(), c.sha),
+        "trailers": {},
+        "extended_trailers": {},
+    })
+}
+
+/// GitLab numbers resource label events in a sequence of their own, separate from project
+/// events, so the two overlap: a label event takes the id of the project event at the mirrored
+/// position of the repository's event list (unique per label event, and equal to the id of
+/// some `/events` entry of the same project).
+pub fn label_event_id(repo: &RepoData, index: usize) -> u64 {
+    repo.events[repo.events.len() - 1 - index].id
+}

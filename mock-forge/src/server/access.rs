@@ -1,0 +1,218 @@
+//! Access to the APIs: authentication (`Authorization` or GitLab's
+//! `PRIVATE-TOKEN`), per-token budgets with 403/429 when exhausted, rate
+//! headers in each forge's dialect, and `ETag`/`If-None-Match` → 304 (which
+//! refunds the request, as GitHub does).
+
+use axum::body::Bytes;
+
+use crate::forge::Forge;
+use crate::http::{Caller, Reply, Req};
+use crate::ratelimit::Snapshot;
+use crate::rng::body_hash;
+use crate::time::now;
+
+/// Which forge a gate is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// GitHub REST v3.
+    GitHub,
+    /// GitLab v4.
+    GitLab,
+}
+
+/// An admitted API request: whose budget it used.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// Who asked.
+    pub caller: Caller,
+    resource: &'static str,
+    snap: Snapshot,
+    platform: Platform,
+}
+
+fn token_of(req: &Req, platform: Platform) -> Option<String> {
+    if platform == Platform::GitLab
+        && let Some(t) = req.header("private-token")
+    {
+        return Some(t.trim().to_string());
+    }
+    let auth = req.header("authorization")?.trim();
+    let (scheme, rest) = auth.split_once(' ')?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "token" | "bearer" => Some(rest.trim().to_string()),
+        _ => Some(auth.to_string()),
+    }
+}
+
+/// Authenticates without charging; `Err` is the 401 to send.
+pub fn caller(f: &Forge, req: &Req, platform: Platform) -> Result<Caller, Reply> {
+    let (key, limit) = match token_of(req, platform) {
+        None if f.rate.anonymous_limit == 0 => {
+            return Err(unauthorized(platform, "Requires authentication"));
+        }
+        None => ("anonymous".to_string(), f.rate.anonymous_limit),
+        Some(t) => {
+            let tokens = f.tokens.read().unwrap_or_else(|e| e.into_inner());
+            match tokens.get(&t) {
+                Some(limit) => (t.clone(), limit.unwrap_or(f.rate.limit)),
+                None if f.accept_any_token => (t.clone(), f.rate.limit),
+                None => return Err(unauthorized(platform, "Bad credentials")),
+            }
+        }
+    };
+    Ok(Caller { key, limit })
+}
+
+/// Authenticates and charges one request; `Err` is the reply to send
+/// (401, or 403/429 when the budget is exhausted).
+pub fn gate(
+    f: &Forge,
+    req: &Req,
+    platform: Platform,
+    resource: &'static str,
+) -> Result<Gate, Reply> {
+    let caller = caller(f, req, platform)?;
+    let (limit, window) = if resource == "search" {
+        (f.rate.search_limit, f.rate.search_window_secs)
+    } else {
+        (caller.limit, f.rate.window_secs)
+    };
+    let t = now();
+    match f.limiter.take(&caller.key, resource, limit, window, t) {
+        Ok(snap) => Ok(Gate {
+            caller,
+            resource,
+            snap,
+            platform,
+        }),
+        Err(snap) => {
+            let gate = Gate {
+                caller,
+                resource,
+                snap,
+                platform,
+            };
+            let wait = (snap.reset - t).max(1);
+            Err(rate_headers(exhausted(f, &gate, wait), &gate))
+        }
+    }
+}
+
+/// The answer to a request over budget, `wait` seconds before the reset.
+fn exhausted(f: &Forge, gate: &Gate, wait: i64) -> Reply {
+    match gate.platform {
+        Platform::GitHub => {
+            let r = Reply::json(
+                f.rate.exhausted_status,
+                &serde_json::json!({
+                    "message": format!("API rate limit exceeded for {}. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)", gate.caller.key),
+                    "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+                }),
+            );
+            if f.rate.exhausted_status == 429 {
+                r.with("retry-after", wait.to_string())
+            } else {
+                r
+            }
+        }
+        Platform::GitLab => Reply::text(429, "Retry later").with("retry-after", wait.to_string()),
+    }
+}
+
+/// Adds ETag / 304 handling and rate headers to a gated reply.
+pub fn finish(f: &Forge, req: &Req, gate: &Gate, mut reply: Reply) -> Reply {
+    let mut gate = gate.clone();
+    if reply.status == 200 && req.is_read() {
+        let etag = format!("W/\"{:016x}\"", body_hash(&reply.body));
+        if let Some(inm) = req.header("if-none-match")
+            && etag_matches(inm, &etag)
+        {
+            if let Some(s) = f.limiter.refund(&gate.caller.key, gate.resource) {
+                gate.snap = s;
+            }
+            let mut r = Reply {
+                status: 304,
+                headers: Vec::new(),
+                body: Bytes::new(),
+            };
+            r.headers.push(("etag".into(), etag));
+            return rate_headers(r, &gate);
+        }
+        reply.headers.push(("etag".into(), etag));
+    }
+    if gate.platform == Platform::GitHub {
+        reply.headers.push((
+            "x-github-media-type".into(),
+            "github.v3; format=json".into(),
+        ));
+    }
+    rate_headers(reply, &gate)
+}
+
+fn etag_matches(header: &str, etag: &str) -> bool {
+    let strip = |s: &str| {
+        s.trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_string()
+    };
+    let want = strip(etag);
+    header
+        .split(',')
+        .any(|t| t.trim() == "*" || strip(t) == want)
+}
+
+fn unauthorized(platform: Platform, message: &str) -> Reply {
+    match platform {
+        Platform::GitHub => Reply::json(
+            401,
+            &serde_json::json!({"message": message, "documentation_url": "https://docs.github.com/rest", "status": "401"}),
+        ),
+        Platform::GitLab => Reply::json(401, &serde_json::json!({"message": "401 Unauthorized"})),
+    }
+}
+
+fn rate_headers(mut r: Reply, g: &Gate) -> Reply {
+    let s = g.snap;
+    let names: &[&str] = match g.platform {
+        Platform::GitHub => &[
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+            "x-ratelimit-used",
+        ],
+        Platform::GitLab => &[
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "ratelimit-observed",
+        ],
+    };
+    let values = [
+        s.limit.to_string(),
+        s.remaining.to_string(),
+        s.reset.to_string(),
+        s.used.to_string(),
+    ];
+    for (name, value) in names.iter().zip(values) {
+        r.headers.push(((*name).into(), value));
+    }
+    if g.platform == Platform::GitHub {
+        r.headers
+            .push(("x-ratelimit-resource".into(), s.resource.to_string()));
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_compare_weakly() {
+        assert!(etag_matches("W/\"abc\"", "W/\"abc\""));
+        assert!(etag_matches("\"abc\", \"x\"", "W/\"abc\""));
+        assert!(etag_matches("*", "W/\"abc\""));
+        assert!(!etag_matches("\"abd\"", "W/\"abc\""));
+    }
+}

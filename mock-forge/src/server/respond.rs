@@ -1,0 +1,111 @@
+//! The faults a request may meet before and after it is answered: replies
+//! that replace the answer (injected statuses and rate limits), and bodies
+//! cut short, malformed or reset mid-response; and turning a [`Reply`] into
+//! the axum response sent on the wire.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+
+use crate::faults::Fault;
+use crate::http::Reply;
+use crate::time::now;
+
+/// The reply that replaces the answer, for faults that do; `None` for
+/// faults that delay or damage the real answer instead.
+pub fn immediate_fault(f: &Fault) -> Option<Reply> {
+    let t = now();
+    match f {
+        Fault::Status { status, retry_after_secs } => {
+            let mut r = Reply::json(*status, &serde_json::json!({"message": format!("mock-forge injected fault: HTTP {status}")}));
+            if let Some(s) = retry_after_secs {
+                r = r.with("retry-after", s.to_string());
+            }
+            Some(r)
+        }
+        Fault::RateLimit { status, reset_in_secs } => Some(
+            Reply::json(
+                *status,
+                &serde_json::json!({
+                    "message": "API rate limit exceeded (mock-forge injected fault).",
+                    "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+                }),
+            )
+            .with("x-ratelimit-limit", "5000")
+            .with("x-ratelimit-remaining", "0")
+            .with("x-ratelimit-used", "5000")
+            .with("x-ratelimit-resource", "core")
+            .with("x-ratelimit-reset", (t + *reset_in_secs as i64).to_string())
+            .with("ratelimit-remaining", "0")
+            .with("ratelimit-reset", (t + *reset_in_secs as i64).to_string()),
+        ),
+        Fault::SecondaryRateLimit { retry_after_secs } => Some(
+            Reply::json(
+                403,
+                &serde_json::json!({
+                    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                }),
+            )
+            .with("retry-after", retry_after_secs.to_string()),
+        ),
+        Fault::Slow { .. } | Fault::Truncate | Fault::Malformed | Fault::Reset => None,
+    }
+}
+
+/// A body that sends its first half and then fails, so the server aborts
+/// the connection mid-response (clients see a reset or an early EOF).
+struct ResetBody {
+    data: Option<Bytes>,
+}
+
+impl http_body::Body for ResetBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(match self.data.take() {
+            Some(d) => Ok(http_body::Frame::data(d)),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "mock-forge injected connection reset",
+            )),
+        }))
+    }
+}
+
+/// The response for `reply`, its body damaged as `fault` says.
+pub fn into_response(mut reply: Reply, fault: Option<&Fault>) -> Response {
+    let body = match fault {
+        Some(Fault::Truncate) => {
+            let n = reply.body.len() / 2;
+            Body::from(reply.body.slice(..n))
+        }
+        Some(Fault::Malformed) => Body::from(Bytes::from_static(
+            b"{\"message\": \"mock-forge malformed body\", \"items\": [1, 2,,}",
+        )),
+        Some(Fault::Reset) => {
+            let n = reply.body.len() / 2;
+            Body::new(ResetBody {
+                data: Some(reply.body.slice(..n)),
+            })
+        }
+        _ => Body::from(std::mem::take(&mut reply.body)),
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    for (k, v) in reply.headers {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            h.append(k, v);
+        }
+    }
+    resp
+}
