@@ -63,12 +63,54 @@ pub fn pg_bin_dir() -> Result<PathBuf> {
     )
 }
 
-fn running_as_root() -> bool {
+fn euid() -> u32 {
     // geteuid has no preconditions and cannot fail; libc only exposes it as an unsafe fn.
     #[allow(unsafe_code)]
     unsafe {
-        libc::geteuid() == 0
+        libc::geteuid()
     }
+}
+
+fn running_as_root() -> bool {
+    euid() == 0
+}
+
+/// Create `dir` (mode 0700) if missing, and refuse it unless it is a real directory owned by us
+/// with no access for group or others: a cache in a shared temporary directory that another
+/// user made, or could write to, could hand us a planted data directory whose configuration runs
+/// code as `postgres`.
+fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
+    }
+    let m = std::fs::symlink_metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let mode = m.permissions().mode() & 0o777;
+    if !m.is_dir() || m.file_type().is_symlink() {
+        bail!(
+            "initdb cache {} is not a directory; remove it",
+            dir.display()
+        );
+    }
+    if m.uid() != euid() {
+        bail!(
+            "initdb cache {} belongs to uid {}, not to us (uid {}); refusing to use it — remove it \
+             or pass another cache directory",
+            dir.display(),
+            m.uid(),
+            euid()
+        );
+    }
+    if mode & 0o077 != 0 {
+        bail!(
+            "initdb cache {} has mode {mode:o}: others could plant a data directory in it; \
+             refusing to use it (chmod 700 it after checking its contents, or remove it)",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// A command for a server-side binary, run as `postgres` when we are root.
@@ -139,6 +181,9 @@ pub struct ClusterOptions {
     pub use_initdb_cache: bool,
     /// `max_connections` of the server.
     pub max_connections: u32,
+    /// Where the `initdb` cache lives; `None` = `aveloxis-initdb-cache-<uid>` in the temporary
+    /// directory. Either way it must be a directory of ours with mode 0700, or it is refused.
+    pub initdb_cache_dir: Option<PathBuf>,
 }
 
 impl Default for ClusterOptions {
@@ -146,6 +191,7 @@ impl Default for ClusterOptions {
         Self {
             use_initdb_cache: true,
             max_connections: 200,
+            initdb_cache_dir: None,
         }
     }
 }
@@ -191,7 +237,11 @@ impl Cluster {
         let cleanup = DirGuard(Some(dir.clone()));
         let data = dir.join("data");
         if opts.use_initdb_cache {
-            let cached = cached_initdb(&bin, as_postgres)?;
+            let root = match &opts.initdb_cache_dir {
+                Some(d) => d.clone(),
+                None => std::env::temp_dir().join(format!("aveloxis-initdb-cache-{}", euid())),
+            };
+            let cached = cached_initdb(&bin, as_postgres, &root)?;
             let mut cp = Command::new("cp");
             cp.arg("-a").arg(&cached).arg(&data);
             run_checked(cp, "copying the cached initdb output")?;
@@ -332,7 +382,7 @@ rm -rf "$3""#;
 }
 
 /// The cached `initdb` output for this PostgreSQL version, created atomically on first use.
-fn cached_initdb(bin: &Path, as_postgres: bool) -> Result<PathBuf> {
+fn cached_initdb(bin: &Path, as_postgres: bool, root: &Path) -> Result<PathBuf> {
     let version = Command::new(bin.join("postgres"))
         .arg("--version")
         .output()
@@ -349,12 +399,11 @@ fn cached_initdb(bin: &Path, as_postgres: bool) -> Result<PathBuf> {
             }
         })
         .collect();
-    let root = std::env::temp_dir().join("aveloxis-initdb-cache");
+    private_dir(root)?;
     let cached = root.join(format!("{key}-{}", if as_postgres { "pg" } else { "me" }));
     if cached.join("PG_VERSION").exists() {
         return Ok(cached);
     }
-    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     let staging = make_temp_dir("aveloxis-initdb-")?;
     let _guard = DirGuard(Some(staging.clone()));
     if as_postgres {

@@ -132,3 +132,54 @@ fn a_sigkilled_owner_leaves_no_cluster_behind() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn an_initdb_cache_others_could_write_or_do_not_own_is_refused_by_name() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = tmp.path().join("cache");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let opts = |dir: &std::path::Path| ClusterOptions {
+        initdb_cache_dir: Some(dir.to_owned()),
+        ..ClusterOptions::default()
+    };
+    let e = Cluster::start_with(&opts(&shared)).unwrap_err().to_string();
+    assert!(
+        e.contains(&shared.display().to_string()) && e.contains("mode 777"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&shared).unwrap().count(),
+        0,
+        "nothing was written into a refused cache"
+    );
+    // A symlink planted where the cache would be is refused too (not followed).
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&shared, &link).unwrap();
+    let e = Cluster::start_with(&opts(&link)).unwrap_err().to_string();
+    assert!(e.contains("not a directory"), "{e}");
+    // Private but another user's (as root, the test can make one): refused, naming the owner.
+    let theirs = tmp.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o700)).unwrap();
+    if Command::new("chown")
+        .arg("postgres:")
+        .arg(&theirs)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let e = Cluster::start_with(&opts(&theirs)).unwrap_err().to_string();
+        assert!(
+            e.contains("belongs to uid") && e.contains("not to us"),
+            "{e}"
+        );
+    }
+    // A private directory of ours is created 0700 and used.
+    let mine = tmp.path().join("mine");
+    let cluster = Cluster::start_with(&opts(&mine)).unwrap();
+    let mode = std::fs::metadata(&mine).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    drop(cluster);
+}
