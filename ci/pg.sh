@@ -2,11 +2,14 @@
 # A throwaway PostgreSQL cluster for people and scripts (the Rust suites use the aveloxis-pg
 # library, which does the same thing).
 #
-#   eval "$(ci/pg.sh start)"   # starts a cluster; exports PGHOST/PGPORT/PGUSER, AVELOXIS_PG_DIR
-#                              #   and AVELOXIS_DATABASE_{HOST,PORT,USER,SSLMODE}
+#   eval "$(ci/pg.sh start)"   # starts a cluster; exports PGHOST/PGPORT/PGUSER/PGPASSWORD,
+#                              #   AVELOXIS_PG_DIR and AVELOXIS_DATABASE_{HOST,PORT,USER,PASSWORD,SSLMODE}
 #   ci/pg.sh stop [DIR]        # stops it and deletes its directory (default $AVELOXIS_PG_DIR)
 #
 # As root, server commands run as the `postgres` user (initdb refuses root).
+# No local account is trusted over TCP: loopback connections need a random password made for this
+# cluster (kept in DIR/password, mode 0600; set over the unix socket, never on a command line), and
+# the socket lives in DIR, mode 0700.
 set -euo pipefail
 
 bin_dir() {
@@ -28,16 +31,21 @@ case "${1:-}" in
   start)
     BIN=$(bin_dir)
     DIR=$(mktemp -d "${TMPDIR:-/tmp}/aveloxis-pg-sh.XXXXXX")
-    chmod 755 "$DIR"
+    chmod 700 "$DIR"
     [ "$(id -u)" = 0 ] && chown postgres: "$DIR"
     as_pg "$BIN/initdb" -D "$DIR/data" -N -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+    printf '%s\n' 'local all all trust' 'host all all 127.0.0.1/32 scram-sha-256' \
+      'host all all ::1/128 scram-sha-256' | as_pg tee "$DIR/data/pg_hba.conf" >/dev/null
     PORT=$(free_port)
     as_pg "$BIN/pg_ctl" -D "$DIR/data" -w -l "$DIR/server.log" \
       -o "-h 127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       start >/dev/null
+    (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$DIR/password")
+    printf "ALTER ROLE postgres PASSWORD '%s';\n" "$(cat "$DIR/password")" |
+      psql -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d postgres >/dev/null
     cat <<ENV
-export AVELOXIS_PG_DIR=$DIR PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres
-export AVELOXIS_DATABASE_HOST=127.0.0.1 AVELOXIS_DATABASE_PORT=$PORT AVELOXIS_DATABASE_USER=postgres AVELOXIS_DATABASE_SSLMODE=disable
+export AVELOXIS_PG_DIR=$DIR PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGPASSWORD=\$(cat $DIR/password)
+export AVELOXIS_DATABASE_HOST=127.0.0.1 AVELOXIS_DATABASE_PORT=$PORT AVELOXIS_DATABASE_USER=postgres AVELOXIS_DATABASE_PASSWORD=\$PGPASSWORD AVELOXIS_DATABASE_SSLMODE=disable
 ENV
     ;;
   stop)

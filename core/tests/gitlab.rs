@@ -422,7 +422,8 @@ async fn a_gitlab_group_url_expands_to_its_projects() {
     let db = migrated_db().await;
     // The mock's project objects carry web URLs on 127.0.0.1, so GitLab takes that host here.
     let cfg = serde_json::json!({
-        "database": {"host": "127.0.0.1", "port": db.port, "user": "postgres", "dbname": db.name, "sslmode": "disable"},
+        "database": {"host": "127.0.0.1", "port": db.port, "user": "postgres",
+                     "password": cluster().password(), "dbname": db.name, "sslmode": "disable"},
         "github": {"api_url": forge.github_api_url(), "web_url": gitlab_web(&forge)},
         "gitlab": {"api_url": forge.gitlab_api_url(), "web_url": forge.base_url()},
         "collection": {"repo_clone_dir": db.dir.path().join("clones")}

@@ -41,6 +41,7 @@ impl TestDb {
         if !p.exists() {
             let cfg = serde_json::json!({
                 "database": {"host": "127.0.0.1", "port": self.port, "user": "postgres",
+                             "password": cluster().password(),
                              "dbname": self.name, "sslmode": "disable", "lock_timeout_ms": 2000}
             });
             std::fs::write(&p, cfg.to_string()).unwrap();
@@ -53,6 +54,7 @@ impl TestDb {
     pub fn configure(&self, extra: serde_json::Value) {
         let mut cfg = serde_json::json!({
             "database": {"host": "127.0.0.1", "port": self.port, "user": "postgres",
+                         "password": cluster().password(),
                          "dbname": self.name, "sslmode": "disable", "lock_timeout_ms": 2000},
             "collection": {"repo_clone_dir": self.dir.path().join("clones")}
         });

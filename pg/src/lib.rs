@@ -12,6 +12,11 @@
 //! Both hand out databases with [`Provisioner::create_database`], optionally cloned from a
 //! template (a migrated database), which is how each test gets its own schema in ~0.1 s.
 //!
+//! A cluster trusts no one over TCP: its `pg_hba.conf` asks loopback connections for a password
+//! (SCRAM), a random secret per cluster that is set over the unix socket and never appears in a
+//! command line; the socket lives in the cluster's own 0700 directory, so only its owner (and
+//! root) can use it. Another local account can neither log in nor reach the socket.
+//!
 //! Architecture invariant: a cluster never outlives its owner. Every cluster has a *watchdog*: a
 //! shell in its own session whose stdin is a pipe held by the owning process. When the owner
 //! drops the [`Cluster`], exits, panics, is interrupted with Ctrl-C or is SIGKILLed, the pipe
@@ -169,6 +174,77 @@ fn make_temp_dir(prefix: &str) -> Result<PathBuf> {
     )
 }
 
+/// 32 hex digits from the kernel's random source.
+fn random_secret() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("reading /dev/urandom for the cluster password")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The cluster directory (the socket's) 0700, and a `pg_hba.conf` that trusts only that socket
+/// and asks every TCP connection for the password.
+fn restrict_to_owner(dir: &Path, data: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("chmod 700 {}", dir.display()))?;
+    std::fs::write(
+        data.join("pg_hba.conf"),
+        "# aveloxis-pg: the unix socket (in a 0700 directory) is trusted; TCP needs the password\n\
+         local all all trust\n\
+         host all all 127.0.0.1/32 scram-sha-256\n\
+         host all all ::1/128 scram-sha-256\n",
+    )
+    .context("writing pg_hba.conf")
+}
+
+/// Set the superuser's password over the unix socket; the statement goes to `psql` on stdin, so
+/// the secret never appears in a command line.
+fn set_password(bin: &Path, dir: &Path, port: u16, password: &str) -> Result<()> {
+    use std::io::Write;
+    let psql = if bin.join("psql").exists() {
+        bin.join("psql")
+    } else {
+        PathBuf::from("psql")
+    };
+    let mut child = Command::new(psql)
+        .arg("-X")
+        .arg("-q")
+        .args([
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-h",
+        ])
+        .arg(dir)
+        .arg("-p")
+        .arg(port.to_string())
+        .env_remove("PGPASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running psql to set the cluster password")?;
+    let mut stdin = child.stdin.take().context("psql stdin")?;
+    stdin
+        .write_all(format!("ALTER ROLE postgres PASSWORD '{password}';\n").as_bytes())
+        .context("writing to psql")?;
+    drop(stdin);
+    let out = child.wait_with_output().context("waiting for psql")?;
+    if !out.status.success() {
+        bail!(
+            "setting the cluster password failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
 fn free_port() -> Result<u16> {
     let l = TcpListener::bind("127.0.0.1:0").context("binding a probe socket on 127.0.0.1")?;
     Ok(l.local_addr()?.port())
@@ -200,6 +276,8 @@ impl Default for ClusterOptions {
 pub struct Cluster {
     dir: PathBuf,
     port: u16,
+    /// The superuser's password (random per cluster); never printed.
+    password: String,
     watchdog: Mutex<Option<(Child, ChildStdin)>>,
 }
 
@@ -208,6 +286,7 @@ impl fmt::Debug for Cluster {
         f.debug_struct("Cluster")
             .field("dir", &self.dir)
             .field("port", &self.port)
+            .field("password", &"***")
             .finish()
     }
 }
@@ -253,22 +332,28 @@ impl Cluster {
             c.arg("-D").arg(&data).args(INITDB_ARGS);
             run_checked(c, "initdb")?;
         }
+        restrict_to_owner(&dir, &data)?;
         if as_postgres {
             chown_postgres(&dir)?;
         }
+        let password = random_secret()?;
         let mut last_err = None;
         for _ in 0..5 {
             let port = free_port()?;
             match start_server(&bin, as_postgres, &dir, &data, port, opts) {
                 Ok(()) => {
+                    // From here the server runs: the watchdog stops it whatever happens next.
                     let watchdog = spawn_watchdog(&bin, as_postgres, &dir, &data)?;
+                    let cluster = Cluster {
+                        dir: dir.clone(),
+                        port,
+                        password: password.clone(),
+                        watchdog: Mutex::new(Some(watchdog)),
+                    };
                     let mut cleanup = cleanup;
                     cleanup.0 = None;
-                    return Ok(Cluster {
-                        dir,
-                        port,
-                        watchdog: Mutex::new(Some(watchdog)),
-                    });
+                    set_password(&bin, &dir, port, &password)?;
+                    return Ok(cluster);
                 }
                 Err(e) => last_err = Some(e),
             }
@@ -288,9 +373,24 @@ impl Cluster {
         &self.dir
     }
 
-    /// Connection URL for database `db` as the superuser `postgres`.
+    /// Connection URL for database `db` as the superuser `postgres`, with its password: a
+    /// secret, to be passed to connect calls only (never printed; [`Cluster::shown_url`] is what
+    /// may be shown).
     pub fn url(&self, db: &str) -> String {
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/{db}",
+            self.password, self.port
+        )
+    }
+
+    /// The URL of `db` as messages may show it (no password).
+    pub fn shown_url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// The superuser's password (random per cluster).
+    pub fn password(&self) -> &str {
+        &self.password
     }
 
     /// Stop the server and delete its directory now (also done on drop).

@@ -64,7 +64,11 @@ async fn uncached_start_and_existing_server_mode_work() {
     .unwrap();
     // Treat the cluster as an operator's server reached by URL.
     let server = Server::new(
-        format!("postgres://postgres@127.0.0.1:{}", cluster.port()),
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}",
+            cluster.password(),
+            cluster.port()
+        ),
         "postgres@127.0.0.1",
     );
     server.create_database("scratch_a", None).await.unwrap();
@@ -182,4 +186,49 @@ fn an_initdb_cache_others_could_write_or_do_not_own_is_refused_by_name() {
     let mode = std::fs::metadata(&mine).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
     drop(cluster);
+}
+
+#[tokio::test]
+async fn a_cluster_asks_every_tcp_client_for_its_password_and_never_shows_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let cluster = Cluster::start().unwrap();
+    let other = Cluster::start().unwrap();
+    assert_ne!(cluster.password(), other.password(), "a secret per cluster");
+    assert_eq!(cluster.password().len(), 32);
+    // Any local account reaching the port without the secret is refused.
+    for url in [
+        format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port()),
+        format!(
+            "postgres://postgres:wrong@127.0.0.1:{}/postgres",
+            cluster.port()
+        ),
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/postgres",
+            other.password(),
+            cluster.port()
+        ),
+    ] {
+        let e = PgConnection::connect(&url).await.unwrap_err().to_string();
+        assert!(e.contains("password authentication failed"), "{e}");
+    }
+    assert_eq!(one(&cluster.url("postgres"), "SELECT 1::bigint").await, 1);
+    // The socket's directory is the owner's alone.
+    let mode = std::fs::metadata(cluster.dir())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700);
+    // The secret is in no process's command line and not in Debug or the shown URL.
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            assert!(
+                !cmdline.contains(cluster.password()),
+                "argv shows it: {cmdline}"
+            );
+        }
+    }
+    assert!(!format!("{cluster:?}").contains(cluster.password()));
+    assert!(!cluster.shown_url("x").contains(cluster.password()));
 }

@@ -15,8 +15,9 @@ async fn migrate_then_gate_on_an_ephemeral_cluster() {
     std::fs::write(
         &cfg,
         format!(
-            r#"{{"database": {{"host": "127.0.0.1", "port": {}, "dbname": "aveloxis", "sslmode": "disable"}}}}"#,
-            cluster.port()
+            r#"{{"database": {{"host": "127.0.0.1", "port": {}, "password": "{}", "dbname": "aveloxis", "sslmode": "disable"}}}}"#,
+            cluster.port(),
+            cluster.password()
         ),
     )
     .unwrap();
@@ -48,7 +49,11 @@ async fn migrate_then_gate_on_an_ephemeral_cluster() {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations"),
         ),
         repo_dir: None,
-        server_url: Some(format!("postgres://postgres@127.0.0.1:{}", cluster.port())),
+        server_url: Some(format!(
+            "postgres://postgres:{}@127.0.0.1:{}",
+            cluster.password(),
+            cluster.port()
+        )),
         report: None,
     };
     let report = aveloxis_harness::schema_check::run(&args).await.unwrap();
