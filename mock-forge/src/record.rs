@@ -58,6 +58,18 @@ fn parse_upstream(url: &str) -> anyhow::Result<Upstream> {
         Some((h, p)) => (h.to_string(), p.parse().context("bad upstream port")?),
         None => (hostport.to_string(), 80),
     };
+    // The token travels in clear text: only to this machine.
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        bail!(
+            "the recorder sends the token over plain http, so the upstream must be on this \
+             machine (loopback); {host} is not — put a local TLS-terminating proxy in front of it"
+        );
+    }
     Ok(Upstream {
         origin: format!("http://{hostport}"),
         host,

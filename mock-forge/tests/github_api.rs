@@ -286,11 +286,11 @@ fn per_token_rate_limits_exhaust_with_403_and_reset_header() {
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
     let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
     assert!(reset > aveloxis_mock_forge::time::now());
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("rate limit exceeded"), "{message}");
     assert!(
-        r.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("rate limit exceeded")
+        message.contains("user ID") && !r.text().contains("small"),
+        "the caller's token is not echoed: {message}"
     );
     // Other tokens have their own budget.
     assert_eq!(

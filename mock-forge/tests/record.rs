@@ -94,3 +94,24 @@ fn follows_pagination_while_recording() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn the_recorder_never_sends_its_token_in_clear_text_off_this_machine() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for upstream in ["http://api.example.org", "http://10.1.2.3:8080/api/v3"] {
+        let e = rt
+            .block_on(record_repo(&RecordOptions {
+                upstream: upstream.into(),
+                token: "ghp_never_in_clear_text".into(),
+                repo: "o/r".into(),
+                max_pages: 1,
+                max_items: 1,
+            }))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("loopback") && !e.contains("ghp_never"), "{e}");
+    }
+}

@@ -98,6 +98,19 @@ pub fn gate(
     }
 }
 
+/// Who GitHub names in a rate-limit message: the client address for anonymous callers, a user id
+/// for a token — never the token itself (a forge does not echo credentials).
+fn who(key: &str) -> String {
+    if key == "anonymous" {
+        return "127.0.0.1".to_string();
+    }
+    // A stable id per token (FNV-1a), as a real account would have.
+    let id = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("user ID {}", id % 100_000_000)
+}
+
 /// The answer to a request over budget, `wait` seconds before the reset.
 fn exhausted(f: &Forge, gate: &Gate, wait: i64) -> Reply {
     match gate.platform {
@@ -105,7 +118,7 @@ fn exhausted(f: &Forge, gate: &Gate, wait: i64) -> Reply {
             let r = Reply::json(
                 f.rate.exhausted_status,
                 &serde_json::json!({
-                    "message": format!("API rate limit exceeded for {}. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)", gate.caller.key),
+                    "message": format!("API rate limit exceeded for {}. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)", who(&gate.caller.key)),
                     "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
                 }),
             );
