@@ -1,7 +1,6 @@
 //! Issues and their labels and assignees.
 
-use super::super::upsert::Spec;
-use super::{ISSUE_JOIN, ISSUE_REQ};
+use super::{ISSUE_JOIN, ISSUE_REQ, Spec};
 
 pub(super) static ISSUES: Spec = Spec {
     table: "aveloxis_data.issues",

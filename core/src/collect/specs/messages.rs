@@ -1,7 +1,6 @@
 //! Events, messages and the rows that attach messages to issues, pull requests and reviews.
 
-use super::super::upsert::Spec;
-use super::{ISSUE_JOIN, ISSUE_REQ, PR_JOIN, PR_REQ};
+use super::{ISSUE_JOIN, ISSUE_REQ, PR_JOIN, PR_REQ, Spec};
 
 const EVENT_INPUT: &[(&str, &str)] = &[
     ("repo_id", "bigint"),

@@ -9,8 +9,9 @@ mod issues;
 mod messages;
 mod people;
 mod pulls;
+mod spec;
 
-use super::upsert::Spec;
+pub use spec::Spec;
 
 const ISSUE_JOIN: &str = "JOIN aveloxis_data.issues i ON i.repo_id = x.repo_id AND i.platform_issue_id = x.platform_issue_id";
 const ISSUE_REQ: (&str, &str) = (

@@ -1,6 +1,6 @@
 //! Contributors and their per-platform identities, releases and clone counts.
 
-use super::super::upsert::Spec;
+use super::Spec;
 
 pub(super) static CONTRIBUTORS: Spec = Spec {
     table: "aveloxis_data.contributors",

@@ -1,7 +1,6 @@
 //! Pull requests and their labels, assignees, reviewers, head/base, reviews, commits and files.
 
-use super::super::upsert::Spec;
-use super::{PR_JOIN, PR_REQ};
+use super::{PR_JOIN, PR_REQ, Spec};
 
 pub(super) static PULL_REQUESTS: Spec = Spec {
     table: "aveloxis_data.pull_requests",
