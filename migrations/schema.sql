@@ -12,7 +12,7 @@
 --   * every table in aveloxis_data carries tool_source, tool_version,
 --     data_source, data_collection_date (TIMESTAMPTZ DEFAULT now());
 --   * every table the collector upserts has a natural-key UNIQUE constraint
---     (listed in upsert_keys.tsv; checked against the live catalog);
+--     (declared in core/src/collect/specs; checked against the live catalog);
 --   * every FK is a named table constraint, DEFERRABLE INITIALLY DEFERRED;
 --   * FKs to aveloxis_data.contributors(cntrb_id) are
 --     ON UPDATE CASCADE ON DELETE RESTRICT (cntrb_id can be rewritten from a

@@ -98,7 +98,7 @@ fn classify(e: &anyhow::Error) -> &'static str {
             _ => "forge_other",
         };
     }
-    if e.downcast_ref::<sqlx::Error>().is_some() {
+    if e.chain().any(|c| c.is::<sqlx::Error>()) {
         return "database";
     }
     "other"

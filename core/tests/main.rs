@@ -12,3 +12,4 @@ mod facade;
 mod gitlab;
 mod migrate;
 mod schema;
+mod writes;

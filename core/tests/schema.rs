@@ -116,42 +116,6 @@ async fn the_convention_checks_catch_violations() {
 }
 
 #[tokio::test]
-async fn every_upsert_key_has_a_unique_index() {
-    let db = migrated_db().await;
-    let mut conn = db.connect().await;
-    let keys = std::fs::read_to_string(migrations_dir().join("upsert_keys.tsv")).unwrap();
-    let mut checked = 0;
-    for line in keys
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-    {
-        let (table, cols) = line.split_once('\t').expect("table<TAB>columns");
-        let mut want: Vec<String> = cols.split(',').map(|c| c.trim().to_owned()).collect();
-        want.sort();
-        // ON CONFLICT (cols) needs a valid, non-partial unique index on exactly these columns.
-        let found: bool = sqlx::query_scalar(
-            "SELECT EXISTS (
-                 SELECT 1 FROM pg_index i
-                  WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indisvalid
-                    AND i.indpred IS NULL AND i.indexprs IS NULL
-                    AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text)
-                           FROM pg_attribute a
-                          WHERE a.attrelid = i.indrelid
-                            AND a.attnum = ANY (i.indkey::int2[])) = $2::text[]
-                    AND i.indnkeyatts = cardinality($2::text[]))",
-        )
-        .bind(table)
-        .bind(&want)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{table}: {e}"));
-        assert!(found, "{table} has no unique index on ({cols})");
-        checked += 1;
-    }
-    assert!(checked >= 40, "only {checked} upsert keys listed");
-}
-
-#[tokio::test]
 async fn messages_of_different_kinds_with_the_same_id_all_survive() {
     let db = migrated_db().await;
     let mut conn = db.connect().await;

@@ -11,7 +11,8 @@
 --     engine's schema_migrations/schema_meta exist, exactly 19 matviews).
 -- Queries end with a semicolon on its own clause; no query depends on another.
 -- Scope: every schema whose name starts with 'aveloxis'.
--- Upsert-key coverage is checked from upsert_keys.tsv by the Rust side.
+-- Upsert-key coverage is checked by the core test suite against the natural keys
+-- aveloxis-core declares (collect/specs: each spec's key and OTHER_KEYS).
 -- =============================================================================
 
 -- check: fk_not_deferrable_initially_deferred

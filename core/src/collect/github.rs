@@ -201,8 +201,8 @@ impl Users {
                        "profile_url": r["gh_html_url"], "user_type": r["gh_type"], "data_source": DATA_SOURCE})
             })
             .collect();
-        let w = upsert(conn, &specs::CONTRIBUTORS, &rows).await?;
-        upsert(conn, &specs::IDENTITIES, &ids).await?;
+        let w = upsert(conn, specs::Entity::Contributors, &rows).await?;
+        upsert(conn, specs::Entity::Identities, &ids).await?;
         Ok(w.rows)
     }
 }

@@ -207,8 +207,8 @@ impl Users {
                        "profile_url": r["gl_web_url"], "data_source": DATA_SOURCE})
             })
             .collect();
-        let w = upsert(conn, &specs::CONTRIBUTORS, &rows).await?;
-        upsert(conn, &specs::IDENTITIES, &ids).await?;
+        let w = upsert(conn, specs::Entity::Contributors, &rows).await?;
+        upsert(conn, specs::Entity::Identities, &ids).await?;
         Ok(w.rows)
     }
 }

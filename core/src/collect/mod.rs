@@ -251,17 +251,17 @@ impl Collector {
     }
 }
 
-/// Write mapped rows (keyed as in [`specs::WRITE_ORDER`]) in dependency order. A key without a
+/// Write mapped rows (keyed as in [`specs::Entity::key`]) in dependency order. A key without a
 /// write rule is an error: rows are never dropped silently.
 pub(crate) async fn write_rows(
     conn: &mut PgConnection,
     mut rows: std::collections::HashMap<&'static str, Vec<Value>>,
     counts: &mut Counts,
 ) -> Result<()> {
-    for (key, spec) in specs::WRITE_ORDER {
-        let batch = rows.remove(key).unwrap_or_default();
+    for &entity in specs::all() {
+        let batch = rows.remove(entity.key()).unwrap_or_default();
         if !batch.is_empty() {
-            counts.add(key, upsert::upsert(conn, spec, &batch).await?);
+            counts.add(entity.key(), upsert::upsert(conn, entity, &batch).await?);
         }
     }
     if let Some(key) = rows.keys().next() {

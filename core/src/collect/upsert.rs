@@ -9,91 +9,10 @@
 use serde_json::Value;
 use sqlx::PgConnection;
 
+pub use super::specs::{Entity, Spec};
+
 /// Rows per statement.
 pub const BATCH: usize = 1000;
-
-/// How one table is upserted.
-pub struct Spec {
-    /// Qualified table name.
-    pub table: &'static str,
-    /// Columns of each input row: (name, SQL type).
-    pub input: &'static [(&'static str, &'static str)],
-    /// (target column, select expression over `x` and the joins).
-    pub columns: &'static [(&'static str, &'static str)],
-    /// Joins after `FROM jsonb_to_recordset($1) AS x(...)`, resolving parents.
-    pub joins: &'static str,
-    /// Natural key (must have a unique index).
-    pub key: &'static [&'static str],
-    /// Parents a row cannot be written without: (`table alias`, condition over `x`). Rows
-    /// failing one are counted as orphans.
-    pub required: &'static [(&'static str, &'static str)],
-    /// Also write `tool_source`, `tool_version`, `data_source` (from the row) and
-    /// `data_collection_date` (now).
-    pub meta: bool,
-}
-
-/// Metadata columns every data row carries when `Spec::meta` is set.
-const META_INPUT: &[(&str, &str)] = &[("data_source", "text")];
-
-impl Spec {
-    fn input_defs(&self) -> String {
-        let extra = if self.meta { META_INPUT } else { &[] };
-        self.input
-            .iter()
-            .chain(extra)
-            .map(|(n, t)| format!("{n} {t}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    pub fn sql(&self) -> String {
-        let mut targets: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
-        let mut selects: Vec<&str> = self.columns.iter().map(|(_, e)| *e).collect();
-        if self.meta {
-            targets.extend([
-                "tool_source",
-                "tool_version",
-                "data_source",
-                "data_collection_date",
-            ]);
-            selects.extend([
-                "'aveloxis'::text",
-                concat!("'", env!("CARGO_PKG_VERSION"), "'::text"),
-                "x.data_source",
-                "now()",
-            ]);
-        }
-        let updates: Vec<String> = targets
-            .iter()
-            .filter(|c| !self.key.contains(c))
-            .map(|c| format!("{c} = COALESCE(EXCLUDED.{c}, t.{c})"))
-            .collect();
-        let action = if updates.is_empty() {
-            "DO NOTHING".to_owned()
-        } else {
-            format!("DO UPDATE SET {}", updates.join(", "))
-        };
-        // DISTINCT ON the key: a page may repeat an item (GitHub pagination shifts while
-        // items change); ON CONFLICT must not see the same key twice in one statement.
-        format!(
-            "INSERT INTO {table} AS t ({targets})
-             SELECT DISTINCT ON ({key}) {selects}
-               FROM jsonb_to_recordset($1) AS x({input}) {joins}
-             ON CONFLICT ({key}) {action}",
-            table = self.table,
-            targets = targets.join(", "),
-            key = self.key.join(", "),
-            selects = selects
-                .iter()
-                .zip(&targets)
-                .map(|(e, c)| format!("{e} AS {c}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            input = self.input_defs(),
-            joins = self.joins,
-        )
-    }
-}
 
 /// Result of an upsert: rows written and input rows whose parent was missing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -102,44 +21,89 @@ pub struct Written {
     pub orphans: u64,
 }
 
-/// Upsert `rows` with `spec`, in batches.
+/// Why an upsert failed. A database failure keeps the `sqlx::Error` as its source.
+#[derive(Debug, thiserror::Error)]
+pub enum UpsertError {
+    /// A mapper emitted a column its spec does not read (a misspelt or unmapped column would
+    /// otherwise be written as NULL without a word).
+    #[error(
+        "a row for {table} carries column {column:?}, which is not an input column of its spec"
+    )]
+    UnknownColumn { table: &'static str, column: String },
+    /// A mapper emitted something other than a JSON object.
+    #[error("a row for {table} is not a JSON object: {row}")]
+    NotAnObject { table: &'static str, row: String },
+    /// The upsert statement failed.
+    #[error("upsert into {table}")]
+    Database {
+        table: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Counting the rows whose parent is missing failed.
+    #[error("orphan check for {table}")]
+    OrphanCheck {
+        table: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// Check that every row is an object whose keys are all input columns of `entity`'s spec.
+pub fn check_rows(entity: Entity, rows: &[Value]) -> Result<(), UpsertError> {
+    let spec = entity.spec();
+    for row in rows {
+        let Some(obj) = row.as_object() else {
+            let mut text = row.to_string();
+            text.truncate(200);
+            return Err(UpsertError::NotAnObject {
+                table: spec.table,
+                row: text,
+            });
+        };
+        if let Some(column) = obj.keys().find(|k| !spec.input_columns().any(|c| c == *k)) {
+            return Err(UpsertError::UnknownColumn {
+                table: spec.table,
+                column: column.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Upsert `rows` of `entity`, in batches. Every row is checked first ([`check_rows`]): nothing
+/// is written when one carries a column the spec does not read.
 pub async fn upsert(
     conn: &mut PgConnection,
-    spec: &Spec,
+    entity: Entity,
     rows: &[Value],
-) -> anyhow::Result<Written> {
+) -> Result<Written, UpsertError> {
+    check_rows(entity, rows)?;
+    let spec = entity.spec();
+    let table = spec.table;
     let sql = spec.sql();
+    let orphan_sql = spec.orphan_sql();
     let mut w = Written::default();
     for chunk in rows.chunks(BATCH) {
         let arr = Value::Array(chunk.to_vec());
-        let done = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        w.rows += sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&arr)
             .execute(&mut *conn)
             .await
-            .map_err(|e| anyhow::anyhow!("upsert into {}: {e}", spec.table))?
+            .map_err(|source| UpsertError::Database { table, source })?
             .rows_affected();
-        w.rows += done;
-        if !spec.required.is_empty() {
-            let cond = spec
-                .required
-                .iter()
-                .map(|(from, on)| format!("NOT EXISTS (SELECT 1 FROM {from} WHERE {on})"))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let missing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT count(*) FROM jsonb_to_recordset($1) AS x({}) WHERE {cond}",
-                spec.input_defs()
-            )))
-            .bind(&arr)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|e| anyhow::anyhow!("orphan check for {}: {e}", spec.table))?;
+        if let Some(orphan_sql) = &orphan_sql {
+            let missing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(orphan_sql.clone()))
+                .bind(&arr)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|source| UpsertError::OrphanCheck { table, source })?;
             w.orphans += missing as u64;
         }
     }
     if w.orphans > 0 {
         tracing::warn!(
-            table = spec.table,
+            table,
             orphans = w.orphans,
             "rows whose parent is not collected were not written"
         );
@@ -150,36 +114,50 @@ pub async fn upsert(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
-    fn sql_coalesces_non_key_columns_and_joins_parents() {
-        let spec = Spec {
-            table: "aveloxis_data.issue_labels",
-            input: &[
-                ("repo_id", "bigint"),
-                ("platform_issue_id", "bigint"),
-                ("label_text", "text"),
-            ],
-            columns: &[
-                ("issue_id", "i.issue_id"),
-                ("repo_id", "x.repo_id"),
-                ("label_text", "x.label_text"),
-            ],
-            joins: "JOIN aveloxis_data.issues i ON i.repo_id = x.repo_id AND i.platform_issue_id = x.platform_issue_id",
-            key: &["issue_id", "label_text"],
-            required: &[],
-            meta: true,
-        };
-        let sql = spec.sql();
+    fn a_row_with_a_column_its_spec_lacks_is_refused_by_name() {
+        let ok =
+            json!({"repo_id": 1, "platform_issue_id": 2, "label_text": "bug", "data_source": "x"});
+        check_rows(Entity::IssueLabels, std::slice::from_ref(&ok)).unwrap();
+        let typo = json!({"repo_id": 1, "platform_issue_id": 2, "lable_text": "bug"});
+        let e = check_rows(Entity::IssueLabels, &[ok, typo]).unwrap_err();
         assert!(
-            sql.contains("repo_id = COALESCE(EXCLUDED.repo_id, t.repo_id)"),
-            "{sql}"
+            matches!(&e, UpsertError::UnknownColumn { table: "aveloxis_data.issue_labels", column } if column == "lable_text"),
+            "{e}"
         );
-        assert!(!sql.contains("label_text = COALESCE"), "{sql}");
-        assert!(
-            sql.contains("tool_version = COALESCE(EXCLUDED.tool_version"),
-            "{sql}"
-        );
-        assert!(sql.contains("ON CONFLICT (issue_id, label_text)"), "{sql}");
+        assert!(e.to_string().contains("\"lable_text\""), "{e}");
+        let e = check_rows(Entity::IssueLabels, &[json!([1, 2])]).unwrap_err();
+        assert!(matches!(e, UpsertError::NotAnObject { .. }), "{e}");
+    }
+
+    #[test]
+    fn entities_are_complete_distinct_and_written_parents_first() {
+        let mut keys: Vec<&str> = Entity::ALL.iter().map(|e| e.key()).collect();
+        let mut tables: Vec<&str> = Entity::ALL.iter().map(|e| e.table()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        tables.sort_unstable();
+        tables.dedup();
+        assert_eq!(keys.len(), Entity::ALL.len());
+        assert_eq!(tables.len(), Entity::ALL.len());
+        for e in Entity::ALL {
+            assert_eq!(Entity::from_key(e.key()), Some(*e));
+            // Every table a spec joins to or requires is written before it.
+            let spec = e.spec();
+            let needs = spec
+                .required
+                .iter()
+                .map(|(from, _)| *from)
+                .chain(std::iter::once(spec.joins));
+            for text in needs {
+                for parent in Entity::ALL.iter().filter(|p| p != &e) {
+                    if text.contains(&format!("{} ", parent.table())) {
+                        assert!(parent < e, "{e} is written before its parent {parent}");
+                    }
+                }
+            }
+        }
     }
 }

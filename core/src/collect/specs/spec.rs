@@ -1,0 +1,110 @@
+//! The shape of one table's upsert and the statements generated from it.
+
+/// How one table is upserted.
+pub struct Spec {
+    /// Qualified table name.
+    pub table: &'static str,
+    /// Columns of each input row: (name, SQL type).
+    pub input: &'static [(&'static str, &'static str)],
+    /// (target column, select expression over `x` and the joins).
+    pub columns: &'static [(&'static str, &'static str)],
+    /// Joins after `FROM jsonb_to_recordset($1) AS x(...)`, resolving parents.
+    pub joins: &'static str,
+    /// Natural key (the columns of a valid, non-partial unique index on `table`).
+    pub key: &'static [&'static str],
+    /// Parents a row cannot be written without: (`table alias`, condition over `x`). Rows
+    /// failing one are counted as orphans.
+    pub required: &'static [(&'static str, &'static str)],
+    /// Also write `tool_source`, `tool_version`, `data_source` (from the row) and
+    /// `data_collection_date` (now).
+    pub meta: bool,
+}
+
+/// Metadata columns every data row carries when `Spec::meta` is set.
+const META_INPUT: &[(&str, &str)] = &[("data_source", "text")];
+
+impl Spec {
+    /// Names of the columns an input row may carry (the spec's input, plus `data_source` when
+    /// `meta` is set).
+    pub fn input_columns(&self) -> impl Iterator<Item = &'static str> {
+        let extra = if self.meta { META_INPUT } else { &[] };
+        self.input.iter().chain(extra).map(|(n, _)| *n)
+    }
+
+    fn input_defs(&self) -> String {
+        let extra = if self.meta { META_INPUT } else { &[] };
+        self.input
+            .iter()
+            .chain(extra)
+            .map(|(n, t)| format!("{n} {t}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Counts the rows of a batch (`$1`) whose required parent is missing; `None` when the spec
+    /// requires no parent.
+    pub fn orphan_sql(&self) -> Option<String> {
+        if self.required.is_empty() {
+            return None;
+        }
+        let cond = self
+            .required
+            .iter()
+            .map(|(from, on)| format!("NOT EXISTS (SELECT 1 FROM {from} WHERE {on})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        Some(format!(
+            "SELECT count(*) FROM jsonb_to_recordset($1) AS x({}) WHERE {cond}",
+            self.input_defs()
+        ))
+    }
+
+    /// The upsert statement of one batch (`$1`, a `jsonb` array of row objects).
+    pub fn sql(&self) -> String {
+        let mut targets: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
+        let mut selects: Vec<&str> = self.columns.iter().map(|(_, e)| *e).collect();
+        if self.meta {
+            targets.extend([
+                "tool_source",
+                "tool_version",
+                "data_source",
+                "data_collection_date",
+            ]);
+            selects.extend([
+                "'aveloxis'::text",
+                concat!("'", env!("CARGO_PKG_VERSION"), "'::text"),
+                "x.data_source",
+                "now()",
+            ]);
+        }
+        let updates: Vec<String> = targets
+            .iter()
+            .filter(|c| !self.key.contains(c))
+            .map(|c| format!("{c} = COALESCE(EXCLUDED.{c}, t.{c})"))
+            .collect();
+        let action = if updates.is_empty() {
+            "DO NOTHING".to_owned()
+        } else {
+            format!("DO UPDATE SET {}", updates.join(", "))
+        };
+        // DISTINCT ON the key: a page may repeat an item (GitHub pagination shifts while
+        // items change); ON CONFLICT must not see the same key twice in one statement.
+        format!(
+            "INSERT INTO {table} AS t ({targets})
+             SELECT DISTINCT ON ({key}) {selects}
+               FROM jsonb_to_recordset($1) AS x({input}) {joins}
+             ON CONFLICT ({key}) {action}",
+            table = self.table,
+            targets = targets.join(", "),
+            key = self.key.join(", "),
+            selects = selects
+                .iter()
+                .zip(&targets)
+                .map(|(e, c)| format!("{e} AS {c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            input = self.input_defs(),
+            joins = self.joins,
+        )
+    }
+}
