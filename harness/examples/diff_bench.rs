@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use aveloxis_harness::diff;
+use aveloxis_harness::table_diff;
 use aveloxis_pg::{Cluster, Provisioner};
 use sqlx::{Connection, PgConnection};
 
@@ -89,9 +89,13 @@ async fn main() -> anyhow::Result<()> {
         let count_s = t.elapsed().as_secs_f64();
         assert_eq!(n, total);
         let t = Instant::now();
-        let results = diff::diff_databases(&mut a, &mut b, &["aveloxis_data"], false).await?;
+        let results = table_diff::diff_databases(&mut a, &mut b, &["aveloxis_data"], false).await?;
         let diff_s = t.elapsed().as_secs_f64();
-        assert!(results.iter().all(|r| r.verdict == diff::Verdict::Pass));
+        assert!(
+            results
+                .iter()
+                .all(|r| r.verdict == table_diff::Verdict::Pass)
+        );
         println!(
             "round {round}: count(*) {:.3}s ({:.2} M rows/s) | whole-table verdicts {:.3}s ({:.2} M rows/s)",
             count_s,

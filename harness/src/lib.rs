@@ -2,43 +2,36 @@
 //!
 //! Exit codes are the contract with CI: 0 = PASS (FLAGs allowed), 1 = a FAIL was found,
 //! 2 = the harness could not compare (missing revision, provisioning failure, …) — never 0
-//! when nothing was compared.
+//! when nothing was compared. [`report::exit_code`] is the only place that maps them.
 //!
 //! Architecture invariant: the harness never links the daemon (`aveloxis-core`; the dependency
 //! graph enforces it). It reads the operator's `aveloxis.json` through `aveloxis-config` (the
 //! daemon's own model), uses the migrations crate for the schema, the catalog and the lint, and
 //! drives `aveloxis` binaries for everything that writes collected data or keys.
+//!
+//! Layers, lowest first (a module uses only modules of lower layers): `cli`, `report`,
+//! `progress`, `git` → `scratch`, `operator`, `table_diff` → `row_diff` → `schema_check`,
+//! `data_test` → this file (dispatch).
 
+/// A line of harness output on stderr (above the progress bars when they are drawn).
+macro_rules! say {
+    ($($t:tt)*) => { crate::progress::line(&format!($($t)*)) };
+}
+
+pub mod cli;
 pub mod data_test;
-pub mod diff;
 pub mod git;
 pub mod operator;
 pub mod progress;
+pub mod report;
+pub mod row_diff;
 pub mod schema_check;
-pub mod shadow_diff;
+pub mod scratch;
+pub mod table_diff;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
-
-#[derive(Debug, Parser)]
-#[command(name = "harness", version, about = "Aveloxis release gate")]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Fresh install vs upgraded install (catalog equality), schema conventions, step lint.
-    SchemaCheck(schema_check::Args),
-    /// Collect the same repositories with the released and the working-tree collector into two
-    /// scratch databases and compare every table (counts, fill, content).
-    DataTest(data_test::Args),
-    /// Row-level comparison of two databases keyed by platform-stable keys: rows missing on
-    /// new, rows whose content changed (which columns), rows only on new.
-    ShadowDiff(shadow_diff::Args),
-}
+pub use cli::{Cli, Command};
 
 /// Where a run writes its reports unless told otherwise.
 pub fn default_work_dir() -> PathBuf {
@@ -48,23 +41,10 @@ pub fn default_work_dir() -> PathBuf {
 /// Run a command; returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
     match cli.command {
-        Command::DataTest(args) => data_test::run(&args).await,
-        Command::ShadowDiff(args) => shadow_diff::run(&args).await,
-        Command::SchemaCheck(args) => match schema_check::run(&args).await {
-            Ok(report) => {
-                print!("{}", report.markdown());
-                if let Some(path) = &args.report
-                    && let Err(e) = std::fs::write(path, report.markdown())
-                {
-                    eprintln!("harness: could not write {}: {e}", path.display());
-                    return 2;
-                }
-                if report.failed() { 1 } else { 0 }
-            }
-            Err(e) => {
-                eprintln!("harness: schema-check could not run: {e:#}");
-                2
-            }
-        },
+        Command::DataTest(args) => report::exit_code("data-test", data_test::run(&args).await),
+        Command::ShadowDiff(args) => report::exit_code("shadow-diff", row_diff::run(&args).await),
+        Command::SchemaCheck(args) => {
+            report::exit_code("schema-check", schema_check::run(&args).await)
+        }
     }
 }

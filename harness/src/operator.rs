@@ -16,7 +16,7 @@ pub use aveloxis_config::Platform;
 use aveloxis_config::{Config, ConfigError, DatabaseConfig, ForgeConfig, Secret, token_problem};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
-use crate::schema_check::redact;
+use crate::report::redact;
 
 /// The table the daemon's keys live in.
 pub const KEY_TABLE: &str = "aveloxis_ops.worker_oauth";

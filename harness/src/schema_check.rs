@@ -8,47 +8,17 @@
 //! * Without: a database as of every step of the working tree is brought forward and compared.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use aveloxis_migrations::plan::prefix_problems;
-use aveloxis_migrations::{Options, Plan, catalog, lint};
-use aveloxis_pg::{Cluster, Provisioner, Server};
+use aveloxis_migrations::{Options, Plan, Step, catalog, lint};
 use sqlx::{Connection, PgConnection};
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Compare against the schema of this revision (tag, branch or commit).
-    #[arg(long)]
-    pub released_tag: Option<String>,
-    /// The working tree's migrations directory (default: `<git top>/migrations`).
-    #[arg(long)]
-    pub migrations_dir: Option<PathBuf>,
-    /// The repository holding the released revision (default: the current git work tree).
-    #[arg(long)]
-    pub repo_dir: Option<PathBuf>,
-    /// Use this server (`postgres://user[:pw]@host:port`, CREATEDB needed) instead of a private
-    /// ephemeral cluster.
-    #[arg(long)]
-    pub server_url: Option<String>,
-    /// Also write the markdown report here.
-    #[arg(long)]
-    pub report: Option<PathBuf>,
-}
+use crate::cli::SchemaCheckArgs;
+use crate::report::{self, Check, Verdict, md_escape, verdict_line};
+use crate::scratch::{Host, SCRATCH_PREFIX};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    Fail,
-}
-
-#[derive(Clone, Debug)]
-pub struct Check {
-    pub name: String,
-    pub verdict: Verdict,
-    pub details: Vec<String>,
-}
-
+/// A finished schema check.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub title: String,
@@ -57,32 +27,25 @@ pub struct Report {
 
 impl Report {
     fn add(&mut self, name: impl Into<String>, details: Vec<String>) {
-        self.checks.push(Check {
-            name: name.into(),
-            verdict: if details.is_empty() {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            },
-            details,
-        });
+        self.checks.push(Check::fail_on(name, details));
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        Verdict::worst(self.checks.iter().map(|c| c.verdict))
     }
 
     pub fn failed(&self) -> bool {
-        self.checks.iter().any(|c| c.verdict == Verdict::Fail)
+        self.verdict() == Verdict::Fail
     }
 
     pub fn markdown(&self) -> String {
-        let fails = self
-            .checks
-            .iter()
-            .filter(|c| c.verdict == Verdict::Fail)
-            .count();
+        let verdicts = self.checks.iter().map(|c| c.verdict);
+        let fails = report::count(verdicts, Verdict::Fail);
         let mut s = format!("# {}\n\n", self.title);
         let _ = writeln!(
             s,
-            "**Verdict: {}** — {} check(s), {} failed\n",
-            if fails > 0 { "FAIL" } else { "PASS" },
+            "{} — {} check(s), {} failed\n",
+            verdict_line(self.verdict()),
             self.checks.len(),
             fails
         );
@@ -91,65 +54,34 @@ impl Report {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} |",
-                c.name.replace('|', "\\|"),
-                if c.verdict == Verdict::Pass {
-                    "PASS"
-                } else {
-                    "FAIL"
-                },
+                md_escape(&c.name),
+                c.verdict.as_str(),
                 c.details.len()
             );
         }
-        for c in self.checks.iter().filter(|c| c.verdict == Verdict::Fail) {
-            let _ = writeln!(s, "\n## FAIL: {}\n", c.name);
-            for d in c.details.iter().take(50) {
-                let _ = writeln!(s, "- `{}`", d.replace('`', "'"));
-            }
-            if c.details.len() > 50 {
-                let _ = writeln!(s, "- … and {} more", c.details.len() - 50);
-            }
-        }
+        s.push_str(&report::failed_sections(&self.checks, 50));
         s
     }
 }
 
-enum Db {
-    Cluster(Cluster),
-    Server(Server),
+/// The scratch databases of one check, numbered; each one created is dropped again (by the
+/// marked-scratch policy) when the check ends.
+struct Scratch<'a> {
+    host: &'a Host,
+    created: Vec<String>,
 }
 
-impl Db {
-    fn url(&self, name: &str) -> String {
-        match self {
-            Db::Cluster(c) => c.database_url(name),
-            Db::Server(s) => s.database_url(name),
-        }
+impl Scratch<'_> {
+    async fn next(&mut self) -> Result<(String, PgConnection)> {
+        let n = self.created.len() + 1;
+        let name = format!("{SCRATCH_PREFIX}sc_{}_{n}", std::process::id());
+        self.host.create(&name).await?;
+        self.created.push(name.clone());
+        let conn = PgConnection::connect(&self.host.url(&name))
+            .await
+            .with_context(|| format!("connecting to scratch database {name}"))?;
+        Ok((name, conn))
     }
-    async fn create(&self, name: &str) -> Result<()> {
-        match self {
-            Db::Cluster(c) => c.create_database(name, None).await,
-            Db::Server(s) => s.create_database(name, None).await,
-        }
-    }
-    async fn drop_db(&self, name: &str) -> Result<()> {
-        match self {
-            Db::Cluster(c) => c.drop_database(name).await,
-            Db::Server(s) => s.drop_database(name).await,
-        }
-    }
-}
-
-/// Scratch database names carry this prefix; only such databases are ever dropped.
-pub const SCRATCH_PREFIX: &str = "aveloxis_harness_";
-
-async fn scratch(db: &Db, n: &mut u32) -> Result<(String, PgConnection)> {
-    *n += 1;
-    let name = format!("{SCRATCH_PREFIX}sc_{}_{n}", std::process::id());
-    db.create(&name).await?;
-    let conn = PgConnection::connect(&db.url(&name))
-        .await
-        .with_context(|| format!("connecting to scratch database {name}"))?;
-    Ok((name, conn))
 }
 
 async fn migrate(conn: &mut PgConnection, plan: &Plan, target: Option<u32>) -> Result<()> {
@@ -176,20 +108,47 @@ fn catalog_diff(want: &[String], got: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Migrate `conn` to the end of `plan` and list how its catalog differs from `want`.
+async fn upgrade_diff(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    want: &[String],
+) -> Result<Vec<String>> {
+    Ok(match migrate(conn, plan, None).await {
+        Ok(()) => catalog_diff(want, &catalog::snapshot(conn, catalog::OUR_SCHEMAS).await?),
+        Err(e) => vec![format!("migrate failed: {e:#}")],
+    })
+}
+
+async fn conventions(conn: &mut PgConnection) -> Result<Vec<String>> {
+    Ok(catalog::conventions(conn)
+        .await?
+        .iter()
+        .map(|v| format!("{}: {}", v.check, v.offender))
+        .collect())
+}
+
+/// Run the check and print its report (also to `--report`). `Err` means it could not run.
+pub async fn run(args: &SchemaCheckArgs) -> Result<Verdict> {
+    let report = check_report(args).await?;
+    print!("{}", report.markdown());
+    if let Some(path) = &args.report {
+        std::fs::write(path, report.markdown())
+            .with_context(|| format!("could not write {}", path.display()))?;
+    }
+    Ok(report.verdict())
+}
+
 /// Run the check. `Err` means it could not run (exit 2); a finished check returns a report.
-pub async fn run(args: &Args) -> Result<Report> {
-    let cwd = std::env::current_dir()?;
-    let repo = match &args.repo_dir {
-        Some(d) => d.clone(),
-        None => crate::git::toplevel(&cwd).unwrap_or_else(|_| cwd.clone()),
-    };
+pub async fn check_report(args: &SchemaCheckArgs) -> Result<Report> {
+    let repo = crate::git::repo_root(args.revision.repo_dir.as_deref())?;
     let dir = args
         .migrations_dir
         .clone()
         .unwrap_or_else(|| repo.join("migrations"));
     let plan = Plan::from_dir(&dir)
         .with_context(|| format!("loading the working tree's schema from {}", dir.display()))?;
-    let released = match &args.released_tag {
+    let released = match &args.revision.released_tag {
         Some(tag) => {
             let commit = crate::git::resolve(&repo, tag)?;
             let tmp = tempfile::tempdir()?;
@@ -200,33 +159,23 @@ pub async fn run(args: &Args) -> Result<Report> {
         }
         None => None,
     };
-    let db = match &args.server_url {
-        Some(url) => Db::Server(Server::new(url.clone(), redact(url))),
-        None => Db::Cluster(Cluster::start().context("starting an ephemeral PostgreSQL cluster")?),
+    let host = match &args.server.server_url {
+        Some(url) => Host::server(url)?,
+        None => Host::ephemeral()?,
     };
-    let mut created = Vec::new();
-    let result = check(&db, &plan, released.as_ref(), &mut created).await;
-    for name in created {
-        // Only names we generated (with our prefix) are ever dropped.
-        if name.starts_with(SCRATCH_PREFIX) {
-            let _ = db.drop_db(&name).await;
-        }
-    }
+    let mut scratch = Scratch {
+        host: &host,
+        created: Vec::new(),
+    };
+    let result = check(&mut scratch, &plan, released.as_ref()).await;
+    host.drop_all(&scratch.created).await;
     result
 }
 
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-        _ => url.to_owned(),
-    }
-}
-
 async fn check(
-    db: &Db,
+    scratch: &mut Scratch<'_>,
     plan: &Plan,
     released: Option<&(String, Plan)>,
-    created: &mut Vec<String>,
 ) -> Result<Report> {
     let mut report = Report {
         title: match released {
@@ -235,80 +184,18 @@ async fn check(
         },
         ..Report::default()
     };
-    let mut n = 0;
-    let (name, mut fresh) = scratch(db, &mut n).await?;
-    created.push(name);
+    let (_, mut fresh) = scratch.next().await?;
     migrate(&mut fresh, plan, None)
         .await
         .context("fresh install of the working tree")?;
     let want = catalog::snapshot(&mut fresh, catalog::OUR_SCHEMAS).await?;
-    let violations = catalog::conventions(&mut fresh).await?;
     report.add(
         "schema conventions (fresh install)",
-        violations
-            .iter()
-            .map(|v| format!("{}: {}", v.check, v.offender))
-            .collect(),
+        conventions(&mut fresh).await?,
     );
-
-    let new_steps: Vec<_> = match released {
-        Some((tag, old)) => {
-            let problems = prefix_problems(old, plan);
-            report.add(
-                format!("released steps of {tag} are an unchanged prefix"),
-                problems,
-            );
-            let (name, mut conn) = scratch(db, &mut n).await?;
-            created.push(name);
-            migrate(&mut conn, old, None)
-                .await
-                .with_context(|| format!("fresh install of {tag}"))?;
-            let upgraded = match migrate(&mut conn, plan, None).await {
-                Ok(()) => catalog_diff(
-                    &want,
-                    &catalog::snapshot(&mut conn, catalog::OUR_SCHEMAS).await?,
-                ),
-                Err(e) => vec![format!("migrate failed: {e:#}")],
-            };
-            report.add(format!("{tag} upgraded == fresh install"), upgraded);
-            let upgraded_conventions = catalog::conventions(&mut conn).await?;
-            report.add(
-                format!("schema conventions ({tag} upgraded)"),
-                upgraded_conventions
-                    .iter()
-                    .map(|v| format!("{}: {}", v.check, v.offender))
-                    .collect(),
-            );
-            let last = old.schema_version();
-            plan.steps
-                .iter()
-                .filter(|s| s.version > last)
-                .cloned()
-                .collect()
-        }
-        None => {
-            for step in &plan.steps {
-                let (name, mut conn) = scratch(db, &mut n).await?;
-                created.push(name.clone());
-                migrate(&mut conn, plan, Some(step.version))
-                    .await
-                    .with_context(|| format!("building a database as of {}", step.label))?;
-                let diffs = match migrate(&mut conn, plan, None).await {
-                    Ok(()) => catalog_diff(
-                        &want,
-                        &catalog::snapshot(&mut conn, catalog::OUR_SCHEMAS).await?,
-                    ),
-                    Err(e) => vec![format!("migrate failed: {e:#}")],
-                };
-                report.add(
-                    format!("as of {} upgraded == fresh install", step.label),
-                    diffs,
-                );
-                let _ = conn.close().await;
-                let _ = db.drop_db(&name).await;
-            }
-            plan.steps.clone()
-        }
+    let new_steps = match released {
+        Some((tag, old)) => upgrade_release(scratch, &mut report, plan, tag, old, &want).await?,
+        None => upgrade_history(scratch, &mut report, plan, &want).await?,
     };
     report.add(
         format!("lint of {} step(s)", new_steps.len()),
@@ -318,4 +205,60 @@ async fn check(
             .collect(),
     );
     Ok(report)
+}
+
+/// The released schema upgraded by the working tree: prefix, catalog and conventions checks;
+/// returns the steps that are new since the release.
+async fn upgrade_release(
+    scratch: &mut Scratch<'_>,
+    report: &mut Report,
+    plan: &Plan,
+    tag: &str,
+    old: &Plan,
+    want: &[String],
+) -> Result<Vec<Step>> {
+    report.add(
+        format!("released steps of {tag} are an unchanged prefix"),
+        prefix_problems(old, plan),
+    );
+    let (_, mut conn) = scratch.next().await?;
+    migrate(&mut conn, old, None)
+        .await
+        .with_context(|| format!("fresh install of {tag}"))?;
+    let upgraded = upgrade_diff(&mut conn, plan, want).await?;
+    report.add(format!("{tag} upgraded == fresh install"), upgraded);
+    report.add(
+        format!("schema conventions ({tag} upgraded)"),
+        conventions(&mut conn).await?,
+    );
+    let last = old.schema_version();
+    Ok(plan
+        .steps
+        .iter()
+        .filter(|s| s.version > last)
+        .cloned()
+        .collect())
+}
+
+/// A database as of every step of the working tree brought forward; returns every step.
+async fn upgrade_history(
+    scratch: &mut Scratch<'_>,
+    report: &mut Report,
+    plan: &Plan,
+    want: &[String],
+) -> Result<Vec<Step>> {
+    for step in &plan.steps {
+        let (name, mut conn) = scratch.next().await?;
+        migrate(&mut conn, plan, Some(step.version))
+            .await
+            .with_context(|| format!("building a database as of {}", step.label))?;
+        let diffs = upgrade_diff(&mut conn, plan, want).await?;
+        report.add(
+            format!("as of {} upgraded == fresh install", step.label),
+            diffs,
+        );
+        let _ = conn.close().await;
+        let _ = scratch.host.drop(&name).await;
+    }
+    Ok(plan.steps.clone())
 }

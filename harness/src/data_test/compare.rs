@@ -1,0 +1,89 @@
+//! The diff stage: every table of both scratch databases compared, and the FAIL tables of
+//! `aveloxis_data` compared again row by row while the databases still exist.
+
+use anyhow::{Context, Result, bail};
+use sqlx::{Connection, PgConnection};
+
+use super::provision::State;
+use super::render::ROW_LEVEL_EXAMPLES;
+use crate::cli::ProvisionerKind;
+use crate::report::Verdict;
+use crate::row_diff;
+use crate::table_diff::{self, TableResult};
+
+/// What the diff found.
+pub struct Compared {
+    pub tables: Vec<TableResult>,
+    pub row_level: Option<row_diff::Report>,
+}
+
+/// Compare the databases of `state` (`url` gives a database's URL); notes go to `notes`.
+pub async fn compare(
+    url: &dyn Fn(&str) -> String,
+    state: &State,
+    matviews: bool,
+    notes: &mut Vec<String>,
+) -> Result<Compared> {
+    let mut r = PgConnection::connect(&url(&state.released_db))
+        .await
+        .with_context(|| format!("connecting to {}", state.released_db))?;
+    let mut n = PgConnection::connect(&url(&state.new_db))
+        .await
+        .with_context(|| format!("connecting to {}", state.new_db))?;
+    let tables =
+        table_diff::diff_databases(&mut r, &mut n, table_diff::DATA_SCHEMAS, matviews).await?;
+    let failing: Vec<String> = tables
+        .iter()
+        .filter(|t| {
+            t.verdict == Verdict::Fail
+                && t.schema == row_diff::SCHEMA
+                && t.released_rows.is_some()
+                && t.new_rows.is_some()
+        })
+        .map(|t| t.table.clone())
+        .collect();
+    let row_level = match failing.is_empty() {
+        true => None,
+        false => row_level(&mut r, &mut n, state, &failing, notes).await,
+    };
+    let _ = r.close().await;
+    let _ = n.close().await;
+    if tables.is_empty() {
+        bail!("no tables found in either database: nothing was compared");
+    }
+    Ok(Compared { tables, row_level })
+}
+
+/// shadow-diff over the `failing` tables; with kept databases the notes give the command that
+/// digs further.
+async fn row_level(
+    r: &mut PgConnection,
+    n: &mut PgConnection,
+    state: &State,
+    failing: &[String],
+    notes: &mut Vec<String>,
+) -> Option<row_diff::Report> {
+    let scope = row_diff::Scope::All;
+    let found = match row_diff::compare_databases(r, n, &scope, ROW_LEVEL_EXAMPLES, failing).await {
+        Ok(mut sd) => {
+            sd.released = state.released_db.clone();
+            sd.new = state.new_db.clone();
+            Some(sd)
+        }
+        Err(e) => {
+            notes.push(format!("row-level examples unavailable: {e:#}"));
+            None
+        }
+    };
+    if state.kept && state.provisioner == ProvisionerKind::Server {
+        let tables: String = failing.iter().map(|t| format!(" --table {t}")).collect();
+        notes.push(format!(
+            "row-level diff of the kept databases: harness shadow-diff --released-dsn \
+             {server}/{} --new-dsn {server}/{}{tables}",
+            state.released_db,
+            state.new_db,
+            server = state.server
+        ));
+    }
+    found
+}

@@ -1,0 +1,325 @@
+//! Planted regressions: each one a patched worktree of this project, built by the harness as
+//! the "new" side against HEAD as the released side.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::support::*;
+
+/// A detached `git worktree` of this project at HEAD that takes one planted regression at a
+/// time. The path stays the same from patch to patch, so every build after the first is
+/// incremental; the worktree is removed on drop.
+struct Patched {
+    project: PathBuf,
+    path: PathBuf,
+}
+
+impl Patched {
+    fn new() -> Patched {
+        let project = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let path = target_dir().join("harness-planted-src");
+        Patched::remove(&project, &path);
+        git(
+            &project,
+            &[
+                "worktree",
+                "add",
+                "-q",
+                "--detach",
+                path.to_str().unwrap(),
+                "HEAD",
+            ],
+        );
+        Patched { project, path }
+    }
+
+    fn remove(project: &Path, path: &Path) {
+        let _ = Command::new("git")
+            .arg("-C")
+            .arg(project)
+            .args(["worktree", "remove", "--force"])
+            .arg(path)
+            .output();
+        let _ = std::fs::remove_dir_all(path);
+        let _ = Command::new("git")
+            .arg("-C")
+            .arg(project)
+            .args(["worktree", "prune"])
+            .output();
+    }
+
+    /// Back to HEAD exactly: edits undone, new files gone.
+    fn reset(&self) {
+        git(&self.path, &["checkout", "-q", "-f", "HEAD", "--", "."]);
+        git(&self.path, &["clean", "-q", "-f", "-d"]);
+    }
+
+    /// Replace the single occurrence of `old` in `file` (the patch must still apply).
+    fn edit(&self, file: &str, old: &str, new: &str) {
+        let p = self.path.join(file);
+        let s = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(
+            s.matches(old).count(),
+            1,
+            "{file}: the planted patch no longer applies: {old}"
+        );
+        std::fs::write(&p, s.replacen(old, new, 1)).unwrap();
+    }
+
+    /// A new migration step, mirrored at the end of `schema.sql` as the project's rules ask.
+    fn step(&self, label: &str, sql: &str) {
+        let steps = self.path.join("migrations/steps");
+        let next = next_step(&self.path);
+        std::fs::write(
+            steps.join(format!("{next:04}_planted.sql")),
+            format!("-- label: {label}\n{sql}\n"),
+        )
+        .unwrap();
+        let schema = self.path.join("migrations/schema.sql");
+        let mut s = std::fs::read_to_string(&schema).unwrap();
+        s.push_str(&format!("\n-- {label}\n{sql}\n"));
+        std::fs::write(&schema, s).unwrap();
+    }
+
+    /// `harness data-test` from inside the patched worktree (so it is the working tree that
+    /// gets built), with `released` as the released side once it has been built.
+    fn data_test(&self, released: Option<&Path>) -> (tempfile::TempDir, Output, serde_json::Value) {
+        let work = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_harness"));
+        cmd.args([
+            "data-test",
+            "--released-tag",
+            "HEAD",
+            "--repo",
+            "https://github.com/augurlabs/tiny",
+            "--work-dir",
+            work.path().to_str().unwrap(),
+            "--target-dir",
+            target_dir().to_str().unwrap(),
+        ]);
+        if let Some(b) = released {
+            cmd.arg("--released-bin").arg(b);
+        }
+        let out = cmd
+            .current_dir(&self.path)
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .unwrap();
+        let report = if work.path().join("report.json").exists() {
+            report_json(work.path())
+        } else {
+            serde_json::Value::Null
+        };
+        (work, out, report)
+    }
+}
+
+impl Drop for Patched {
+    fn drop(&mut self) {
+        Patched::remove(&self.project, &self.path);
+    }
+}
+
+/// The "new collector completes" check of a report, if it failed.
+fn collector_failure(r: &serde_json::Value) -> Option<String> {
+    r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "new collector completes" && c["verdict"] == "FAIL")
+        .map(|c| c["details"].to_string())
+}
+
+fn verdicts_other_than_pass(r: &serde_json::Value) -> Vec<String> {
+    r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["verdict"] != "PASS")
+        .map(|t| {
+            format!(
+                "{}.{} {}",
+                t["schema"].as_str().unwrap(),
+                t["table"].as_str().unwrap(),
+                t["verdict"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Writing contributors after the rows that reference them — legal while the FKs are deferred.
+const WRITE_CONTRIBUTORS_LAST: (&str, &str, &str) = (
+    "core/src/collect/github.rs",
+    "    counts.contributors += users.write(conn).await?;\n    if let Some(info) = &info {\n        write_repo_info(conn, repo_id, info).await?;\n    }\n    super::write_rows(conn, rows, counts).await?;\n",
+    "    if let Some(info) = &info {\n        write_repo_info(conn, repo_id, info).await?;\n    }\n    super::write_rows(conn, rows, counts).await?;\n    counts.contributors += users.write(conn).await?;\n",
+);
+
+#[test]
+fn data_test_catches_regressions_planted_in_patched_worktrees_of_the_project() {
+    let p = Patched::new();
+
+    // The control: HEAD against HEAD, both built by the harness from git.
+    let (work, out, r) = p.data_test(None);
+    assert_eq!(out.status.code(), Some(0), "control: {}", text(&out));
+    assert!(verdicts_other_than_pass(&r).is_empty(), "{r}");
+    let released = tempfile::tempdir().unwrap();
+    let released_bin = released.path().join("aveloxis");
+    std::fs::copy(work.path().join("bin/released/aveloxis"), &released_bin).unwrap();
+    let released_bin = Some(released_bin.as_path());
+
+    // Collector-breaking schema changes: the new side fails where the released one succeeded;
+    // the FAIL names the table and the offending column or constraint, and the rows the failed
+    // transaction would have written are missing from the named table.
+    let breaking: [(&str, &str, &str, &[&str]); 3] = [
+        (
+            "new NOT NULL column without a default",
+            "add issues.severity",
+            "ALTER TABLE aveloxis_data.issues ADD COLUMN severity TEXT NOT NULL;",
+            &["\\\"issues\\\"", "severity"],
+        ),
+        (
+            "a CHECK the collected data violates",
+            "only open pull requests",
+            "ALTER TABLE aveloxis_data.pull_requests\n    ADD CONSTRAINT ck_pr_state_open CHECK (pr_state = 'open');",
+            &["\\\"pull_requests\\\"", "ck_pr_state_open"],
+        ),
+        (
+            "a column renamed while the collector writes the old name",
+            "rename messages.msg_text to msg_body",
+            "ALTER TABLE aveloxis_data.messages RENAME COLUMN msg_text TO msg_body;",
+            &["msg_text"],
+        ),
+    ];
+    let lost = [
+        "aveloxis_data.issues",
+        "aveloxis_data.pull_requests",
+        "aveloxis_data.messages",
+    ];
+    for ((name, label, sql, named), lost) in breaking.into_iter().zip(lost) {
+        p.reset();
+        p.step(label, sql);
+        let (_w, out, r) = p.data_test(released_bin);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {t}");
+        let failure =
+            collector_failure(&r).unwrap_or_else(|| panic!("{name}: no collector FAIL: {r}"));
+        for n in named {
+            assert!(failure.contains(n), "{name}: {n} not named in {failure}");
+        }
+        let tb = table(&r, lost);
+        assert_eq!(tb["verdict"], "FAIL", "{name}: {tb}");
+        assert!(tb.to_string().contains("row loss"), "{name}: {tb}");
+        assert!(t.contains(&format!("FAIL {lost}")), "{name}: {t}");
+        assert_eq!(table(&r, "aveloxis_ops.schema_meta")["verdict"], "PASS");
+    }
+
+    // Child-before-parent inserts pass while the FKs stay deferred …
+    p.reset();
+    let (file, old, new) = WRITE_CONTRIBUTORS_LAST;
+    p.edit(file, old, new);
+    let (_w, out, r) = p.data_test(released_bin);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "reordered writes: {}",
+        text(&out)
+    );
+    assert!(verdicts_other_than_pass(&r).is_empty(), "{r}");
+    // … and a non-deferrable FK rejects them.
+    p.step(
+        "fk_issues_reporter with ON UPDATE CASCADE",
+        "ALTER TABLE aveloxis_data.issues DROP CONSTRAINT fk_issues_reporter;\n\
+         ALTER TABLE aveloxis_data.issues ADD CONSTRAINT fk_issues_reporter\n    \
+         FOREIGN KEY (reporter_id) REFERENCES aveloxis_data.contributors (cntrb_id)\n    \
+         ON UPDATE CASCADE ON DELETE RESTRICT;",
+    );
+    let (_w, out, r) = p.data_test(released_bin);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "non-deferrable FK: {}",
+        text(&out)
+    );
+    let failure = collector_failure(&r).expect("the FK rejects the collector");
+    assert!(
+        failure.contains("fk_issues_reporter") && failure.contains("\\\"issues\\\""),
+        "{failure}"
+    );
+    assert_eq!(table(&r, "aveloxis_data.issues")["verdict"], "FAIL");
+
+    // A dropped column that carried data (the collector no longer writes it either).
+    p.reset();
+    p.edit(
+        "core/src/collect/specs.rs",
+        "        (\"release_description\", \"x.release_description\"),\n",
+        "",
+    );
+    p.step(
+        "drop releases.release_description",
+        "ALTER TABLE aveloxis_data.releases DROP COLUMN release_description;",
+    );
+    let (_w, out, r) = p.data_test(released_bin);
+    assert_eq!(out.status.code(), Some(1), "dropped column: {}", text(&out));
+    assert_eq!(collector_failure(&r), None, "{r}");
+    let releases = table(&r, "aveloxis_data.releases");
+    assert_eq!(releases["verdict"], "FAIL", "{releases}");
+    assert_eq!(releases["released_rows"], releases["new_rows"]);
+    assert!(
+        releases
+            .to_string()
+            .contains("column release_description dropped on new (carried"),
+        "{releases}"
+    );
+
+    // Same row counts, different content. Both sides are built here: the patched file is older
+    // than the released build's artifacts in the shared target dir, which must not make cargo
+    // take the released collector for the new one.
+    p.reset();
+    p.edit(
+        "core/src/collect/github.rs",
+        "\"issue_state\": i[\"state\"],",
+        "\"issue_state\": i[\"state\"].as_str().map(str::to_uppercase),",
+    );
+    let (_w, out, r) = p.data_test(None);
+    assert_eq!(out.status.code(), Some(1), "content drift: {}", text(&out));
+    assert_eq!(collector_failure(&r), None, "{r}");
+    let issues = table(&r, "aveloxis_data.issues");
+    assert_eq!(issues["verdict"], "FAIL", "{issues}");
+    assert_eq!(issues["released_rows"], issues["new_rows"]);
+    assert!(
+        issues
+            .to_string()
+            .contains("content drift in column(s) issue_state (same row count"),
+        "{issues}"
+    );
+
+    // Added coverage: a new column the new side fills is a FLAG, and the gate passes.
+    p.reset();
+    p.step(
+        "add issues.severity with a default",
+        "ALTER TABLE aveloxis_data.issues ADD COLUMN severity TEXT NOT NULL DEFAULT 'normal';",
+    );
+    let (_w, out, r) = p.data_test(released_bin);
+    assert_eq!(out.status.code(), Some(0), "coverage: {}", text(&out));
+    let issues = table(&r, "aveloxis_data.issues");
+    assert_eq!(issues["verdict"], "FLAG", "{issues}");
+    assert!(
+        issues.to_string().contains(&format!(
+            "column severity only on new ({} value(s))",
+            issues["new_rows"]
+        )),
+        "{issues}"
+    );
+    // The only other difference is the new step in the migration ledger.
+    assert_eq!(
+        verdicts_other_than_pass(&r),
+        [
+            "aveloxis_data.issues FLAG",
+            "aveloxis_ops.schema_migrations FLAG"
+        ],
+        "{r}"
+    );
+}
