@@ -120,7 +120,7 @@ impl Host {
                 host: c.host().into(),
                 port: c.port(),
                 user: "postgres".into(),
-                password: None,
+                password: Some(c.password().to_owned()),
             },
             Host::Server(_, c) | Host::Container(_, c, _) => c.clone(),
         }

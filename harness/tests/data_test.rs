@@ -238,7 +238,7 @@ fn data_test_missing_revision_and_failed_builds_are_exit_2() {
 fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_create() {
     let rt = runtime();
     let cluster = aveloxis_pg::Cluster::start().unwrap();
-    let server = format!("postgres://postgres@127.0.0.1:{}", cluster.port());
+    let server = server_url(&cluster);
     let work = tempfile::tempdir().unwrap();
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
 

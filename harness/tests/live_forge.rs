@@ -27,6 +27,13 @@ impl Operator {
             let mut admin = sqlx::PgConnection::connect(&cluster.url("postgres"))
                 .await
                 .unwrap();
+            // The operator's own account, with a password the test knows (and looks for).
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE ROLE operator LOGIN SUPERUSER PASSWORD '{OPERATOR_PASSWORD}'"
+            )))
+            .execute(&mut admin)
+            .await
+            .unwrap();
             sqlx::raw_sql("CREATE DATABASE aveloxis")
                 .execute(&mut admin)
                 .await
@@ -35,7 +42,7 @@ impl Operator {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("aveloxis.json");
         let cfg = serde_json::json!({
-            "database": {"host": "127.0.0.1", "port": cluster.port(), "user": "postgres",
+            "database": {"host": "127.0.0.1", "port": cluster.port(), "user": "operator",
                          "password": OPERATOR_PASSWORD, "dbname": "aveloxis",
                          "sslmode": "disable"},
             "github": {"api_url": github.0, "web_url": github.1},

@@ -131,7 +131,7 @@ fn scratch_names(cluster: &aveloxis_pg::Cluster, prefix: &str) -> Vec<String> {
 #[test]
 fn schema_check_leaves_a_prefix_only_unmarked_database_alone() {
     let cluster = aveloxis_pg::Cluster::start().unwrap();
-    let server = format!("postgres://postgres@127.0.0.1:{}", cluster.port());
+    let server = server_url(&cluster);
     let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(["schema-check", "--migrations-dir"])
         .arg(repo_migrations())

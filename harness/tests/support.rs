@@ -7,6 +7,15 @@ use std::sync::OnceLock;
 
 use sqlx::Connection;
 
+/// The URL of a test cluster as an operator's server (`--server-url`), password included.
+pub fn server_url(cluster: &aveloxis_pg::Cluster) -> String {
+    format!(
+        "postgres://postgres:{}@127.0.0.1:{}",
+        cluster.password(),
+        cluster.port()
+    )
+}
+
 pub fn repo_migrations() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
 }
