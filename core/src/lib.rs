@@ -5,18 +5,17 @@
 
 pub use aveloxis_config as config;
 
-pub mod aggregates;
+pub(crate) mod aggregates;
 pub mod cli;
 pub mod collect;
 pub mod commands;
 pub mod contributor_id;
-pub mod daemon;
-pub mod facade;
+pub(crate) mod daemon;
 pub mod forge;
-pub mod monitor;
+pub mod git_commits;
+pub(crate) mod monitor;
 pub mod queue;
-pub mod repo_commands;
-pub mod service;
+pub mod repos;
 
 /// The tool version stamped into `schema_meta` and `tool_version` columns.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -7,6 +7,13 @@
 //! stops heart-beating (a crashed or killed worker) is released by [`recover_stale`].
 //! Every claim and completion is logged in `aveloxis_ops.worker_history` (job_model
 //! `collect`), which is how tests prove the invariant from the data.
+//!
+//! Architecture invariant: this module is the only writer of `aveloxis_ops.collection_queue`.
+//! Commands, the daemon, the monitor and collection change the queue only through the
+//! functions here (enqueue, prioritize, request a full collection, record a run's result or
+//! error, dequeue, claim/heartbeat/finish/recover), so every state change of a queue row is
+//! one of the transitions named in this file. A claimed row (`status = 'collecting'`) is never
+//! reset by an operator request: [`prioritize`] keeps it collecting.
 
 use std::time::Duration;
 
@@ -15,6 +22,104 @@ use sqlx::PgConnection;
 
 /// Priority of repositories that have been collected (0 is the operator's override).
 pub const DEFAULT_PRIORITY: i32 = 100;
+
+/// Queue a repository (or change its priority); `priority` 0 is "next".
+pub(crate) async fn enqueue(conn: &mut PgConnection, repo_id: i64, priority: i32) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO aveloxis_ops.collection_queue (repo_id, priority, status, due_at)
+         VALUES ($1, $2, 'queued', now())
+         ON CONFLICT (repo_id) DO UPDATE SET priority = EXCLUDED.priority, updated_at = now()",
+    )
+    .bind(repo_id)
+    .bind(priority)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Priority 0, due now, unlocked: the next worker takes it (a running claim is kept).
+pub(crate) async fn prioritize(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO aveloxis_ops.collection_queue (repo_id, priority, status, due_at)
+         VALUES ($1, 0, 'queued', now())
+         ON CONFLICT (repo_id) DO UPDATE SET priority = 0, due_at = now(),
+             status = CASE WHEN collection_queue.status = 'collecting' THEN 'collecting' ELSE 'queued' END,
+             updated_at = now()",
+    )
+    .bind(repo_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The next collection of `repo_id` ignores the incremental window.
+pub(crate) async fn request_full(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO aveloxis_ops.collection_queue (repo_id, force_full_collect) VALUES ($1, true)
+         ON CONFLICT (repo_id) DO UPDATE SET force_full_collect = true, updated_at = now()",
+    )
+    .bind(repo_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Remove a repository from the queue (gone, duplicate).
+pub(crate) async fn dequeue(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM aveloxis_ops.collection_queue WHERE repo_id = $1")
+        .bind(repo_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Record the error of a collection run outside the daemon (`aveloxis collect`).
+pub(crate) async fn record_error(conn: &mut PgConnection, repo_id: i64, error: &str) -> Result<()> {
+    sqlx::query("UPDATE aveloxis_ops.collection_queue SET last_error = $2 WHERE repo_id = $1")
+        .bind(repo_id)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What one successful run gathered (shown on the dashboard next to the totals).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LastRun {
+    pub issues: i64,
+    pub prs: i64,
+    pub messages: i64,
+    pub events: i64,
+    pub releases: i64,
+    pub contributors: i64,
+    pub commits: i64,
+}
+
+/// A run succeeded: error and full-collection request cleared, its counts kept.
+pub(crate) async fn record_success(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    run: &LastRun,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE aveloxis_ops.collection_queue SET last_collected = now(), last_error = NULL,
+                force_full_collect = false, last_issues = $2, last_prs = $3, last_messages = $4,
+                last_events = $5, last_releases = $6, last_contributors = $7, last_commits = $8,
+                updated_at = now()
+          WHERE repo_id = $1",
+    )
+    .bind(repo_id)
+    .bind(run.issues)
+    .bind(run.prs)
+    .bind(run.messages)
+    .bind(run.events)
+    .bind(run.releases)
+    .bind(run.contributors)
+    .bind(run.commits)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
 /// A claimed job.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -367,10 +367,11 @@ async fn faults_on_the_forge_lose_nothing() {
 
 #[tokio::test]
 async fn pages_staged_by_a_run_that_died_are_processed_by_the_next() {
-    use aveloxis_core::collect::{Stager, github, upsert_repo};
+    use aveloxis_core::collect::{Stager, github};
     use aveloxis_core::forge::client::{ClientOptions, ForgeClient};
     use aveloxis_core::forge::keys::{ApiKey, KeyPool};
     use aveloxis_core::forge::{Platform, Target, parse_target};
+    use aveloxis_core::repos::upsert_repo;
 
     let forge = MockForge::start(Scenario::generate(Preset::Tiny, 5)).unwrap();
     let db = migrated_db().await;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use aveloxis_core::facade::{FacadeCounts, collect_commits, redact_url, sync_repo};
+use aveloxis_core::git_commits::{FacadeCounts, collect_commits, redact_url, sync_repo};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 

@@ -24,14 +24,32 @@ struct Literal {
 
 /// Every `.rs` file under `dir`, recursively.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    files_with(dir, "rs", out)
+}
+
+fn files_with(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
+            files_with(&p, ext, out);
+        } else if p.extension().is_some_and(|x| x == ext) {
             out.push(p);
         }
     }
+}
+
+/// Every `.sql` file under `dir` (the write path keeps its larger statements in files).
+fn sql_files(dir: &Path) -> Vec<Literal> {
+    let mut files = Vec::new();
+    files_with(dir, "sql", &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| Literal {
+            at: f.strip_prefix(dir).unwrap_or(&f).display().to_string(),
+            sql: std::fs::read_to_string(&f).unwrap(),
+        })
+        .collect()
 }
 
 /// The value of the Rust string literal starting at `s` (plain or raw), if one does.
@@ -188,14 +206,19 @@ async fn every_literal_statement_of_the_write_path_prepares_against_the_migrated
     let mut conn = db.connect().await;
     let src = core_src();
     let mut statements = literal_statements(&src.join("collect"));
-    let collect_writes = statements.iter().filter(|l| is_write(&l.sql)).count();
-    // The rest of the write path: commits (facade), aggregates and the queue (a file or a
-    // directory of that name).
+    // The rest of the write path: commits (git_commits/, with its SQL files), aggregates, and
+    // the owners of the repository and queue tables (a file or a directory of that name).
     statements.extend(literal_statements(&src).into_iter().filter(|l| {
-        ["facade", "aggregates", "queue"]
+        ["git_commits", "aggregates", "queue", "repos"]
             .iter()
             .any(|f| l.at.starts_with(f))
     }));
+    let files = sql_files(&src);
+    assert!(
+        files.len() >= 6,
+        "the commit writer's SQL files are found: {files:#?}"
+    );
+    statements.extend(files);
     let mut failures = Vec::new();
     for l in &statements {
         if let Err(e) = prepare(&mut conn, &l.sql).await {
@@ -208,9 +231,10 @@ async fn every_literal_statement_of_the_write_path_prepares_against_the_migrated
         "only {} statements",
         statements.len()
     );
+    let writes = statements.iter().filter(|l| is_write(&l.sql)).count();
     assert!(
-        collect_writes >= 15,
-        "only {collect_writes} literal writes found in collect/: {statements:#?}"
+        writes >= 15,
+        "only {writes} literal writes found on the write path: {statements:#?}"
     );
 }
 
@@ -272,7 +296,8 @@ async fn every_natural_key_is_a_valid_non_partial_unique_index() {
 #[tokio::test]
 async fn every_on_conflict_of_the_write_path_targets_a_declared_natural_key() {
     let mut targets = Vec::new();
-    for l in literal_statements(&core_src()) {
+    let src = core_src();
+    for l in literal_statements(&src).into_iter().chain(sql_files(&src)) {
         for (table, cols) in conflict_targets(&l.sql) {
             targets.push((l.at.clone(), table, cols));
         }

@@ -24,7 +24,7 @@ fn wrapper_before_add_repo(dir: &Path, sql: &str) -> PathBuf {
 /// Collect the tiny world into two kept databases on `cluster` (the new side through
 /// `new_bin`); returns their URLs.
 fn kept_pair(cluster: &aveloxis_pg::Cluster, new_bin: &Path, work: &Path) -> (String, String) {
-    let server = server_url(&cluster);
+    let server = server_url(cluster);
     let out = data_test(
         Path::new(env!("CARGO_MANIFEST_DIR")),
         work,

@@ -43,20 +43,26 @@ async fn migrate_then_gate_on_an_ephemeral_cluster() {
     .unwrap();
     assert_eq!(populated, 19);
 
-    let args = aveloxis_harness::schema_check::Args {
-        released_tag: None,
+    let args = aveloxis_harness::cli::SchemaCheckArgs {
+        revision: aveloxis_harness::cli::RevisionArgs {
+            released_tag: None,
+            repo_dir: None,
+        },
         migrations_dir: Some(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations"),
         ),
-        repo_dir: None,
-        server_url: Some(format!(
-            "postgres://postgres:{}@127.0.0.1:{}",
-            cluster.password(),
-            cluster.port()
-        )),
+        server: aveloxis_harness::cli::ServerArgs {
+            server_url: Some(format!(
+                "postgres://postgres:{}@127.0.0.1:{}",
+                cluster.password(),
+                cluster.port()
+            )),
+        },
         report: None,
     };
-    let report = aveloxis_harness::schema_check::run(&args).await.unwrap();
+    let report = aveloxis_harness::schema_check::check_report(&args)
+        .await
+        .unwrap();
     assert!(!report.failed(), "{}", report.markdown());
     // The gate cleaned up after itself and left the operator's database alone.
     let dbs: Vec<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database ORDER BY 1")
@@ -76,7 +82,7 @@ async fn migrate_then_gate_on_an_ephemeral_cluster() {
 /// named by the follow-up.
 #[tokio::test]
 async fn diff_verdicts_agree_for_typed_and_text_row_hashes() {
-    use aveloxis_harness::diff::{self, RowHash, Verdict};
+    use aveloxis_harness::table_diff::{self as diff, RowHash, Verdict};
     let cluster = Cluster::start().unwrap();
     let setup = "CREATE SCHEMA aveloxis_data;
         CREATE TABLE aveloxis_data.items (

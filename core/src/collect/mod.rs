@@ -1,13 +1,20 @@
-//! Collection of one repository: prelim check, fetch into staging, process into rows, facade.
+//! Collection of one repository: prelim check, fetch into staging, process into rows, git.
 //!
 //! Architecture invariant: raw forge pages are staged (`aveloxis_ops.staging`, JSONB) before
 //! anything is derived from them. Processing reads every unprocessed page of a repository in one
 //! transaction and marks them processed in the same transaction, so a crash between fetch and
 //! write loses nothing: the next run (or the daemon's startup drain) processes what is staged.
+//!
+//! `staging` owns the staging table, `prelim` the check before a run, `github/` and `gitlab/`
+//! what to fetch (`fetch`) and how staged pages become rows (`map`), `specs`/`upsert` how rows
+//! are written. Repository and queue rows change only through `crate::repos` and
+//! `crate::queue`.
 
 pub mod github;
 pub mod gitlab;
+mod prelim;
 pub mod specs;
+mod staging;
 pub mod upsert;
 
 use std::collections::BTreeMap;
@@ -15,59 +22,17 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection, Row};
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::{Connection, PgConnection};
 
+pub use self::staging::{Staged, Stager};
+pub(crate) use self::staging::{purge_processed_staging, unclaimed_staged_repos};
 use crate::config::Config;
-use crate::forge::client::{ClientOptions, ForgeClient, WebStatus};
+use crate::forge::client::{ClientOptions, ForgeClient};
 use crate::forge::keys::KeyPool;
-use crate::forge::{Platform, RepoRef, Target, parse_target};
-
-/// One staged page.
-#[derive(Clone, Debug)]
-pub struct Staged {
-    pub staging_id: i64,
-    pub entity: String,
-    /// Context of the page (e.g. the PR number of `/pulls/{n}/reviews`).
-    pub ctx: Value,
-    /// The forge's JSON body.
-    pub payload: Value,
-}
-
-/// Writes raw pages to `aveloxis_ops.staging` (each page commits on its own).
-pub struct Stager<'a> {
-    conn: &'a mut PgConnection,
-    repo_id: i64,
-    platform_id: i16,
-    pub pages: u64,
-}
-
-impl<'a> Stager<'a> {
-    pub fn new(conn: &'a mut PgConnection, repo_id: i64, platform: Platform) -> Stager<'a> {
-        Stager {
-            conn,
-            repo_id,
-            platform_id: platform.id(),
-            pages: 0,
-        }
-    }
-
-    pub async fn put(&mut self, entity: &str, ctx: Value, payload: Value) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO aveloxis_ops.staging (repo_id, platform_id, entity_type, payload)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(self.repo_id)
-        .bind(self.platform_id)
-        .bind(entity)
-        .bind(json!({"ctx": ctx, "items": payload}))
-        .execute(&mut *self.conn)
-        .await
-        .with_context(|| format!("staging a {entity} page"))?;
-        self.pages += 1;
-        Ok(())
-    }
-}
+use crate::forge::{Platform, RepoRef};
+use crate::queue;
 
 /// Rows written per table (and children whose parent was missing).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -156,9 +121,86 @@ impl Collector {
         repo_id: i64,
         full: bool,
     ) -> Result<Outcome> {
-        let row = sqlx::query(
-            "SELECT r.repo_git, r.platform_id, coalesce(q.last_collected, s.core_data_last_collected),
-                coalesce(q.force_full_collect, false)
+        let row = RepoToCollect::load(conn, repo_id).await?;
+        let platform = Platform::from_id(row.platform_id).with_context(|| {
+            format!(
+                "repository {repo_id}: platform {} is not collectable",
+                row.platform_id
+            )
+        })?;
+        let client = self.client(platform)?;
+        let repo = match prelim::check(conn, &self.cfg, client, repo_id, &row.url).await? {
+            prelim::Prelim::Collect(repo) => repo,
+            prelim::Prelim::Stop(outcome) => return Ok(outcome),
+        };
+        let since = if full || row.force_full || self.cfg.collection.force_full_collection {
+            None
+        } else {
+            row.last
+                .map(|t| t - ChronoDuration::days(self.cfg.collection.days_until_recollect as i64))
+        };
+        let pages = self.fetch(conn, platform, repo_id, &repo, since).await?;
+        let mut counts = process_staged(conn, repo_id).await?;
+        counts.staged_pages = pages;
+
+        let clone_url = format!("{}.git", repo.web_url(&self.cfg));
+        let bare =
+            crate::git_commits::sync_repo(&self.cfg.collection.repo_clone_dir, repo_id, &clone_url)
+                .await?;
+        let f = crate::git_commits::collect_commits(conn, repo_id, &bare).await?;
+        counts.commits = f.commits;
+        crate::aggregates::refresh_repo(conn, repo_id).await?;
+        record_success(conn, repo_id, &counts).await?;
+        Ok(Outcome::Collected(counts))
+    }
+
+    /// Stage every page of `repo` changed since `since` (all with `None`); returns the pages.
+    async fn fetch(
+        &self,
+        conn: &mut PgConnection,
+        platform: Platform,
+        repo_id: i64,
+        repo: &RepoRef,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<u64> {
+        let client = self.client(platform)?;
+        let mut stager = Stager::new(&mut *conn, repo_id, platform);
+        let api = self.api(platform);
+        let (owner, name) = (&repo.owner, &repo.name);
+        match platform {
+            Platform::GitHub => github::fetch(client, api, owner, name, since, &mut stager).await?,
+            Platform::GitLab => gitlab::fetch(client, api, owner, name, since, &mut stager).await?,
+        }
+        Ok(stager.pages)
+    }
+}
+
+/// What a run needs to know of a repository before it starts.
+struct RepoToCollect {
+    url: String,
+    platform_id: i16,
+    last: Option<DateTime<Utc>>,
+    force_full: bool,
+}
+
+impl<'r> sqlx::FromRow<'r, PgRow> for RepoToCollect {
+    fn from_row(r: &'r PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(RepoToCollect {
+            url: r.try_get("repo_git")?,
+            platform_id: r.try_get("platform_id")?,
+            last: r.try_get("last_collected")?,
+            force_full: r.try_get("force_full")?,
+        })
+    }
+}
+
+impl RepoToCollect {
+    async fn load(conn: &mut PgConnection, repo_id: i64) -> Result<RepoToCollect> {
+        sqlx::query_as(
+            "SELECT r.repo_git, r.platform_id,
+                    coalesce(q.last_collected, s.core_data_last_collected) AS last_collected,
+                    coalesce(q.force_full_collect, false) AS force_full
                FROM aveloxis_data.repos r
                LEFT JOIN aveloxis_ops.collection_queue q ON q.repo_id = r.repo_id
                LEFT JOIN aveloxis_ops.collection_status s ON s.repo_id = r.repo_id
@@ -167,87 +209,7 @@ impl Collector {
         .bind(repo_id)
         .fetch_optional(&mut *conn)
         .await?
-        .with_context(|| format!("repository {repo_id} does not exist"))?;
-        let url: String = row.get(0);
-        let platform = Platform::from_id(row.get(1)).with_context(|| {
-            format!(
-                "repository {repo_id}: platform {} is not collectable",
-                row.get::<i16, _>(1)
-            )
-        })?;
-        let last: Option<DateTime<Utc>> = row.get(2);
-        let force_full: bool = row.get(3);
-        let client = self.client(platform)?;
-
-        // Prelim: is the repository still where we think it is?
-        let mut repo = match parse_target(&url, &self.cfg)? {
-            Target::Repo(r) => r,
-            Target::Owner { .. } => bail!("repository {repo_id}: {url} is not a repository URL"),
-        };
-        match client.check_web(&url).await? {
-            WebStatus::Ok => {}
-            WebStatus::NotFound => return sideline(conn, repo_id, 404).await,
-            WebStatus::Gone => return sideline(conn, repo_id, 410).await,
-            WebStatus::Moved(to) => {
-                let Target::Repo(new) = parse_target(&to, &self.cfg)? else {
-                    bail!("{url} moved to {to}, which is not a repository URL");
-                };
-                let new_url = new.web_url(&self.cfg);
-                if let Some(other) = find_repo(conn, &new_url).await?
-                    && other != repo_id
-                {
-                    mark_duplicate(conn, repo_id, other, &url).await?;
-                    return Ok(Outcome::Duplicate { of_repo_id: other });
-                }
-                rename(conn, repo_id, &url, &new, &new_url).await?;
-                tracing::info!(from = %url, to = %new_url, "repository renamed");
-                repo = new;
-            }
-        }
-
-        let since = if full || force_full || self.cfg.collection.force_full_collection {
-            None
-        } else {
-            last.map(|t| t - ChronoDuration::days(self.cfg.collection.days_until_recollect as i64))
-        };
-        let mut stager = Stager::new(&mut *conn, repo_id, platform);
-        match platform {
-            Platform::GitHub => {
-                github::fetch(
-                    client,
-                    self.api(platform),
-                    &repo.owner,
-                    &repo.name,
-                    since,
-                    &mut stager,
-                )
-                .await?
-            }
-            Platform::GitLab => {
-                gitlab::fetch(
-                    client,
-                    self.api(platform),
-                    &repo.owner,
-                    &repo.name,
-                    since,
-                    &mut stager,
-                )
-                .await?
-            }
-        }
-        let pages = stager.pages;
-        let mut counts = process_staged(conn, repo_id).await?;
-        counts.staged_pages = pages;
-
-        let clone_url = format!("{}.git", repo.web_url(&self.cfg));
-        let bare =
-            crate::facade::sync_repo(&self.cfg.collection.repo_clone_dir, repo_id, &clone_url)
-                .await?;
-        let f = crate::facade::collect_commits(conn, repo_id, &bare).await?;
-        counts.commits = f.commits;
-        crate::aggregates::refresh_repo(conn, repo_id).await?;
-        record_success(conn, repo_id, &counts).await?;
-        Ok(Outcome::Collected(counts))
+        .with_context(|| format!("repository {repo_id} does not exist"))
     }
 }
 
@@ -273,77 +235,19 @@ pub(crate) async fn write_rows(
 /// Process every unprocessed staged page of `repo_id` in one transaction.
 pub async fn process_staged(conn: &mut PgConnection, repo_id: i64) -> Result<Counts> {
     let mut tx = conn.begin().await?;
-    let rows = sqlx::query(
-        "SELECT staging_id, platform_id, entity_type, payload FROM aveloxis_ops.staging
-          WHERE repo_id = $1 AND NOT processed ORDER BY staging_id FOR UPDATE",
-    )
-    .bind(repo_id)
-    .fetch_all(&mut *tx)
-    .await?;
     let mut counts = Counts::default();
-    if rows.is_empty() {
+    let Some((platform, staged)) = staging::load_unprocessed(&mut tx, repo_id).await? else {
         tx.commit().await?;
         return Ok(counts);
-    }
-    let platform: i16 = rows[0].get(1);
-    let staged: Vec<Staged> = rows
-        .iter()
-        .map(|r| {
-            let mut v: Value = r.get(3);
-            Staged {
-                staging_id: r.get(0),
-                entity: r.get(2),
-                ctx: v["ctx"].take(),
-                payload: v["items"].take(),
-            }
-        })
-        .collect();
+    };
     match Platform::from_id(platform) {
         Some(Platform::GitHub) => github::process(&mut tx, repo_id, &staged, &mut counts).await?,
         Some(Platform::GitLab) => gitlab::process(&mut tx, repo_id, &staged, &mut counts).await?,
         _ => bail!("staged pages of platform {platform} cannot be processed by this version"),
     }
-    let ids: Vec<i64> = staged.iter().map(|s| s.staging_id).collect();
-    sqlx::query(
-        "UPDATE aveloxis_ops.staging SET processed = true, processed_at = now() WHERE staging_id = ANY($1)",
-    )
-    .bind(&ids)
-    .execute(&mut *tx)
-    .await?;
+    staging::mark_processed(&mut tx, &staged).await?;
     tx.commit().await?;
     Ok(counts)
-}
-
-async fn sideline(conn: &mut PgConnection, repo_id: i64, status: u16) -> Result<Outcome> {
-    let mut tx = conn.begin().await?;
-    sqlx::query(
-        "UPDATE aveloxis_data.repos SET repo_gone_at = coalesce(repo_gone_at, now()), repo_gone_checked_at = now()
-          WHERE repo_id = $1",
-    )
-    .bind(repo_id)
-    .execute(&mut *tx)
-    .await?;
-    set_status(
-        &mut tx,
-        repo_id,
-        if status == 410 {
-            "Gone (410)"
-        } else {
-            "Gone (404)"
-        },
-    )
-    .await?;
-    sqlx::query("DELETE FROM aveloxis_ops.collection_queue WHERE repo_id = $1")
-        .bind(repo_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    tracing::warn!(
-        repo_id,
-        status,
-        "repository is gone; sidelined (data kept, dequeued)"
-    );
-    Ok(Outcome::Sidelined { status })
 }
 
 async fn set_status(conn: &mut PgConnection, repo_id: i64, status: &str) -> Result<()> {
@@ -355,55 +259,6 @@ async fn set_status(conn: &mut PgConnection, repo_id: i64, status: &str) -> Resu
     .bind(status)
     .execute(conn)
     .await?;
-    Ok(())
-}
-
-async fn mark_duplicate(
-    conn: &mut PgConnection,
-    repo_id: i64,
-    of: i64,
-    old_url: &str,
-) -> Result<()> {
-    let mut tx = conn.begin().await?;
-    sqlx::query(
-        "UPDATE aveloxis_data.repos SET repo_gone_at = coalesce(repo_gone_at, now()), repo_gone_checked_at = now()
-          WHERE repo_id = $1",
-    )
-    .bind(repo_id)
-    .execute(&mut *tx)
-    .await?;
-    record_old_url(&mut tx, of, old_url).await?;
-    set_status(&mut tx, repo_id, &format!("Duplicate of repo {of}")).await?;
-    sqlx::query("DELETE FROM aveloxis_ops.collection_queue WHERE repo_id = $1")
-        .bind(repo_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    tracing::warn!(
-        repo_id,
-        of,
-        "repository redirects to one already tracked; marked duplicate and dequeued"
-    );
-    Ok(())
-}
-
-async fn rename(
-    conn: &mut PgConnection,
-    repo_id: i64,
-    old_url: &str,
-    new: &RepoRef,
-    new_url: &str,
-) -> Result<()> {
-    let mut tx = conn.begin().await?;
-    record_old_url(&mut tx, repo_id, old_url).await?;
-    sqlx::query("UPDATE aveloxis_data.repos SET repo_git = $2, repo_owner = $3, repo_name = $4 WHERE repo_id = $1")
-        .bind(repo_id)
-        .bind(new_url)
-        .bind(&new.owner)
-        .bind(&new.name)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -434,94 +289,17 @@ pub(crate) async fn rotate_repo_info(conn: &mut PgConnection, repo_id: i64) -> R
     Ok(())
 }
 
-/// Remember a URL the repository was known by.
-async fn record_old_url(conn: &mut PgConnection, repo_id: i64, url: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO aveloxis_data.historical_repo_urls (repo_id, git_url, tool_source, tool_version, data_source)
-         VALUES ($1, $2, 'aveloxis', $3, 'prelim redirect') ON CONFLICT DO NOTHING",
-    )
-    .bind(repo_id)
-    .bind(url)
-    .bind(crate::TOOL_VERSION)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The repository with this URL (case-insensitive for forge URLs).
-pub async fn find_repo(conn: &mut PgConnection, url: &str) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT repo_id FROM aveloxis_data.repos WHERE lower(repo_git) = lower($1)",
-    )
-    .bind(url)
-    .fetch_optional(conn)
-    .await?)
-}
-
-/// Insert (or find) a repository row; clears a gone marker when the operator adds it again.
-pub async fn upsert_repo(
-    conn: &mut PgConnection,
-    cfg: &Config,
-    r: &RepoRef,
-    group: Option<i64>,
-) -> Result<i64> {
-    let url = r.web_url(cfg);
-    if let Some(id) = find_repo(conn, &url).await? {
-        sqlx::query("UPDATE aveloxis_data.repos SET repo_gone_at = NULL, repo_group_id = coalesce($2, repo_group_id) WHERE repo_id = $1")
-            .bind(id)
-            .bind(group)
-            .execute(&mut *conn)
-            .await?;
-        return Ok(id);
-    }
-    Ok(sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id, tool_version, data_source)
-         VALUES ($1, $2, $3, $4, $5, $6, 'aveloxis add-repo') RETURNING repo_id",
-    )
-    .bind(r.platform.id())
-    .bind(&url)
-    .bind(&r.owner)
-    .bind(&r.name)
-    .bind(group)
-    .bind(crate::TOOL_VERSION)
-    .fetch_one(conn)
-    .await?)
-}
-
-/// Queue a repository (or change its priority); `priority` 0 is "next".
-pub async fn enqueue(conn: &mut PgConnection, repo_id: i64, priority: i32) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO aveloxis_ops.collection_queue (repo_id, priority, status, due_at)
-         VALUES ($1, $2, 'queued', now())
-         ON CONFLICT (repo_id) DO UPDATE SET priority = EXCLUDED.priority, updated_at = now()",
-    )
-    .bind(repo_id)
-    .bind(priority)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 async fn record_success(conn: &mut PgConnection, repo_id: i64, c: &Counts) -> Result<()> {
-    let msgs = c.get("messages");
-    let events = c.get("issue_events") + c.get("pr_events");
-    sqlx::query(
-        "UPDATE aveloxis_ops.collection_queue SET last_collected = now(), last_error = NULL,
-                force_full_collect = false, last_issues = $2, last_prs = $3, last_messages = $4,
-                last_events = $5, last_releases = $6, last_contributors = $7, last_commits = $8,
-                updated_at = now()
-          WHERE repo_id = $1",
-    )
-    .bind(repo_id)
-    .bind(c.get("issues") as i64)
-    .bind(c.get("pulls") as i64)
-    .bind(msgs as i64)
-    .bind(events as i64)
-    .bind(c.get("releases") as i64)
-    .bind(c.contributors as i64)
-    .bind(c.commits as i64)
-    .execute(&mut *conn)
-    .await?;
+    let run = queue::LastRun {
+        issues: c.get("issues") as i64,
+        prs: c.get("pulls") as i64,
+        messages: c.get("messages") as i64,
+        events: (c.get("issue_events") + c.get("pr_events")) as i64,
+        releases: c.get("releases") as i64,
+        contributors: c.contributors as i64,
+        commits: c.commits as i64,
+    };
+    queue::record_success(conn, repo_id, &run).await?;
     sqlx::query(
         "INSERT INTO aveloxis_ops.collection_status (repo_id, core_status, core_data_last_collected,
                                                      issue_pr_sum, commit_sum)

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::Platform;
 use super::keys::{Acquire, KeyPool};
+use crate::config::Secret;
 
 /// Tunables; tests shorten the waits.
 #[derive(Clone, Debug)]
@@ -156,6 +157,27 @@ fn jitter(d: Duration) -> Duration {
     d.mul_f64(0.5 + (nanos % 1000) as f64 / 2000.0)
 }
 
+/// What one request attempt leads to.
+enum Step {
+    Done(Result<Page, ForgeError>),
+    /// Try again; counts as an attempt (`why` is reported when attempts run out), after the
+    /// exponential backoff when `backoff`.
+    Retry {
+        why: String,
+        backoff: bool,
+    },
+    /// Try again with another key, without counting an attempt (401, exhausted key).
+    Again,
+    /// Follow a redirect (counted against the redirect limit).
+    Redirect(String),
+}
+
+impl Step {
+    fn retry(why: String) -> Step {
+        Step::Retry { why, backoff: true }
+    }
+}
+
 impl ForgeClient {
     pub fn new(platform: Platform, keys: KeyPool, opts: ClientOptions) -> anyhow::Result<Self> {
         install_crypto();
@@ -200,172 +222,185 @@ impl ForgeClient {
                     last,
                 });
             }
-            let (idx, token) = match self.keys.acquire() {
-                Acquire::Key(i, t) => (i, t),
-                Acquire::WaitUntil(at) => {
-                    let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
-                    tracing::warn!(
-                        platform = self.platform.name(),
-                        wait_s = wait.as_secs(),
-                        "every API key is exhausted; waiting for the earliest reset"
-                    );
-                    tokio::time::sleep(self.pause(wait) + Duration::from_millis(50)).await;
-                    continue;
-                }
-                Acquire::None => {
-                    return Err(ForgeError::NoKeys {
-                        platform: self.platform.name(),
-                    });
-                }
+            let Some((idx, token)) = self.next_key().await? else {
+                continue;
             };
-            let mut req = self.http.get(&current);
             // Credentials only ever go to the host we were asked to talk to.
-            if host_of(&current) == origin_host {
-                req = match self.platform {
-                    Platform::GitHub => req
-                        .header("Authorization", format!("Bearer {}", token.expose()))
-                        .header("Accept", "application/vnd.github+json"),
-                    Platform::GitLab => req.header("PRIVATE-TOKEN", token.expose()),
-                };
-            }
-            let cached = self
-                .etags
-                .lock()
-                .ok()
-                .and_then(|m| m.get(&current).cloned());
-            if let Some((etag, _)) = &cached
-                && let Ok(v) = HeaderValue::from_str(etag)
-            {
-                req = req.header("If-None-Match", v);
-            }
-            let resp = match req.send().await {
-                Ok(r) => r,
-                Err(e) => {
+            let token = (host_of(&current) == origin_host).then_some(&token);
+            match self.attempt(&current, idx, token).await {
+                Step::Done(result) => return result,
+                Step::Retry { why, backoff } => {
                     attempt += 1;
-                    last = format!("request failed: {}", without_url(&e));
-                    self.backoff(attempt, &last).await;
-                    continue;
+                    if backoff {
+                        self.backoff(attempt, &why).await;
+                    }
+                    last = why;
                 }
-            };
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            self.keys.observe(idx, &headers);
-            match status {
-                s if s.is_redirection() && s != StatusCode::NOT_MODIFIED => {
-                    let Some(loc) = header(&headers, "location") else {
-                        return Err(ForgeError::Status {
-                            url: current,
-                            status: s.as_u16(),
-                        });
-                    };
+                Step::Again => {}
+                Step::Redirect(to) => {
                     redirects += 1;
                     if redirects > 5 {
                         return Err(ForgeError::Redirects {
                             url: url.to_owned(),
                         });
                     }
-                    current = match url::Url::parse(&current).and_then(|b| b.join(loc)) {
-                        Ok(u) => u.to_string(),
-                        Err(_) => loc.to_owned(),
-                    };
-                    continue;
-                }
-                StatusCode::NOT_MODIFIED => {
-                    if let Some((_, body)) = cached {
-                        return Ok(Page {
-                            next: self.next_of(&current, &headers),
-                            url: current,
-                            body,
-                            not_modified: true,
-                        });
-                    }
-                    attempt += 1;
-                    last = "304 without a cached body".into();
-                    continue;
-                }
-                StatusCode::UNAUTHORIZED => {
-                    tracing::error!(
-                        platform = self.platform.name(),
-                        key_id = self.keys.key_id(idx),
-                        "API key rejected (401); it is no longer used"
-                    );
-                    self.keys.invalidate(idx);
-                    continue;
-                }
-                StatusCode::NOT_FOUND => return Err(ForgeError::NotFound { url: current }),
-                StatusCode::GONE => return Err(ForgeError::Gone { url: current }),
-                StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
-                    let retry_after =
-                        header(&headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
-                    let exhausted = header(&headers, "x-ratelimit-remaining") == Some("0");
-                    if let Some(secs) = retry_after {
-                        attempt += 1;
-                        last = format!("{status} with Retry-After {secs}s");
-                        tracing::warn!(
-                            platform = self.platform.name(),
-                            secs,
-                            "secondary rate limit; waiting"
-                        );
-                        tokio::time::sleep(self.pause(Duration::from_secs(secs))).await;
-                        continue;
-                    }
-                    if exhausted || status == StatusCode::TOO_MANY_REQUESTS {
-                        // observe() recorded the reset; acquire() now skips or waits for this key.
-                        self.keys.exhaust(idx, &headers);
-                        continue;
-                    }
-                    let message = resp.text().await.unwrap_or_default();
-                    return Err(ForgeError::Forbidden {
-                        url: current,
-                        status: status.as_u16(),
-                        message: message.chars().take(200).collect(),
-                    });
-                }
-                s if s.is_server_error() => {
-                    attempt += 1;
-                    last = format!("server error {s}");
-                    self.backoff(attempt, &last).await;
-                    continue;
-                }
-                s if s.is_success() => {
-                    let bytes = match resp.bytes().await {
-                        Ok(b) => b,
-                        Err(e) => {
-                            attempt += 1;
-                            last = format!("body cut short: {}", without_url(&e));
-                            self.backoff(attempt, &last).await;
-                            continue;
-                        }
-                    };
-                    let body: Value = match parse_json(&bytes) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            attempt += 1;
-                            last = format!("malformed JSON: {e}");
-                            self.backoff(attempt, &last).await;
-                            continue;
-                        }
-                    };
-                    if let Some(etag) = header(&headers, "etag")
-                        && let Ok(mut m) = self.etags.lock()
-                    {
-                        m.insert(current.clone(), (etag.to_owned(), body.clone()));
-                    }
-                    return Ok(Page {
-                        next: self.next_of(&current, &headers),
-                        url: current,
-                        body,
-                        not_modified: false,
-                    });
-                }
-                s => {
-                    return Err(ForgeError::Status {
-                        url: current,
-                        status: s.as_u16(),
-                    });
+                    current = to;
                 }
             }
         }
+    }
+
+    /// A usable key, or `None` after waiting for the earliest reset when all are exhausted.
+    async fn next_key(&self) -> Result<Option<(usize, Secret)>, ForgeError> {
+        match self.keys.acquire() {
+            Acquire::Key(i, t) => Ok(Some((i, t))),
+            Acquire::WaitUntil(at) => {
+                let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+                tracing::warn!(
+                    platform = self.platform.name(),
+                    wait_s = wait.as_secs(),
+                    "every API key is exhausted; waiting for the earliest reset"
+                );
+                tokio::time::sleep(self.pause(wait) + Duration::from_millis(50)).await;
+                Ok(None)
+            }
+            Acquire::None => Err(ForgeError::NoKeys {
+                platform: self.platform.name(),
+            }),
+        }
+    }
+
+    /// One request to `current` with key `idx` (its token only when `current` is on the host
+    /// we were asked to talk to), and what to do next.
+    async fn attempt(&self, current: &str, idx: usize, token: Option<&Secret>) -> Step {
+        let mut req = self.http.get(current);
+        if let Some(token) = token {
+            req = match self.platform {
+                Platform::GitHub => req
+                    .header("Authorization", format!("Bearer {}", token.expose()))
+                    .header("Accept", "application/vnd.github+json"),
+                Platform::GitLab => req.header("PRIVATE-TOKEN", token.expose()),
+            };
+        }
+        let cached = self.etags.lock().ok().and_then(|m| m.get(current).cloned());
+        if let Some((etag, _)) = &cached
+            && let Ok(v) = HeaderValue::from_str(etag)
+        {
+            req = req.header("If-None-Match", v);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Step::retry(format!("request failed: {}", without_url(&e))),
+        };
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        self.keys.observe(idx, &headers);
+        let current = current.to_owned();
+        match status {
+            s if s.is_redirection() && s != StatusCode::NOT_MODIFIED => {
+                let Some(loc) = header(&headers, "location") else {
+                    return Step::Done(Err(ForgeError::Status {
+                        url: current,
+                        status: s.as_u16(),
+                    }));
+                };
+                Step::Redirect(match url::Url::parse(&current).and_then(|b| b.join(loc)) {
+                    Ok(u) => u.to_string(),
+                    Err(_) => loc.to_owned(),
+                })
+            }
+            StatusCode::NOT_MODIFIED => match cached {
+                Some((_, body)) => Step::Done(Ok(Page {
+                    next: self.next_of(&current, &headers),
+                    url: current,
+                    body,
+                    not_modified: true,
+                })),
+                None => Step::Retry {
+                    why: "304 without a cached body".into(),
+                    backoff: false,
+                },
+            },
+            StatusCode::UNAUTHORIZED => {
+                tracing::error!(
+                    platform = self.platform.name(),
+                    key_id = self.keys.key_id(idx),
+                    "API key rejected (401); it is no longer used"
+                );
+                self.keys.invalidate(idx);
+                Step::Again
+            }
+            StatusCode::NOT_FOUND => Step::Done(Err(ForgeError::NotFound { url: current })),
+            StatusCode::GONE => Step::Done(Err(ForgeError::Gone { url: current })),
+            StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
+                self.limited(resp, current, idx, status, &headers).await
+            }
+            s if s.is_server_error() => Step::retry(format!("server error {s}")),
+            s if s.is_success() => self.success(resp, current, &headers).await,
+            s => Step::Done(Err(ForgeError::Status {
+                url: current,
+                status: s.as_u16(),
+            })),
+        }
+    }
+
+    /// 403/429: a secondary rate limit (Retry-After), an exhausted key, or a real refusal.
+    async fn limited(
+        &self,
+        resp: reqwest::Response,
+        current: String,
+        idx: usize,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Step {
+        let retry_after = header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let exhausted = header(headers, "x-ratelimit-remaining") == Some("0");
+        if let Some(secs) = retry_after {
+            tracing::warn!(
+                platform = self.platform.name(),
+                secs,
+                "secondary rate limit; waiting"
+            );
+            tokio::time::sleep(self.pause(Duration::from_secs(secs))).await;
+            return Step::Retry {
+                why: format!("{status} with Retry-After {secs}s"),
+                backoff: false,
+            };
+        }
+        if exhausted || status == StatusCode::TOO_MANY_REQUESTS {
+            // observe() recorded the reset; acquire() now skips or waits for this key.
+            self.keys.exhaust(idx, headers);
+            return Step::Again;
+        }
+        let message = resp.text().await.unwrap_or_default();
+        Step::Done(Err(ForgeError::Forbidden {
+            url: current,
+            status: status.as_u16(),
+            message: message.chars().take(200).collect(),
+        }))
+    }
+
+    /// 2xx: the body, sanitised and parsed (a cut or malformed body is retried), ETag cached.
+    async fn success(&self, resp: reqwest::Response, current: String, headers: &HeaderMap) -> Step {
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Step::retry(format!("body cut short: {}", without_url(&e))),
+        };
+        let body: Value = match parse_json(&bytes) {
+            Ok(v) => v,
+            Err(e) => return Step::retry(format!("malformed JSON: {e}")),
+        };
+        if let Some(etag) = header(headers, "etag")
+            && let Ok(mut m) = self.etags.lock()
+        {
+            m.insert(current.clone(), (etag.to_owned(), body.clone()));
+        }
+        Step::Done(Ok(Page {
+            next: self.next_of(&current, headers),
+            url: current,
+            body,
+            not_modified: false,
+        }))
     }
 
     fn next_of(&self, url: &str, headers: &HeaderMap) -> Option<String> {

@@ -77,7 +77,7 @@ fn serve_flags(a: &ServeArgs) -> Vec<String> {
     v
 }
 
-pub fn start(config: &Path, what: &str, args: &ServeArgs) -> Result<()> {
+pub(super) fn start(config: &Path, what: &str, args: &ServeArgs) -> Result<()> {
     if !matches!(what, "serve" | "all") {
         bail!("unknown service {what:?} (serve or all)");
     }
@@ -123,7 +123,7 @@ pub fn start(config: &Path, what: &str, args: &ServeArgs) -> Result<()> {
     Ok(())
 }
 
-pub async fn stop(what: &str) -> Result<()> {
+pub(super) async fn stop(what: &str) -> Result<()> {
     if !matches!(what, "serve" | "all") {
         bail!("unknown service {what:?} (serve or all)");
     }

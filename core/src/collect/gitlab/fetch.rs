@@ -1,0 +1,192 @@
+//! What to fetch from GitLab: every listing of a project changed in the window, staged raw
+//! page by page; and the expansion of a group URL into its projects.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use serde_json::{Value, json};
+
+use super::{encode, parse_time};
+use crate::collect::Stager;
+use crate::forge::client::{ForgeClient, ForgeError};
+
+/// The items of a listing that are newer than the window (all of them without one).
+fn fresh(item: &Value, since: Option<DateTime<Utc>>) -> bool {
+    match since {
+        Some(s) => parse_time(&item["updated_at"]).is_none_or(|t| t >= s),
+        None => true,
+    }
+}
+
+/// An optional endpoint: absent or forbidden is not a failure.
+async fn optional(client: &ForgeClient, url: &str) -> Result<Option<Value>, ForgeError> {
+    match client.get(url).await {
+        Ok(p) => Ok(Some(p.body)),
+        Err(ForgeError::NotFound { .. } | ForgeError::Forbidden { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Fetch everything changed since `since` (None = everything) into staging.
+pub async fn fetch(
+    client: &ForgeClient,
+    api: &str,
+    owner: &str,
+    name: &str,
+    since: Option<DateTime<Utc>>,
+    stage: &mut Stager<'_>,
+) -> anyhow::Result<()> {
+    let root = api.trim_end_matches('/');
+    let info = client
+        .get(&format!(
+            "{root}/projects/{}?statistics=true",
+            encode(&format!("{owner}/{name}"))
+        ))
+        .await?;
+    let base = match info.body["id"].as_i64() {
+        Some(id) => format!("{root}/projects/{id}"),
+        None => format!("{root}/projects/{}", encode(&format!("{owner}/{name}"))),
+    };
+    stage.put("project", Value::Null, info.body).await?;
+    if let Some(stats) = optional(client, &format!("{base}/issues_statistics")).await? {
+        stage.put("issues_statistics", Value::Null, stats).await?;
+    }
+    let updated_after = since
+        .map(|s| format!("&updated_after={}", s.format("%Y-%m-%dT%H:%M:%SZ")))
+        .unwrap_or_default();
+    for (entity, url) in [
+        ("labels", format!("{base}/labels?per_page=100")),
+        (
+            "releases",
+            format!("{base}/releases?order_by=released_at&sort=desc&per_page=100"),
+        ),
+        ("members", format!("{base}/members/all?per_page=100")),
+    ] {
+        for page in client.get_all(&url, |_| true).await? {
+            stage.put(entity, Value::Null, page.body).await?;
+        }
+    }
+
+    let (issues, mrs) = fetch_items(client, &base, since, &updated_after, stage).await?;
+    fetch_item_children(client, &base, &issues, &mrs, stage).await?;
+    // Project events (opened/closed/reopened/merged). `after` is a date and exclusive.
+    let after = since
+        .map(|s| {
+            format!(
+                "&after={}",
+                (s - ChronoDuration::days(1)).format("%Y-%m-%d")
+            )
+        })
+        .unwrap_or_default();
+    for target in ["issue", "merge_request"] {
+        let url = format!("{base}/events?target_type={target}&sort=asc&per_page=100{after}");
+        for page in client.get_all(&url, |_| true).await? {
+            stage.put("events", Value::Null, page.body).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Issues and merge requests changed in the window, staged; returns the context of each
+/// (`iid`, `id`, `web_url`) for its children.
+async fn fetch_items(
+    client: &ForgeClient,
+    base: &str,
+    since: Option<DateTime<Utc>>,
+    updated_after: &str,
+    stage: &mut Stager<'_>,
+) -> anyhow::Result<(Vec<Value>, Vec<Value>)> {
+    // Issues and merge requests changed in the window; their children are fetched per item.
+    let mut issues = Vec::new();
+    let mut mrs = Vec::new();
+    for (entity, list, out) in [
+        ("issues", "issues", &mut issues),
+        ("merge_requests", "merge_requests", &mut mrs),
+    ] {
+        let url = format!(
+            "{base}/{list}?state=all&order_by=updated_at&sort=asc&per_page=100{updated_after}"
+        );
+        for page in client.get_all(&url, |_| true).await? {
+            for it in page.body.as_array().into_iter().flatten() {
+                if fresh(it, since)
+                    && let (Some(iid), Some(id)) = (it["iid"].as_i64(), it["id"].as_i64())
+                {
+                    out.push(json!({"iid": iid, "id": id, "web_url": it["web_url"]}));
+                }
+            }
+            stage.put(entity, Value::Null, page.body).await?;
+        }
+    }
+    Ok((issues, mrs))
+}
+
+/// Notes and label events of each issue; notes, label events, commits, diffs and approvals of
+/// each merge request.
+async fn fetch_item_children(
+    client: &ForgeClient,
+    base: &str,
+    issues: &[Value],
+    mrs: &[Value],
+    stage: &mut Stager<'_>,
+) -> anyhow::Result<()> {
+    for ctx in issues {
+        let iid = &ctx["iid"];
+        for (entity, sub) in [
+            (
+                "issue_notes",
+                "notes?sort=asc&order_by=created_at&per_page=100",
+            ),
+            ("issue_label_events", "resource_label_events?per_page=100"),
+        ] {
+            let url = format!("{base}/issues/{iid}/{sub}");
+            for page in client.get_all(&url, |_| true).await? {
+                stage.put(entity, ctx.clone(), page.body).await?;
+            }
+        }
+    }
+    for ctx in mrs {
+        let iid = &ctx["iid"];
+        for (entity, sub) in [
+            (
+                "mr_notes",
+                "notes?sort=asc&order_by=created_at&per_page=100",
+            ),
+            ("mr_label_events", "resource_label_events?per_page=100"),
+            ("mr_commits", "commits?per_page=100"),
+            ("mr_diffs", "diffs?per_page=100"),
+        ] {
+            let url = format!("{base}/merge_requests/{iid}/{sub}");
+            for page in client.get_all(&url, |_| true).await? {
+                stage.put(entity, ctx.clone(), page.body).await?;
+            }
+        }
+        if let Some(a) = optional(client, &format!("{base}/merge_requests/{iid}/approvals")).await?
+        {
+            stage.put("mr_approvals", ctx.clone(), a).await?;
+        }
+    }
+
+    Ok(())
+}
+
+/// Group URL expansion: every project of a GitLab group and its subgroups (web URLs).
+pub async fn owner_repos(
+    client: &ForgeClient,
+    api: &str,
+    group: &str,
+) -> Result<Vec<String>, ForgeError> {
+    let url = format!(
+        "{}/groups/{}/projects?include_subgroups=true&per_page=100",
+        api.trim_end_matches('/'),
+        encode(group)
+    );
+    let mut urls = BTreeSet::new();
+    for p in client.get_all(&url, |_| true).await? {
+        for r in p.body.as_array().into_iter().flatten() {
+            if let Some(u) = r["web_url"].as_str() {
+                urls.insert(u.to_owned());
+            }
+        }
+    }
+    Ok(urls.into_iter().collect())
+}

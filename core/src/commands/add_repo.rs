@@ -1,0 +1,189 @@
+//! `aveloxis add-repo`: queue repositories by URL, every repository of an owner (organisation,
+//! group) by its URL, or every repository of an Augur database with `--from-augur`.
+
+use anyhow::{Result, bail};
+use sqlx::PgConnection;
+
+use crate::cli::AddRepoArgs;
+use crate::collect::{self, Collector};
+use crate::config::Config;
+use crate::forge::client::{ClientOptions, WebStatus};
+use crate::forge::{Platform, RepoRef, Target, parse_target, redact_userinfo};
+use crate::{queue, repos};
+
+pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &AddRepoArgs) -> Result<()> {
+    if args.urls.is_empty() && !args.from_augur {
+        bail!("name at least one repository URL, or use --from-augur");
+    }
+    // Parse everything first: one bad URL adds nothing.
+    let targets = args
+        .urls
+        .iter()
+        .map(|u| parse_target(u, cfg))
+        .collect::<Result<Vec<_>>>()?;
+    let collector =
+        Collector::new(conn, cfg.clone(), args.augur_keys, ClientOptions::default()).await?;
+    let mut added = 0;
+    for t in targets {
+        match t {
+            Target::Repo(r) => {
+                let id = repos::upsert_repo(conn, cfg, &r, None).await?;
+                queue::enqueue(conn, id, args.priority).await?;
+                println!(
+                    "queued {} (repo {id}, priority {})",
+                    r.web_url(cfg),
+                    args.priority
+                );
+                added += 1;
+            }
+            Target::Owner { platform, owner } => {
+                added += add_owner(conn, cfg, &collector, platform, &owner, args.priority).await?;
+            }
+        }
+    }
+    if args.from_augur {
+        added += import_augur_repos(conn, cfg, &collector, args.priority).await?;
+    }
+    println!(
+        "{added} repositor{} queued",
+        if added == 1 { "y" } else { "ies" }
+    );
+    Ok(())
+}
+
+/// Every repository of an owner, in the owner's repository group.
+async fn add_owner(
+    conn: &mut PgConnection,
+    cfg: &Config,
+    collector: &Collector,
+    platform: Platform,
+    owner: &str,
+    priority: i32,
+) -> Result<usize> {
+    let client = collector.client(platform)?;
+    let urls = match platform {
+        Platform::GitHub => {
+            collect::github::owner_repos(client, &cfg.github.api_url, owner).await?
+        }
+        Platform::GitLab => {
+            collect::gitlab::owner_repos(client, &cfg.gitlab.api_url, owner).await?
+        }
+    };
+    let group = repos::upsert_group(conn, platform, owner).await?;
+    let mut added = 0;
+    for u in &urls {
+        let Target::Repo(r) = parse_target(u, cfg)? else {
+            continue;
+        };
+        let id = repos::upsert_repo(conn, cfg, &r, Some(group)).await?;
+        queue::enqueue(conn, id, priority).await?;
+        added += 1;
+    }
+    println!("queued {} repositories of {owner}", urls.len());
+    Ok(added)
+}
+
+/// Augur's repository table (`augur_data.repo`) or CollectOSS's (`data.repo`).
+async fn augur_repo_table(conn: &mut PgConnection) -> Result<&'static str> {
+    for table in ["augur_data.repo", "data.repo"] {
+        let found: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(table)
+            .fetch_one(&mut *conn)
+            .await?;
+        if found {
+            return Ok(table);
+        }
+    }
+    bail!("--from-augur: this database has neither augur_data.repo nor data.repo");
+}
+
+/// Where a repository lives now: itself (200), its new URL (301/302), or nowhere.
+async fn canonical(
+    collector: &Collector,
+    cfg: &Config,
+    r: RepoRef,
+    url: &str,
+) -> Result<Option<RepoRef>> {
+    let client = collector.client(r.platform)?;
+    Ok(match client.check_web(&r.web_url(cfg)).await {
+        Ok(WebStatus::Ok) => Some(r),
+        Ok(WebStatus::Moved(to)) => match parse_target(&to, cfg) {
+            Ok(Target::Repo(n)) => Some(n),
+            _ => None,
+        },
+        Ok(WebStatus::NotFound | WebStatus::Gone) => None,
+        Err(e) => {
+            tracing::warn!(url = %url, error = %e, "could not check; skipped");
+            None
+        }
+    })
+}
+
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    // A bar on a terminal; hidden otherwise (the INFO lines carry the progress then).
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} repositories checked ({eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// `add-repo --from-augur`: every URL of `augur_data.repo` (or CollectOSS's `data.repo`),
+/// checked with HEAD: 200 added, 301/302 added under the canonical URL, 404/410 skipped.
+async fn import_augur_repos(
+    conn: &mut PgConnection,
+    cfg: &Config,
+    collector: &Collector,
+    priority: i32,
+) -> Result<usize> {
+    let table = augur_repo_table(conn).await?;
+    let urls: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT repo_git FROM {table} WHERE repo_git IS NOT NULL ORDER BY repo_id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = urls.len();
+    tracing::info!(total, table, "importing repositories from Augur");
+    let bar = progress_bar(total);
+    let mut added = std::collections::BTreeSet::new();
+    let (mut skipped, mut invalid) = (0usize, 0usize);
+    for (i, raw) in urls.iter().enumerate() {
+        bar.inc(1);
+        let url = raw
+            .trim()
+            .trim_end_matches('/')
+            .trim_end_matches(".git")
+            .to_owned();
+        let Ok(Target::Repo(r)) = parse_target(&url, cfg) else {
+            invalid += 1;
+            tracing::warn!(url = %redact_userinfo(raw), "not a repository URL of a configured forge; skipped");
+            continue;
+        };
+        match canonical(collector, cfg, r, &url).await? {
+            Some(r) => {
+                let id = repos::upsert_repo(conn, cfg, &r, None).await?;
+                queue::enqueue(conn, id, priority).await?;
+                added.insert(id);
+            }
+            None => skipped += 1,
+        }
+        if (i + 1) % 100 == 0 || i + 1 == total {
+            tracing::info!(
+                done = i + 1,
+                total,
+                added = added.len(),
+                skipped,
+                "import progress"
+            );
+        }
+    }
+    bar.finish_and_clear();
+    println!(
+        "from Augur ({table}): {} added, {skipped} gone or unreachable, {invalid} not repository URLs",
+        added.len()
+    );
+    Ok(added.len())
+}
