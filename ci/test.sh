@@ -7,5 +7,7 @@ bash ci/setup.sh
 # The mock forge's third-party client test must run, not skip, here.
 export MOCK_FORGE_REQUIRE_PYGITHUB=1
 cargo fmt --all -- --check
+# The layer rule (ARCHITECTURE.md): no module cycles, no oversized files or functions.
+python3 ci/layers.py
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked

@@ -31,6 +31,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+
+mod auth;
+mod cache;
+
+use auth::{random_secret, restrict_to_owner, set_password};
+use cache::cached_initdb;
 use sqlx::{Connection, PgConnection};
 
 /// Where the PostgreSQL server binaries live: `$AVELOXIS_PG_BIN`, else the newest
@@ -78,44 +84,6 @@ fn euid() -> u32 {
 
 fn running_as_root() -> bool {
     euid() == 0
-}
-
-/// Create `dir` (mode 0700) if missing, and refuse it unless it is a real directory owned by us
-/// with no access for group or others: a cache in a shared temporary directory that another
-/// user made, or could write to, could hand us a planted data directory whose configuration runs
-/// code as `postgres`.
-fn private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
-    }
-    let m = std::fs::symlink_metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
-    let mode = m.permissions().mode() & 0o777;
-    if !m.is_dir() || m.file_type().is_symlink() {
-        bail!(
-            "initdb cache {} is not a directory; remove it",
-            dir.display()
-        );
-    }
-    if m.uid() != euid() {
-        bail!(
-            "initdb cache {} belongs to uid {}, not to us (uid {}); refusing to use it — remove it \
-             or pass another cache directory",
-            dir.display(),
-            m.uid(),
-            euid()
-        );
-    }
-    if mode & 0o077 != 0 {
-        bail!(
-            "initdb cache {} has mode {mode:o}: others could plant a data directory in it; \
-             refusing to use it (chmod 700 it after checking its contents, or remove it)",
-            dir.display()
-        );
-    }
-    Ok(())
 }
 
 /// A command for a server-side binary, run as `postgres` when we are root.
@@ -172,77 +140,6 @@ fn make_temp_dir(prefix: &str) -> Result<PathBuf> {
         "could not create a temporary directory under {}",
         base.display()
     )
-}
-
-/// 32 hex digits from the kernel's random source.
-fn random_secret() -> Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .context("reading /dev/urandom for the cluster password")?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// The cluster directory (the socket's) 0700, and a `pg_hba.conf` that trusts only that socket
-/// and asks every TCP connection for the password.
-fn restrict_to_owner(dir: &Path, data: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("chmod 700 {}", dir.display()))?;
-    std::fs::write(
-        data.join("pg_hba.conf"),
-        "# aveloxis-pg: the unix socket (in a 0700 directory) is trusted; TCP needs the password\n\
-         local all all trust\n\
-         host all all 127.0.0.1/32 scram-sha-256\n\
-         host all all ::1/128 scram-sha-256\n",
-    )
-    .context("writing pg_hba.conf")
-}
-
-/// Set the superuser's password over the unix socket; the statement goes to `psql` on stdin, so
-/// the secret never appears in a command line.
-fn set_password(bin: &Path, dir: &Path, port: u16, password: &str) -> Result<()> {
-    use std::io::Write;
-    let psql = if bin.join("psql").exists() {
-        bin.join("psql")
-    } else {
-        PathBuf::from("psql")
-    };
-    let mut child = Command::new(psql)
-        .arg("-X")
-        .arg("-q")
-        .args([
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-h",
-        ])
-        .arg(dir)
-        .arg("-p")
-        .arg(port.to_string())
-        .env_remove("PGPASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("running psql to set the cluster password")?;
-    let mut stdin = child.stdin.take().context("psql stdin")?;
-    stdin
-        .write_all(format!("ALTER ROLE postgres PASSWORD '{password}';\n").as_bytes())
-        .context("writing to psql")?;
-    drop(stdin);
-    let out = child.wait_with_output().context("waiting for psql")?;
-    if !out.status.success() {
-        bail!(
-            "setting the cluster password failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
 }
 
 fn free_port() -> Result<u16> {
@@ -479,47 +376,6 @@ rm -rf "$3""#;
         .context("spawning the cluster watchdog (setsid sh)")?;
     let stdin = child.stdin.take().context("watchdog stdin")?;
     Ok((child, stdin))
-}
-
-/// The cached `initdb` output for this PostgreSQL version, created atomically on first use.
-fn cached_initdb(bin: &Path, as_postgres: bool, root: &Path) -> Result<PathBuf> {
-    let version = Command::new(bin.join("postgres"))
-        .arg("--version")
-        .output()
-        .context("running postgres --version")?;
-    let version = String::from_utf8_lossy(&version.stdout);
-    let key: String = version
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    private_dir(root)?;
-    let cached = root.join(format!("{key}-{}", if as_postgres { "pg" } else { "me" }));
-    if cached.join("PG_VERSION").exists() {
-        return Ok(cached);
-    }
-    let staging = make_temp_dir("aveloxis-initdb-")?;
-    let _guard = DirGuard(Some(staging.clone()));
-    if as_postgres {
-        chown_postgres(&staging)?;
-    }
-    let data = staging.join("data");
-    let mut c = server_cmd(&bin.join("initdb"), as_postgres);
-    c.arg("-D").arg(&data).args(INITDB_ARGS);
-    run_checked(c, "initdb")?;
-    // rename is atomic; if another process won the race, use theirs.
-    match std::fs::rename(&data, &cached) {
-        Ok(()) => {}
-        Err(_) if cached.join("PG_VERSION").exists() => {}
-        Err(e) => return Err(e).context("storing the initdb cache"),
-    }
-    Ok(cached)
 }
 
 /// Raw `initdb` + `pg_ctl start` + stop, timed — the baseline the cluster benchmark prints.

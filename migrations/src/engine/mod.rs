@@ -22,7 +22,6 @@
 //! everyone queued behind it.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection, Row};
@@ -81,114 +80,6 @@ impl Default for Options {
             target: None,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         }
-    }
-}
-
-/// A step (or stage) that failed.
-#[derive(Clone, Debug)]
-pub struct Failure {
-    pub label: String,
-    pub error: String,
-}
-
-/// Why a run did not complete.
-#[derive(Debug, thiserror::Error)]
-pub enum MigrateError {
-    #[error(
-        "another `aveloxis migrate` holds the migration lock (--no-wait given); \
-         retry when it finishes"
-    )]
-    LockHeld,
-    #[error("{0}")]
-    Failed(Failed),
-    #[error("database error before any step ran: {0}")]
-    Database(#[from] sqlx::Error),
-}
-
-/// A run that did not complete: what failed, and exactly what was and was not applied.
-#[derive(Clone, Debug, Default)]
-pub struct Failed {
-    pub failures: Vec<Failure>,
-    /// Steps applied and recorded by this run before the failure (they stay applied).
-    pub applied: Vec<String>,
-    /// Pending steps never attempted because an earlier step (or a pre-check) failed.
-    pub not_attempted: Vec<String>,
-    /// The views were left as they were (not rebuilt) because something failed before them.
-    pub views_skipped: bool,
-}
-
-impl Failed {
-    fn of(failures: Vec<Failure>) -> Failed {
-        Failed {
-            failures,
-            ..Failed::default()
-        }
-    }
-}
-
-impl std::ops::Deref for Failed {
-    type Target = [Failure];
-    fn deref(&self) -> &[Failure] {
-        &self.failures
-    }
-}
-
-impl fmt::Display for Failed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "schema migration had {} error(s):", self.failures.len())?;
-        for x in &self.failures {
-            write!(f, "\n  - {}: {}", x.label, x.error)?;
-        }
-        if self.applied.is_empty() {
-            write!(f, "\nno step was applied by this run")?;
-        } else {
-            write!(
-                f,
-                "\napplied and recorded by this run before the failure: {}",
-                self.applied.join(", ")
-            )?;
-        }
-        if !self.not_attempted.is_empty() {
-            write!(
-                f,
-                "\nnot attempted (a failure came first): {}",
-                self.not_attempted.join(", ")
-            )?;
-        }
-        if self.views_skipped {
-            write!(f, "\nviews: left as they were (not rebuilt)")?;
-        }
-        write!(f, "\nthe schema version was not stamped")
-    }
-}
-
-/// What a run did (or, with `dry_run`, would do).
-#[derive(Clone, Debug, Default)]
-pub struct Outcome {
-    /// The database had no ledger: `schema.sql` was (would be) applied.
-    pub fresh: bool,
-    /// Labels of steps applied (or pending, for a dry run), in order.
-    pub applied: Vec<String>,
-    pub views_rebuilt: bool,
-    /// Version stamped (dry run: the version that would be stamped).
-    pub schema_version: u32,
-    /// Human-readable plan, filled by a dry run.
-    pub plan_text: String,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.fresh {
-            write!(f, "fresh install (schema.sql)")?;
-        } else if self.applied.is_empty() {
-            write!(f, "no pending steps")?;
-        } else {
-            write!(f, "{} step(s) applied", self.applied.len())?;
-        }
-        if self.views_rebuilt {
-            write!(f, ", views rebuilt")?;
-        }
-        write!(f, "; schema version {}", self.schema_version)
     }
 }
 
@@ -314,13 +205,9 @@ async fn locked_run(
     if !failures.is_empty() {
         // Nothing is written when the ledger disagrees with this binary (an edited step, or a
         // newer binary's steps): not the pending steps, and not the views.
-        let pending = plan
-            .steps
-            .iter()
-            .filter(|s| s.version <= target && !ledger.contains_key(&s.version));
         return Err(MigrateError::Failed(Failed {
             failures,
-            not_attempted: pending.map(|s| s.label.clone()).collect(),
+            not_attempted: pending_labels(plan, &ledger, target),
             views_skipped: !opts.skip_views,
             ..Failed::default()
         }));
@@ -358,22 +245,29 @@ async fn locked_run(
             views_skipped: !opts.skip_views && opts.target.is_none(),
         }));
     }
+    views_and_stamp(conn, plan, opts, outcome).await
+}
+
+/// After every step succeeded: rebuild the views if needed, then stamp the version.
+async fn views_and_stamp(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    opts: &Options,
+    mut outcome: Outcome,
+) -> Result<Outcome, MigrateError> {
     if !opts.skip_views && opts.target.is_none() {
         match rebuild_views_if_needed(conn, plan, opts).await {
             Ok(rebuilt) => outcome.views_rebuilt = rebuilt,
-            Err(e) => failures.push(Failure {
-                label: "views.sql".into(),
-                error: e.to_string(),
-            }),
+            Err(e) => {
+                return Err(MigrateError::Failed(Failed {
+                    applied: outcome.applied,
+                    ..Failed::of(vec![Failure {
+                        label: "views.sql".into(),
+                        error: e.to_string(),
+                    }])
+                }));
+            }
         }
-    }
-
-    if !failures.is_empty() {
-        return Err(MigrateError::Failed(Failed {
-            failures,
-            applied: outcome.applied,
-            ..Failed::default()
-        }));
     }
     let version = opts
         .target
@@ -390,6 +284,15 @@ async fn locked_run(
     })?;
     outcome.schema_version = version;
     Ok(outcome)
+}
+
+/// Labels of the steps up to `target` the ledger does not have.
+fn pending_labels(plan: &Plan, ledger: &BTreeMap<u32, LedgerRow>, target: u32) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter(|s| s.version <= target && !ledger.contains_key(&s.version))
+        .map(|s| s.label.clone())
+        .collect()
 }
 
 /// Ledger rows that disagree with the plan: a step edited after it was applied, or a step this
@@ -662,9 +565,11 @@ async fn drop_invalid_index(
 }
 
 mod dry_run;
+mod outcome;
 mod rebuild;
 mod version;
 
 use dry_run::dry_run;
+pub use outcome::{Failed, Failure, MigrateError, Outcome};
 use rebuild::rebuild_views_if_needed;
 pub use version::{VersionError, check_schema_version};
