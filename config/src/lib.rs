@@ -126,6 +126,17 @@ impl ForgeConfig {
         public: ForgeConfig,
         api_path: &str,
     ) -> Result<(), String> {
+        for (key, value) in [("api_url", &self.api_url), ("web_url", &self.web_url)] {
+            // A token or password in a forge address would travel in every URL we log or show.
+            if url::Url::parse(value)
+                .is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
+            {
+                return Err(format!(
+                    "{section}.{key} carries credentials (user:password@ in the URL); give the \
+                     address alone and add API keys with `aveloxis add-key`"
+                ));
+            }
+        }
         let api = self.api_url.trim_end_matches('/').to_owned();
         let web = self.web_url.trim_end_matches('/').to_owned();
         match (api.is_empty(), web.is_empty()) {
@@ -351,6 +362,34 @@ fn without_values(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_a_forge_address_are_refused_without_being_echoed() {
+        for text in [
+            r#"{"github": {"api_url": "https://x-token:ghp_s3cr3t@ghe.example/api/v3"}}"#,
+            r#"{"gitlab": {"web_url": "https://glpat_s3cr3t@gl.example"}}"#,
+        ] {
+            let e = Config::parse(text).unwrap_err();
+            assert!(
+                e.contains("carries credentials") && !e.contains("s3cr3t"),
+                "{e}"
+            );
+        }
+        // The same through the environment: the variable is named, the value is not shown.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aveloxis.json");
+        std::fs::write(&path, "{}").unwrap();
+        let e = Config::load_with_env(
+            &path,
+            [(
+                "AVELOXIS_GITHUB_API_URL".to_string(),
+                "https://u:ghp_s3cr3t@ghe.example/api/v3".to_string(),
+            )],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("github.api_url") && !e.contains("s3cr3t"), "{e}");
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

@@ -47,6 +47,7 @@ pub struct ServerArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("server_url", |a| a.env("HARNESS_SERVER_URL").hide_env_values(true)))]
 pub struct SchemaCheckArgs {
     #[command(flatten)]
     pub revision: RevisionArgs,
@@ -138,7 +139,7 @@ pub struct ForgeArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     mut_arg("released_tag", |a| a.required_unless_present("diff_only")),
-    mut_arg("server_url", |a| a.env("HARNESS_SERVER_URL"))
+    mut_arg("server_url", |a| a.env("HARNESS_SERVER_URL").hide_env_values(true))
 )]
 pub struct DataTestArgs {
     #[command(flatten)]
@@ -169,11 +170,23 @@ pub struct DataTestArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ShadowDiffArgs {
-    /// The database collected by the released version (libpq-style URL).
-    #[arg(long, value_name = "DSN")]
+    /// The database collected by the released version (libpq-style URL). Prefer the
+    /// environment variable when the URL holds a password: a command line is visible to every
+    /// local user.
+    #[arg(
+        long,
+        value_name = "DSN",
+        env = "HARNESS_RELEASED_DSN",
+        hide_env_values = true
+    )]
     pub released_dsn: String,
-    /// The database collected by the new version.
-    #[arg(long, value_name = "DSN")]
+    /// The database collected by the new version (or `$HARNESS_NEW_DSN`).
+    #[arg(
+        long,
+        value_name = "DSN",
+        env = "HARNESS_NEW_DSN",
+        hide_env_values = true
+    )]
     pub new_dsn: String,
     /// Only this repository, by its id in the released database (matched on new by repo_git).
     #[arg(long, value_name = "N", conflicts_with = "repo")]
@@ -195,6 +208,34 @@ pub struct ShadowDiffArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_urls_can_come_from_the_environment_and_help_never_shows_them() {
+        use clap::CommandFactory;
+        // Passwords need not be on the command line: each URL flag has an environment form.
+        let cmd = Cli::command();
+        for (sub, flag, var) in [
+            ("shadow-diff", "released_dsn", "HARNESS_RELEASED_DSN"),
+            ("shadow-diff", "new_dsn", "HARNESS_NEW_DSN"),
+            ("schema-check", "server_url", "HARNESS_SERVER_URL"),
+            ("data-test", "server_url", "HARNESS_SERVER_URL"),
+        ] {
+            let sc = cmd.find_subcommand(sub).unwrap();
+            let arg = sc
+                .get_arguments()
+                .find(|a| a.get_id() == flag)
+                .unwrap_or_else(|| panic!("{sub} has no {flag}"));
+            assert_eq!(
+                arg.get_env().and_then(|e| e.to_str()),
+                Some(var),
+                "{sub} {flag}"
+            );
+            assert!(
+                arg.is_hide_env_values_set(),
+                "{sub} {flag} shows its value in --help"
+            );
+        }
+    }
 
     #[test]
     fn shared_groups_keep_each_commands_flags() {

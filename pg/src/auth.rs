@@ -76,4 +76,3 @@ pub(crate) fn set_password(bin: &Path, dir: &Path, port: u16, password: &str) ->
     }
     Ok(())
 }
-

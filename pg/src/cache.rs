@@ -86,4 +86,3 @@ pub(crate) fn cached_initdb(bin: &Path, as_postgres: bool, root: &Path) -> Resul
     }
     Ok(cached)
 }
-

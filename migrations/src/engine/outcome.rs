@@ -109,4 +109,3 @@ impl fmt::Display for Outcome {
         write!(f, "; schema version {}", self.schema_version)
     }
 }
-
