@@ -225,7 +225,12 @@ async fn upgrade_release(
     migrate(&mut conn, old, None)
         .await
         .with_context(|| format!("fresh install of {tag}"))?;
-    let upgraded = upgrade_diff(&mut conn, plan, want).await?;
+    // The upgrade runs on what production holds: a released step edited in the working tree
+    // (already a FAIL above) keeps its released text here, so the engine, which refuses a
+    // ledger that disagrees with the plan before writing anything, still applies and judges the
+    // new steps on top of it.
+    let upgrade_plan = with_released_steps(plan, old);
+    let upgraded = upgrade_diff(&mut conn, &upgrade_plan, want).await?;
     report.add(format!("{tag} upgraded == fresh install"), upgraded);
     report.add(
         format!("schema conventions ({tag} upgraded)"),
@@ -238,6 +243,17 @@ async fn upgrade_release(
         .filter(|s| s.version > last)
         .cloned()
         .collect())
+}
+
+/// `plan` with every step the released plan also has in the released text.
+fn with_released_steps(plan: &Plan, released: &Plan) -> Plan {
+    let mut out = plan.clone();
+    for step in &mut out.steps {
+        if let Some(r) = released.steps.iter().find(|r| r.version == step.version) {
+            *step = r.clone();
+        }
+    }
+    out
 }
 
 /// A database as of every step of the working tree brought forward; returns every step.

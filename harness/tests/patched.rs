@@ -152,9 +152,9 @@ fn verdicts_other_than_pass(r: &serde_json::Value) -> Vec<String> {
 
 /// Writing contributors after the rows that reference them — legal while the FKs are deferred.
 const WRITE_CONTRIBUTORS_LAST: (&str, &str, &str) = (
-    "core/src/collect/github.rs",
-    "    counts.contributors += users.write(conn).await?;\n    if let Some(info) = &info {\n        write_repo_info(conn, repo_id, info).await?;\n    }\n    super::write_rows(conn, rows, counts).await?;\n",
-    "    if let Some(info) = &info {\n        write_repo_info(conn, repo_id, info).await?;\n    }\n    super::write_rows(conn, rows, counts).await?;\n    counts.contributors += users.write(conn).await?;\n",
+    "core/src/collect/github/map.rs",
+    "    counts.contributors += m.users.write(conn).await?;\n    if let Some(info) = &info {\n        write_repo_info(conn, repo_id, info).await?;\n    }\n    crate::collect::write_rows(conn, m.rows, counts).await?;\n",
+    "    if let Some(info) = &info {\n        write_repo_info(conn, repo_id, info).await?;\n    }\n    crate::collect::write_rows(conn, m.rows, counts).await?;\n    counts.contributors += m.users.write(conn).await?;\n",
 );
 
 #[test]
@@ -253,7 +253,7 @@ fn data_test_catches_regressions_planted_in_patched_worktrees_of_the_project() {
     // A dropped column that carried data (the collector no longer writes it either).
     p.reset();
     p.edit(
-        "core/src/collect/specs.rs",
+        "core/src/collect/specs/people.rs",
         "        (\"release_description\", \"x.release_description\"),\n",
         "",
     );
@@ -279,7 +279,7 @@ fn data_test_catches_regressions_planted_in_patched_worktrees_of_the_project() {
     // take the released collector for the new one.
     p.reset();
     p.edit(
-        "core/src/collect/github.rs",
+        "core/src/collect/github/map.rs",
         "\"issue_state\": i[\"state\"],",
         "\"issue_state\": i[\"state\"].as_str().map(str::to_uppercase),",
     );
