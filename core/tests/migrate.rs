@@ -8,6 +8,16 @@ use sqlx::{Connection, Row};
 
 use crate::support::*;
 
+/// `aveloxis --migrations-dir DIR migrate` on `db`.
+fn migrate_with(db: &TestDb, dir: &std::path::Path) -> std::process::Output {
+    db.aveloxis()
+        .arg("--migrations-dir")
+        .arg(dir)
+        .arg("migrate")
+        .output()
+        .unwrap()
+}
+
 async fn ledger_versions(conn: &mut sqlx::PgConnection) -> Vec<i32> {
     sqlx::query_scalar("SELECT version FROM aveloxis_ops.schema_migrations ORDER BY version")
         .fetch_all(conn)
@@ -90,13 +100,7 @@ async fn a_failing_step_stops_the_steps_after_it_and_each_run_says_what_it_appli
     let dir = migrations_copy(db.dir.path(), &bad);
     let before = stamped(&mut db.connect().await).await;
     assert!(before.is_some_and(|v| v < 101), "{before:?}");
-    let out = db
-        .aveloxis()
-        .arg("--migrations-dir")
-        .arg(&dir)
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let out = migrate_with(&db, &dir);
     assert!(
         !out.status.success(),
         "a failing migrate must exit non-zero"
@@ -157,13 +161,7 @@ async fn a_failing_step_stops_the_steps_after_it_and_each_run_says_what_it_appli
         "-- label: set descriptions\nUPDATE aveloxis_data.repos SET repo_description = '' WHERE repo_description IS NULL AND false;\n",
     )
     .unwrap();
-    let out = db
-        .aveloxis()
-        .arg("--migrations-dir")
-        .arg(&dir)
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let out = migrate_with(&db, &dir);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
@@ -197,13 +195,7 @@ async fn a_failing_step_stops_the_steps_after_it_and_each_run_says_what_it_appli
         "-- label: widen repo_labels\nALTER TABLE aveloxis_data.repos ADD COLUMN IF NOT EXISTS x TEXT;\n",
     )
     .unwrap();
-    let out = db
-        .aveloxis()
-        .arg("--migrations-dir")
-        .arg(&dir)
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let out = migrate_with(&db, &dir);
     assert!(out.status.success(), "{}", stderr(&out));
     let versions = ledger_versions(&mut conn).await;
     assert!(versions.ends_with(&[101, 102, 103]), "{versions:?}");
@@ -215,13 +207,7 @@ async fn a_failing_step_stops_the_steps_after_it_and_each_run_says_what_it_appli
         "-- label: add repos.homepage\nALTER TABLE aveloxis_data.repos ADD COLUMN IF NOT EXISTS homepage VARCHAR;\n",
     )
     .unwrap();
-    let out = db
-        .aveloxis()
-        .arg("--migrations-dir")
-        .arg(&dir)
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let out = migrate_with(&db, &dir);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(

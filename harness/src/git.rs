@@ -106,7 +106,7 @@ pub fn fetch_tags(repo: &Path) -> Result<()> {
 pub const RELEASED_SRC: &str = "harness-released-src-";
 
 /// Remove the worktree at `path` (registered or not), then forget missing ones.
-fn remove_worktree(repo: &Path, path: &Path) {
+pub fn remove_worktree(repo: &Path, path: &Path) {
     let _ = Command::new("git")
         .arg("-C")
         .arg(repo)

@@ -21,7 +21,7 @@ impl Patched {
             .unwrap()
             .to_path_buf();
         let path = target_dir().join("harness-planted-src");
-        Patched::remove(&project, &path);
+        aveloxis_harness::git::remove_worktree(&project, &path);
         git(
             &project,
             &[
@@ -34,21 +34,6 @@ impl Patched {
             ],
         );
         Patched { project, path }
-    }
-
-    fn remove(project: &Path, path: &Path) {
-        let _ = Command::new("git")
-            .arg("-C")
-            .arg(project)
-            .args(["worktree", "remove", "--force"])
-            .arg(path)
-            .output();
-        let _ = std::fs::remove_dir_all(path);
-        let _ = Command::new("git")
-            .arg("-C")
-            .arg(project)
-            .args(["worktree", "prune"])
-            .output();
     }
 
     /// Back to HEAD exactly: edits undone, new files gone.
@@ -119,7 +104,7 @@ impl Patched {
 
 impl Drop for Patched {
     fn drop(&mut self) {
-        Patched::remove(&self.project, &self.path);
+        aveloxis_harness::git::remove_worktree(&self.project, &self.path);
     }
 }
 

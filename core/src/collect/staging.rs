@@ -23,6 +23,13 @@ pub struct Staged {
     pub payload: Value,
 }
 
+impl Staged {
+    /// The items of a listing page (nothing when the body is not an array).
+    pub fn items(&self) -> impl Iterator<Item = &Value> {
+        self.payload.as_array().into_iter().flatten()
+    }
+}
+
 /// A staged row as read back: the page and the platform that fetched it.
 struct StagedRow {
     platform_id: i16,

@@ -111,6 +111,25 @@ pub async fn upsert(
     Ok(w)
 }
 
+/// `v` with its `data_source` set (every collected row names the API it came from).
+pub fn with_source(mut v: Value, source: &str) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert("data_source".into(), Value::String(source.into()));
+    }
+    v
+}
+
+/// Contributors, then their platform identities; the number of contributor rows written.
+pub async fn write_people(
+    conn: &mut PgConnection,
+    contributors: &[Value],
+    identities: &[Value],
+) -> Result<u64, UpsertError> {
+    let w = upsert(conn, Entity::Contributors, contributors).await?;
+    upsert(conn, Entity::Identities, identities).await?;
+    Ok(w.rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

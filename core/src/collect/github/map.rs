@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::{DATA_SOURCE, PID, parse_time};
-use crate::collect::specs;
-use crate::collect::upsert::upsert;
+use crate::collect::upsert::{self, write_people};
 use crate::collect::{Counts, Staged};
 use crate::contributor_id::{PLATFORM_GITHUB, contributor_id};
 
@@ -47,21 +46,12 @@ impl Users {
                        "profile_url": r["gh_html_url"], "user_type": r["gh_type"], "data_source": DATA_SOURCE})
             })
             .collect();
-        let w = upsert(conn, specs::Entity::Contributors, &rows).await?;
-        upsert(conn, specs::Entity::Identities, &ids).await?;
-        Ok(w.rows)
+        Ok(write_people(conn, &rows, &ids).await?)
     }
 }
 
-fn with_source(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        o.insert("data_source".into(), Value::String(DATA_SOURCE.into()));
-    }
-    v
-}
-
-fn items(s: &Staged) -> impl Iterator<Item = &Value> {
-    s.payload.as_array().into_iter().flatten()
+fn with_source(v: Value) -> Value {
+    upsert::with_source(v, DATA_SOURCE)
 }
 
 fn number_from_url(url: &Value) -> Option<i64> {
@@ -98,7 +88,7 @@ impl Mapper<'_> {
             self.users.add(&info["owner"]);
         }
         for s in by(self.staged, "contributors") {
-            for u in items(s) {
+            for u in s.items() {
                 self.users.add(u);
             }
         }
@@ -108,7 +98,7 @@ impl Mapper<'_> {
     fn releases(&mut self) {
         let repo_id = self.repo_id;
         for s in by(self.staged, "releases") {
-            for r in items(s) {
+            for r in s.items() {
                 self.users.add(&r["author"]);
                 self.push(
                     "releases",
@@ -127,7 +117,7 @@ impl Mapper<'_> {
         // Issues (GitHub's /issues also lists PRs; those are kept as PRs only).
         let mut pr_numbers: HashSet<i64> = HashSet::new();
         for s in by(self.staged, "pulls") {
-            for p in items(s) {
+            for p in s.items() {
                 if let Some(n) = p["number"].as_i64() {
                     pr_numbers.insert(n);
                 }
@@ -135,7 +125,7 @@ impl Mapper<'_> {
         }
         let mut issue_ids_by_number: HashMap<i64, i64> = HashMap::new();
         for s in by(self.staged, "issues") {
-            for i in items(s) {
+            for i in s.items() {
                 let number = i["number"].as_i64();
                 if !i["pull_request"].is_null() {
                     if let Some(n) = number {
@@ -181,7 +171,7 @@ impl Mapper<'_> {
     fn pulls(&mut self) {
         let repo_id = self.repo_id;
         for s in by(self.staged, "pulls") {
-            for p in items(s) {
+            for p in s.items() {
                 let Some(n) = p["number"].as_i64() else {
                     continue;
                 };
@@ -237,7 +227,7 @@ impl Mapper<'_> {
         let repo_id = self.repo_id;
         for s in by(self.staged, "pull_reviews") {
             let n = s.ctx["pr_number"].clone();
-            for r in items(s) {
+            for r in s.items() {
                 let c = self.users.add(&r["user"]);
                 self.push(
                     "pr_reviews",
@@ -266,7 +256,7 @@ impl Mapper<'_> {
         let repo_id = self.repo_id;
         for s in by(self.staged, "pull_commits") {
             let n = s.ctx["pr_number"].clone();
-            for c in items(s) {
+            for c in s.items() {
                 let author = self.users.add(&c["author"]);
                 self.push(
                     "pr_commits",
@@ -279,7 +269,7 @@ impl Mapper<'_> {
         }
         for s in by(self.staged, "pull_files") {
             let n = s.ctx["pr_number"].clone();
-            for f in items(s) {
+            for f in s.items() {
                 self.push(
                     "pr_files",
                     json!({"repo_id": repo_id, "pr_number": n, "pr_file_path": f["filename"], "pr_file_additions": f["additions"],
@@ -292,7 +282,7 @@ impl Mapper<'_> {
     fn events(&mut self, pr_numbers: &HashSet<i64>) {
         let repo_id = self.repo_id;
         for s in by(self.staged, "events") {
-            for e in items(s) {
+            for e in s.items() {
                 let c = self.users.add(&e["actor"]);
                 let issue = &e["issue"];
                 let n = issue["number"].as_i64();
@@ -315,7 +305,7 @@ impl Mapper<'_> {
     ) -> anyhow::Result<()> {
         let repo_id = self.repo_id;
         for s in by(self.staged, "issue_comments") {
-            for m in items(s) {
+            for m in s.items() {
                 let c = self.users.add(&m["user"]);
                 self.push(
                     "messages",
@@ -354,7 +344,7 @@ impl Mapper<'_> {
     fn review_comments(&mut self) {
         let repo_id = self.repo_id;
         for s in by(self.staged, "review_comments") {
-            for m in items(s) {
+            for m in s.items() {
                 let c = self.users.add(&m["user"]);
                 let n = number_from_url(&m["pull_request_url"]);
                 self.push(

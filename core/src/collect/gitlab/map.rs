@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::{DATA_SOURCE, PID, parse_time};
-use crate::collect::specs;
-use crate::collect::upsert::upsert;
+use crate::collect::upsert::{self, write_people};
 use crate::collect::{Counts, Staged};
 use crate::contributor_id::{PLATFORM_GITLAB, contributor_id};
 
@@ -47,21 +46,12 @@ impl Users {
                        "profile_url": r["gl_web_url"], "data_source": DATA_SOURCE})
             })
             .collect();
-        let w = upsert(conn, specs::Entity::Contributors, &rows).await?;
-        upsert(conn, specs::Entity::Identities, &ids).await?;
-        Ok(w.rows)
+        Ok(write_people(conn, &rows, &ids).await?)
     }
 }
 
-fn with_source(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        o.insert("data_source".into(), Value::String(DATA_SOURCE.into()));
-    }
-    v
-}
-
-fn items(s: &Staged) -> impl Iterator<Item = &Value> {
-    s.payload.as_array().into_iter().flatten()
+fn with_source(v: Value) -> Value {
+    upsert::with_source(v, DATA_SOURCE)
 }
 
 /// A label as GitLab lists it on an issue: a name, or an object with `with_labels_details`.
@@ -115,7 +105,7 @@ impl Mapper<'_> {
             .next_back()
             .map(|s| s.payload.clone());
         for s in by(self.staged, "members") {
-            for u in items(s) {
+            for u in s.items() {
                 self.users.add(u);
             }
         }
@@ -125,7 +115,7 @@ impl Mapper<'_> {
     /// Label details by name (issues and MRs carry names only).
     fn labels(&mut self) {
         for s in by(self.staged, "labels") {
-            for l in items(s) {
+            for l in s.items() {
                 if let Some(n) = l["name"].as_str() {
                     self.labels.insert(n.to_owned(), l.clone());
                 }
@@ -146,7 +136,7 @@ impl Mapper<'_> {
     fn releases(&mut self) {
         let repo_id = self.repo_id;
         for s in by(self.staged, "releases") {
-            for r in items(s) {
+            for r in s.items() {
                 let Some(tag) = r["tag_name"].as_str() else {
                     continue;
                 };
@@ -165,7 +155,7 @@ impl Mapper<'_> {
     fn issues(&mut self) {
         let repo_id = self.repo_id;
         for s in by(self.staged, "issues") {
-            for i in items(s) {
+            for i in s.items() {
                 let (Some(id), Some(iid)) = (i["id"].as_i64(), i["iid"].as_i64()) else {
                     continue;
                 };
@@ -203,7 +193,7 @@ impl Mapper<'_> {
     fn merge_requests(&mut self) {
         let repo_id = self.repo_id;
         for s in by(self.staged, "merge_requests") {
-            for m in items(s) {
+            for m in s.items() {
                 let Some(n) = m["iid"].as_i64() else { continue };
                 let author = self.users.add(&m["author"]);
                 self.users.add(&m["merged_by"]);
@@ -265,7 +255,7 @@ impl Mapper<'_> {
         let repo_id = self.repo_id;
         for s in by(self.staged, "mr_commits") {
             let n = s.ctx["iid"].clone();
-            for c in items(s) {
+            for c in s.items() {
                 self.push(
                     "pr_commits",
                     json!({"repo_id": repo_id, "pr_number": n, "pr_cmt_sha": c["id"], "pr_cmt_message": c["message"],
@@ -276,7 +266,7 @@ impl Mapper<'_> {
         }
         for s in by(self.staged, "mr_diffs") {
             let n = s.ctx["iid"].clone();
-            for f in items(s) {
+            for f in s.items() {
                 let (add, del) = diff_stat(f["diff"].as_str().unwrap_or(""));
                 let kind = if f["new_file"].as_bool() == Some(true) {
                     "added"
@@ -324,7 +314,7 @@ impl Mapper<'_> {
         let repo_id = self.repo_id;
         for (entity, on_mr) in [("issue_notes", false), ("mr_notes", true)] {
             for s in by(self.staged, entity) {
-                for m in items(s) {
+                for m in s.items() {
                     // System notes ("added label", "changed the description") are events, not messages.
                     if m["system"].as_bool() == Some(true) {
                         continue;
@@ -386,7 +376,7 @@ impl Mapper<'_> {
         let repo_id = self.repo_id;
         for (entity, on_mr) in [("issue_label_events", false), ("mr_label_events", true)] {
             for s in by(self.staged, entity) {
-                for e in items(s) {
+                for e in s.items() {
                     let c = self.users.add(&e["user"]);
                     let action = match e["action"].as_str() {
                         Some("remove") => "unlabeled",
@@ -401,7 +391,7 @@ impl Mapper<'_> {
             }
         }
         for s in by(self.staged, "events") {
-            for e in items(s) {
+            for e in s.items() {
                 let on_mr = match e["target_type"].as_str() {
                     Some("MergeRequest") => true,
                     Some("Issue") => false,
