@@ -365,3 +365,76 @@ async fn gitlab_uses_private_token_and_x_next_page() {
     assert_eq!(pages[1].body, json!([2]));
     assert!(pages[1].url.contains("per_page=100"));
 }
+
+#[tokio::test]
+async fn a_listing_never_follows_or_credentials_a_next_link_to_another_host() {
+    let s = MockServer::start().await;
+    let other = MockServer::start().await;
+    // Page 1 names the next page on another host, as a hostile or broken proxy could.
+    Mock::given(path("/items"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"page": 1}]))
+                .insert_header(
+                    "link",
+                    format!("<{}/items?page=2>; rel=\"next\"", other.uri()).as_str(),
+                ),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(path("/items"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&other)
+        .await;
+    // GitLab: the first page is redirected to another host; the next page is built from there.
+    Mock::given(path("/away"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/list", other.uri()).as_str()),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(path("/list"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"page": 1}]))
+                .insert_header("x-next-page", "2"),
+        )
+        .mount(&other)
+        .await;
+    let c = client(Platform::GitHub, &["secret-token"]);
+    let e = c
+        .get_all(&format!("{}/items", s.uri()), |_| true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ForgeError::ForeignNext { .. }) && e.to_string().contains("another host"),
+        "{e}"
+    );
+    let gl = client(Platform::GitLab, &["glpat-secret"]);
+    let e = gl
+        .get_all(&format!("{}/away", s.uri()), |_| true)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ForgeError::ForeignNext { .. }), "{e}");
+    // The other host saw the redirected first page only, and never a credential.
+    let seen = auths(&other).await;
+    assert_eq!(seen, [""], "requests to the other host: {seen:?}");
+}
+
+#[test]
+fn link_targets_with_commas_stay_whole() {
+    use aveloxis_core::forge::client::next_link;
+    let link = "<https://api.github.com/repos/o/r/issues?labels=a,b&page=2>; rel=\"next\", \
+                <https://api.github.com/repos/o/r/issues?labels=a,b&page=9>; rel=\"last\"";
+    assert_eq!(
+        next_link(link).as_deref(),
+        Some("https://api.github.com/repos/o/r/issues?labels=a,b&page=2")
+    );
+    assert_eq!(
+        next_link("<https://x/a?page=1>; rel=\"prev\", <https://x/a?page=3>; rel=\"next\"")
+            .as_deref(),
+        Some("https://x/a?page=3")
+    );
+    assert_eq!(next_link("<https://x/a?page=9>; rel=\"last\""), None);
+}

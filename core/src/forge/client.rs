@@ -69,6 +69,11 @@ pub enum ForgeError {
     Status { url: String, status: u16 },
     #[error("{url}: too many redirects")]
     Redirects { url: String },
+    #[error(
+        "{url}: the next page of this listing is on another host ({host}); refusing to follow it \
+         (a listing stays on the host it started on, and its key never goes elsewhere)"
+    )]
+    ForeignNext { url: String, host: String },
 }
 
 /// A successful response.
@@ -112,18 +117,29 @@ fn host_of(url: &str) -> Option<String> {
     })
 }
 
-/// `rel="next"` target of a `Link` header.
+/// `rel="next"` target of a `Link` header. Targets are read between `<` and `>`, so a URL with
+/// commas in it (`?labels=a,b`) stays whole.
 pub fn next_link(link: &str) -> Option<String> {
-    link.split(',').find_map(|part| {
-        let mut pieces = part.split(';');
-        let target = pieces.next()?.trim();
-        let is_next = pieces.any(|p| {
+    let mut rest = link;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let close = after.find('>')?;
+        let target = &after[..close];
+        let params = &after[close + 1..];
+        let params_end = params.find('<').unwrap_or(params.len());
+        let is_next = params[..params_end].split([';', ',']).any(|p| {
             let p = p.trim();
-            p == "rel=\"next\"" || p == "rel=next"
+            let Some(v) = p.strip_prefix("rel=") else {
+                return false;
+            };
+            v.trim_matches('"').split_whitespace().any(|r| r == "next")
         });
-        (is_next && target.starts_with('<') && target.ends_with('>'))
-            .then(|| target[1..target.len() - 1].to_owned())
-    })
+        if is_next {
+            return Some(target.to_owned());
+        }
+        rest = &params[params_end..];
+    }
+    None
 }
 
 fn with_page(url: &str, page: &str) -> String {
@@ -209,9 +225,13 @@ impl ForgeClient {
 
     /// GET `url` and parse JSON, with every policy of this module applied.
     pub async fn get(&self, url: &str) -> Result<Page, ForgeError> {
+        self.get_pinned(url, host_of(url)).await
+    }
+
+    /// [`ForgeClient::get`] with credentials only for `origin_host` (a listing's first host).
+    async fn get_pinned(&self, url: &str, origin_host: Option<String>) -> Result<Page, ForgeError> {
         let mut attempt = 0u32;
         let mut current = url.to_owned();
-        let origin_host = host_of(url);
         let mut redirects = 0;
         let mut last = String::new();
         loop {
@@ -428,15 +448,25 @@ impl ForgeClient {
     }
 
     /// Every page of a listing, following `next` links; `keep_going` sees each page and may stop.
+    /// The listing is pinned to the host of `url`: the key goes only there, and a `next` link
+    /// (from `Link`, or built from a page that was redirected away) naming another host ends
+    /// the listing with [`ForgeError::ForeignNext`] instead of being followed.
     pub async fn get_all(
         &self,
         url: &str,
         mut keep_going: impl FnMut(&Value) -> bool,
     ) -> Result<Vec<Page>, ForgeError> {
+        let origin = host_of(url);
         let mut pages = Vec::new();
         let mut next = Some(url.to_owned());
         while let Some(u) = next.take() {
-            let page = self.get(&u).await?;
+            if host_of(&u) != origin {
+                return Err(ForgeError::ForeignNext {
+                    url: url.to_owned(),
+                    host: host_of(&u).unwrap_or_else(|| "an unparsable URL".into()),
+                });
+            }
+            let page = self.get_pinned(&u, origin.clone()).await?;
             let go = keep_going(&page.body);
             next = if go { page.next.clone() } else { None };
             pages.push(page);
