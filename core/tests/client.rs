@@ -438,3 +438,81 @@ fn link_targets_with_commas_stay_whole() {
     );
     assert_eq!(next_link("<https://x/a?page=9>; rel=\"last\""), None);
 }
+
+#[tokio::test]
+async fn a_rate_limit_whose_reset_is_past_parks_the_key_instead_of_retrying_at_once() {
+    let s = MockServer::start().await;
+    let past = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 300;
+    Mock::given(path("/skewed"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", past.to_string().as_str())
+                .set_body_json(json!({"message": "API rate limit exceeded"})),
+        )
+        .mount(&s)
+        .await;
+    let c = ForgeClient::new(
+        Platform::GitHub,
+        KeyPool::new(
+            Platform::GitHub,
+            vec![ApiKey {
+                id: 1,
+                token: Secret::new("tok"),
+            }],
+            10,
+        ),
+        ClientOptions {
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(5),
+            max_pause: Duration::from_millis(200),
+            timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    // The old client re-used the key at once (its "reset" had passed) and sent thousands of
+    // requests a second. Now the key is parked for the fallback minute and the refusal counts
+    // as an attempt: within three seconds, one request and a quiet wait.
+    let r = tokio::time::timeout(
+        Duration::from_secs(3),
+        c.get(&format!("{}/skewed", s.uri())),
+    )
+    .await;
+    assert!(r.is_err(), "still waiting for the parked key: {r:?}");
+    let n = s.received_requests().await.unwrap().len();
+    assert_eq!(
+        n, 1,
+        "{n} requests in 3 s: a refusal with a past reset is not retried at once"
+    );
+}
+
+#[tokio::test]
+async fn a_401_from_another_host_the_key_never_reached_keeps_the_key() {
+    let s = MockServer::start().await;
+    let other = MockServer::start().await;
+    Mock::given(path("/away"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/login", other.uri()).as_str()),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(path("/login"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&other)
+        .await;
+    Mock::given(path("/fine"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&s)
+        .await;
+    let c = client(Platform::GitHub, &["only-key"]);
+    let e = c.get(&format!("{}/away", s.uri())).await.unwrap_err();
+    assert!(matches!(e, ForgeError::Status { status: 401, .. }), "{e}");
+    // The only key is still usable.
+    let p = c.get(&format!("{}/fine", s.uri())).await.unwrap();
+    assert_eq!(p.body["ok"], true);
+}

@@ -105,6 +105,9 @@ pub struct ForgeClient {
     etags: Mutex<HashMap<String, (String, Value)>>,
 }
 
+pub use super::links::next_link;
+use super::links::with_page;
+
 fn install_crypto() {
     // reqwest is built without a bundled crypto provider; ring is shared with sqlx's TLS.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -115,49 +118,6 @@ fn host_of(url: &str) -> Option<String> {
         u.host_str()
             .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
     })
-}
-
-/// `rel="next"` target of a `Link` header. Targets are read between `<` and `>`, so a URL with
-/// commas in it (`?labels=a,b`) stays whole.
-pub fn next_link(link: &str) -> Option<String> {
-    let mut rest = link;
-    while let Some(open) = rest.find('<') {
-        let after = &rest[open + 1..];
-        let close = after.find('>')?;
-        let target = &after[..close];
-        let params = &after[close + 1..];
-        let params_end = params.find('<').unwrap_or(params.len());
-        let is_next = params[..params_end].split([';', ',']).any(|p| {
-            let p = p.trim();
-            let Some(v) = p.strip_prefix("rel=") else {
-                return false;
-            };
-            v.trim_matches('"').split_whitespace().any(|r| r == "next")
-        });
-        if is_next {
-            return Some(target.to_owned());
-        }
-        rest = &params[params_end..];
-    }
-    None
-}
-
-fn with_page(url: &str, page: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            let pairs: Vec<(String, String)> = u
-                .query_pairs()
-                .filter(|(k, _)| k != "page")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            u.query_pairs_mut()
-                .clear()
-                .extend_pairs(pairs)
-                .append_pair("page", page);
-            u.to_string()
-        }
-        Err(_) => url.to_owned(),
-    }
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -293,6 +253,7 @@ impl ForgeClient {
     /// One request to `current` with key `idx` (its token only when `current` is on the host
     /// we were asked to talk to), and what to do next.
     async fn attempt(&self, current: &str, idx: usize, token: Option<&Secret>) -> Step {
+        let sent_key = token.is_some();
         let mut req = self.http.get(current);
         if let Some(token) = token {
             req = match self.platform {
@@ -341,6 +302,11 @@ impl ForgeClient {
                     backoff: false,
                 },
             },
+            // No credentials were sent (a redirect to another host): the key is not at fault.
+            StatusCode::UNAUTHORIZED if !sent_key => Step::Done(Err(ForgeError::Status {
+                url: current,
+                status: 401,
+            })),
             StatusCode::UNAUTHORIZED => {
                 tracing::error!(
                     platform = self.platform.name(),
@@ -388,9 +354,16 @@ impl ForgeClient {
             };
         }
         if exhausted || status == StatusCode::TOO_MANY_REQUESTS {
-            // observe() recorded the reset; acquire() now skips or waits for this key.
-            self.keys.exhaust(idx, headers);
-            return Step::Again;
+            // acquire() now skips or waits for this key until its reset.
+            if self.keys.exhaust(idx, headers) {
+                return Step::Again;
+            }
+            // No reset in the future: the wait is ours to choose, and it counts as an attempt,
+            // so a forge (or proxy) that keeps refusing ends the request instead of a hot loop.
+            return Step::Retry {
+                why: format!("{status} rate limited with no reset in the future"),
+                backoff: true,
+            };
         }
         let message = resp.text().await.unwrap_or_default();
         Step::Done(Err(ForgeError::Forbidden {

@@ -230,15 +230,19 @@ impl KeyPool {
         }
     }
 
-    /// The key hit its limit (403/429): unusable until its reset (or one minute if unknown).
-    pub fn exhaust(&self, idx: usize, h: &HeaderMap) {
+    /// The key hit its limit (403/429): unusable until its reset, or for one minute when the
+    /// reset is unknown or not in the future (clock skew, a stale proxy) — never "usable again
+    /// at once", which would loop on the same refusal. `true` when the forge's reset was usable.
+    pub fn exhaust(&self, idx: usize, h: &HeaderMap) -> bool {
+        let now = SystemTime::now();
+        let reset = parse_reset(h).filter(|t| *t > now);
         if let Ok(mut s) = self.states.lock()
             && let Some(k) = s.get_mut(idx)
         {
             k.remaining = Some(0);
-            k.reset_at =
-                Some(parse_reset(h).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60)));
+            k.reset_at = Some(reset.unwrap_or(now + Duration::from_secs(60)));
         }
+        reset.is_some()
     }
 
     /// The forge rejected the key (401): never use it again in this process.

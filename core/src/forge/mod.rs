@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod keys;
+mod links;
 
 use anyhow::{Result, bail};
 
