@@ -144,38 +144,42 @@ fn is_write(sql: &str) -> bool {
         .any(|k| s.contains(k))
 }
 
-/// `(table, key columns)` of every `INSERT INTO t … ON CONFLICT (cols)` in `sql`.
-fn conflict_targets(sql: &str) -> Vec<(String, Vec<String>)> {
-    let flat = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    let upper = flat.to_ascii_uppercase();
-    let mut out = Vec::new();
-    for (pos, _) in upper.match_indices("ON CONFLICT (") {
-        let Some(ins) = upper[..pos].rfind("INSERT INTO ") else {
-            continue;
-        };
-        let table: String = flat[ins + "INSERT INTO ".len()..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-            .collect();
-        let cols = &flat[pos + "ON CONFLICT (".len()..];
-        let cols = &cols[..cols.find(')').unwrap()];
-        out.push((
-            table,
-            cols.split(',').map(|c| c.trim().to_owned()).collect(),
-        ));
-    }
-    out
-}
-
-/// Prepare `sql` (parse, analyse, plan: every table, column, type and conflict target must
-/// exist) without running it.
+/// Prepare `sql` (parse and analyse: every table, column and type must exist), then plan it
+/// with `EXPLAIN EXECUTE` and every parameter NULL — planning is where an `ON CONFLICT` target
+/// without a matching unique index fails. Nothing is executed.
 async fn prepare(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
     conn.prepare(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(
         sql.to_owned(),
     )))
     .await
-    .map(drop)
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    let body = sql.trim().trim_end_matches(';');
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PREPARE plan_check AS {body}")))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let params: i32 = sqlx::query_scalar(
+        "SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = 'plan_check'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| e.to_string())?;
+    let args = vec!["NULL"; params as usize].join(", ");
+    let explain = if params > 0 {
+        format!("EXPLAIN EXECUTE plan_check ({args})")
+    } else {
+        "EXPLAIN EXECUTE plan_check".to_owned()
+    };
+    let planned = sqlx::raw_sql(sqlx::AssertSqlSafe(explain))
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(|e| format!("planning: {e}"));
+    sqlx::raw_sql("DEALLOCATE plan_check")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    planned
 }
 
 #[tokio::test]
@@ -291,46 +295,6 @@ async fn every_natural_key_is_a_valid_non_partial_unique_index() {
             "{table} is keyed both by its spec and in OTHER_KEYS"
         );
     }
-}
-
-#[tokio::test]
-async fn every_on_conflict_of_the_write_path_targets_a_declared_natural_key() {
-    let mut targets = Vec::new();
-    let src = core_src();
-    for l in literal_statements(&src).into_iter().chain(sql_files(&src)) {
-        for (table, cols) in conflict_targets(&l.sql) {
-            targets.push((l.at.clone(), table, cols));
-        }
-    }
-    for &entity in specs::all() {
-        for (table, cols) in conflict_targets(&entity.spec().sql()) {
-            targets.push((format!("{entity:?}"), table, cols));
-        }
-    }
-    let declared: Vec<(&str, &[&str])> = specs::natural_keys().collect();
-    let mut undeclared = Vec::new();
-    for (at, table, cols) in &targets {
-        let mut cols = cols.clone();
-        cols.sort();
-        let ok = declared.iter().any(|(t, k)| {
-            let mut k = k.to_vec();
-            k.sort_unstable();
-            t == table && k == cols
-        });
-        if !ok {
-            undeclared.push(format!("{at}: {table} ({})", cols.join(", ")));
-        }
-    }
-    assert!(
-        undeclared.is_empty(),
-        "ON CONFLICT targets not declared in specs::natural_keys():\n  {}",
-        undeclared.join("\n  ")
-    );
-    assert!(
-        targets.len() >= 39,
-        "only {} conflict targets found",
-        targets.len()
-    );
 }
 
 /// Collect `repo` once with the real binary (GitHub or GitLab side of the mock forge), so its
