@@ -164,12 +164,17 @@ impl ForgeConfig {
 pub struct MonitorConfig {
     /// Dashboard listen address; loopback unless the operator says otherwise.
     pub addr: String,
+    /// Further names the dashboard answers to in the `Host` header (`name` or `name:port`,
+    /// e.g. behind a reverse proxy). The bound address, and `localhost` when bound to
+    /// loopback, are always allowed; any other `Host` is refused (DNS rebinding).
+    pub hosts: Vec<String>,
 }
 
 impl Default for MonitorConfig {
     fn default() -> Self {
         MonitorConfig {
             addr: "127.0.0.1:5555".into(),
+            hosts: Vec::new(),
         }
     }
 }
@@ -332,6 +337,14 @@ impl Config {
             ("GITLAB", "api_url") => self.gitlab.api_url = v.to_owned(),
             ("GITLAB", "web_url") => self.gitlab.web_url = v.to_owned(),
             ("MONITOR", "addr") => self.monitor.addr = v.to_owned(),
+            ("MONITOR", "hosts") => {
+                self.monitor.hosts = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
             _ => return Err(format!("no setting {}.{key}", section.to_ascii_lowercase())),
         }
         Ok(())

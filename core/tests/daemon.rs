@@ -349,3 +349,98 @@ async fn metrics_parse_and_change_as_work_is_done() {
     sigterm(&s);
     assert!(wait_exit(&mut s, Duration::from_secs(30)).success());
 }
+
+/// `curl` a monitor path with extra headers; (status, body).
+fn curl(url: &str, method: &str, headers: &[&str]) -> (String, String) {
+    let mut c = Command::new("curl");
+    c.args(["-s", "-X", method, "-w", "\n%{http_code}"]);
+    for h in headers {
+        c.args(["-H", h]);
+    }
+    let out = c.arg(url).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (status.to_owned(), body.to_owned())
+}
+
+#[tokio::test]
+async fn the_monitor_answers_only_its_own_host_and_refuses_cross_origin_boosts_with_a_valid_token()
+{
+    let forge = fleet_forge(1, None);
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    seed_fleet(&db, &forge, 1).await;
+    let repo_id: i64 = sqlx::query_scalar("SELECT repo_id FROM aveloxis_data.repos LIMIT 1")
+        .fetch_one(&mut db.connect().await)
+        .await
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut s = serve(&db, &["--workers", "0", "--monitor", &addr]);
+    let t = Instant::now();
+    while curl(&format!("http://{addr}/healthz"), "GET", &[]).0 != "200" {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "monitor did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The page carries the token for our own Host (and its loopback aliases) only.
+    let (status, page) = curl(&format!("http://{addr}/"), "GET", &[]);
+    assert_eq!(status, "200");
+    let token = page
+        .split("content=\"")
+        .map(|p| p.split('"').next().unwrap_or(""))
+        .find(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit()))
+        .expect("the page's token")
+        .to_owned();
+    assert_eq!(
+        curl(
+            &format!("http://{addr}/"),
+            "GET",
+            &[&format!("Host: localhost:{port}")]
+        )
+        .0,
+        "200"
+    );
+    // A rebinding page's requests carry its own name as Host: no page, no token, no API.
+    for path in ["/", "/api/queue", "/metrics"] {
+        let (status, body) = curl(
+            &format!("http://{addr}{path}"),
+            "GET",
+            &["Host: rebind.evil.example"],
+        );
+        assert_eq!(status, "421", "{path}: {body}");
+        assert!(!body.contains(&token), "{path} leaked the token");
+    }
+    // Paging arithmetic cannot be made to overflow.
+    let (status, body) = curl(
+        &format!("http://{addr}/api/queue?page=9223372036854775807&per_page=500"),
+        "GET",
+        &[],
+    );
+    assert_eq!(status, "200", "{body}");
+    // With the real token, a cross-origin boost is still refused by its Origin; a boost from
+    // the page's own origin goes through (so the refusal above is the Origin check's).
+    let boost = format!("http://{addr}/api/prioritize/{repo_id}");
+    let with_token = format!("X-Aveloxis-Token: {token}");
+    let (status, body) = curl(
+        &boost,
+        "POST",
+        &[&with_token, "Origin: http://evil.example"],
+    );
+    assert_eq!(status, "403", "{body}");
+    assert!(body.contains("cross-origin"), "{body}");
+    let (status, body) = curl(
+        &boost,
+        "POST",
+        &[&with_token, &format!("Origin: http://{addr}")],
+    );
+    assert_eq!(status, "200", "{body}");
+    sigterm(&s);
+    wait_exit(&mut s, Duration::from_secs(30));
+}

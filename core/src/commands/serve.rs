@@ -45,7 +45,10 @@ pub(super) async fn run(cfg: &Config, plan: &Plan, args: &ServeArgs) -> Result<(
     let opts = serve_options(cfg, args);
     let daemon = Daemon::start(cfg.clone(), opts.clone()).await?;
     let monitor = match &opts.monitor {
-        Some(addr) => Some(crate::monitor::spawn(addr, daemon.shared(), daemon.stopping()).await?),
+        Some(addr) => Some(
+            crate::monitor::spawn(addr, &cfg.monitor.hosts, daemon.shared(), daemon.stopping())
+                .await?,
+        ),
         None => None,
     };
     daemon.run(shutdown).await?;

@@ -104,7 +104,8 @@ pub(super) struct QueueQuery {
 
 pub(super) async fn api_queue(State(app): St, Query(q): Query<QueueQuery>) -> Response {
     let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
-    let page = q.page.unwrap_or(1).max(1);
+    // Bounded so the offset arithmetic cannot overflow, whatever the query says.
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let pattern = format!(
         "%{}%",
         q.search

@@ -53,7 +53,49 @@ fn random_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+/// The `Host` values the monitor answers to: its bound address, the loopback names with its port
+/// when it listens on loopback (or on every address), and the operator's configured names.
+fn allowed_hosts(bound: std::net::SocketAddr, configured: &[String]) -> Vec<String> {
+    let port = bound.port();
+    let mut hosts = vec![bound.to_string()];
+    if bound.ip().is_loopback() || bound.ip().is_unspecified() {
+        for name in ["localhost", "127.0.0.1", "[::1]"] {
+            hosts.push(format!("{name}:{port}"));
+        }
+    }
+    for h in configured {
+        let h = h.trim().to_ascii_lowercase();
+        if h.contains(':') {
+            hosts.push(h);
+        } else {
+            hosts.push(format!("{h}:{port}"));
+        }
+    }
+    hosts
+}
+
+/// Refuse any request whose `Host` is not one of ours: a page on another site that rebinds its
+/// name to our address gets neither the dashboard (with its token) nor the API.
+async fn host_guard(
+    State(allowed): State<Arc<Vec<String>>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    match host {
+        Some(h) if allowed.contains(&h) => next.run(req).await,
+        _ => err(
+            StatusCode::MISDIRECTED_REQUEST,
+            "this Host is not the monitor's (add it to monitor.hosts)",
+        ),
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>, allowed: Vec<String>) -> Router {
     let reports_dir = std::env::var_os("AVELOXIS_REPORTS_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(".aveloxis-work"));
@@ -72,6 +114,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/reports", get(reports::reports))
         .route("/reports/{name}", get(reports::report))
         .with_state(app)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(allowed),
+            host_guard,
+        ))
 }
 
 pub(crate) fn err(status: StatusCode, msg: impl Into<String>) -> Response {
@@ -81,6 +127,7 @@ pub(crate) fn err(status: StatusCode, msg: impl Into<String>) -> Response {
 /// Bind the monitor to `addr` and serve it until `stopping` turns true.
 pub(crate) async fn spawn(
     addr: &str,
+    hosts: &[String],
     shared: Arc<Shared>,
     mut stopping: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>> {
@@ -88,7 +135,7 @@ pub(crate) async fn spawn(
         .await
         .with_context(|| format!("binding the monitor to {addr}"))?;
     tracing::info!(addr = %listener.local_addr()?, "monitor listening");
-    let app = router(shared);
+    let app = router(shared, allowed_hosts(listener.local_addr()?, hosts));
     Ok(tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
