@@ -278,12 +278,7 @@ async fn metrics_parse_and_change_as_work_is_done() {
     let db = migrated_db().await;
     configure(&db, &forge);
     seed_fleet(&db, &forge, 4).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_, addr) = free_loopback_addr();
     let mut s = serve(&db, &["--workers", "2", "--monitor", &addr]);
     let get = |path: &str| -> Option<String> {
         let out = Command::new("curl")
@@ -374,12 +369,7 @@ async fn the_monitor_answers_only_its_own_host_and_refuses_cross_origin_boosts_w
         .fetch_one(&mut db.connect().await)
         .await
         .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let (port, addr) = free_loopback_addr();
     let mut s = serve(&db, &["--workers", "0", "--monitor", &addr]);
     let t = Instant::now();
     while curl(&format!("http://{addr}/healthz"), "GET", &[]).0 != "200" {

@@ -46,12 +46,7 @@ async fn dashboard_shows_the_queue_boosts_and_keeps_forge_text_inert() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_, addr) = free_loopback_addr();
     let mut serve = db
         .aveloxis()
         .args(["serve", "--workers", "0", "--monitor", &addr])

@@ -19,6 +19,16 @@ pub fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| Cluster::start().expect("start the test cluster"))
 }
 
+/// A loopback port free right now, and `127.0.0.1:PORT` (for a monitor to listen on).
+pub fn free_loopback_addr() -> (u16, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    (port, format!("127.0.0.1:{port}"))
+}
+
 /// A database for one test.
 pub struct TestDb {
     pub name: String,

@@ -593,12 +593,7 @@ async fn a_database_failure_during_an_upsert_is_counted_as_a_database_error_in_m
     .execute(&mut conn)
     .await
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_, addr) = free_loopback_addr();
     let mut s = serve(&db, &addr);
     let get = |path: &str| -> Option<String> {
         let out = Command::new("curl")
