@@ -39,14 +39,39 @@ fn select(period_exprs: &str, filter: &str) -> String {
     )
 }
 
-/// Recompute the aggregates of `repo_id` and of its group, in one transaction.
+/// Advisory-lock namespace of a group's aggregates (`pg_advisory_xact_lock(NS, group)`).
+const GROUP_LOCK_NAMESPACE: i32 = 0x6176_6c78; // "avlx"
+
+/// Recompute the aggregates of `repo_id` and of its group, in one transaction, repeated whole
+/// after a deadlock.
+///
+/// Architecture invariant: the group aggregates are rewritten (DELETE + INSERT) by whichever
+/// repository of the group finished last, so two repositories of one group finishing together
+/// would both insert the same keys; the group's advisory lock, taken before anything is
+/// written, makes them take turns instead.
 pub async fn refresh_repo(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
+    crate::db::retry_transient(conn, "dm_* aggregates", |c| {
+        Box::pin(refresh_repo_once(c, repo_id))
+    })
+    .await
+}
+
+async fn refresh_repo_once(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
     let mut tx = conn.begin().await?;
     let group: Option<i64> =
         sqlx::query_scalar("SELECT repo_group_id FROM aveloxis_data.repos WHERE repo_id = $1")
             .bind(repo_id)
             .fetch_one(&mut *tx)
             .await?;
+    if let Some(g) = group {
+        // Group ids are bigint; the lock key is their low 32 bits (a rare shared lock between
+        // two groups only serialises them).
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2::int4)")
+            .bind(GROUP_LOCK_NAMESPACE)
+            .bind(g as i32)
+            .execute(&mut *tx)
+            .await?;
+    }
     // (table prefix, owner column, filter, owner id): the repository, then its group.
     let mut owners = vec![("dm_repo", "repo_id", "c.repo_id = $1", repo_id)];
     if let Some(g) = group {

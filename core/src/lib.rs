@@ -5,14 +5,16 @@
 
 pub use aveloxis_config as config;
 
-pub(crate) mod aggregates;
+pub mod aggregates;
 pub mod cli;
 pub mod collect;
 pub mod commands;
 pub mod contributor_id;
 pub(crate) mod daemon;
+pub mod db;
 pub mod forge;
 pub mod git_commits;
+pub mod job;
 pub(crate) mod monitor;
 pub mod queue;
 pub mod repos;

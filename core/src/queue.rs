@@ -73,16 +73,6 @@ pub(crate) async fn dequeue(conn: &mut PgConnection, repo_id: i64) -> Result<()>
     Ok(())
 }
 
-/// Record the error of a collection run outside the daemon (`aveloxis collect`).
-pub(crate) async fn record_error(conn: &mut PgConnection, repo_id: i64, error: &str) -> Result<()> {
-    sqlx::query("UPDATE aveloxis_ops.collection_queue SET last_error = $2 WHERE repo_id = $1")
-        .bind(repo_id)
-        .bind(error)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// What one successful run gathered (shown on the dashboard next to the totals).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct LastRun {
@@ -211,21 +201,23 @@ pub enum Finish<'a> {
     Dequeued,
 }
 
-/// Release the claim of `worker` on `repo_id`.
+/// Release the claim of `worker` on `repo_id`. Returns whether the claim was still held: when
+/// it was not (recovered as stale, taken by another worker), nothing of the queue row changes
+/// and the history records `lost`, not the outcome.
 pub async fn finish(
     conn: &mut PgConnection,
     repo_id: i64,
     worker: &str,
     how: Finish<'_>,
     duration: Duration,
-) -> Result<()> {
+) -> Result<bool> {
     let ms = duration.as_millis() as i64;
-    let (status, total) = match how {
+    let (status, total, changed) = match how {
         Finish::Success {
             recollect_after,
             items,
         } => {
-            sqlx::query(
+            let changed = sqlx::query(
                 "UPDATE aveloxis_ops.collection_queue
                     SET status = 'queued', locked_by = NULL, locked_at = NULL, heartbeat_at = NULL,
                         due_at = now() + make_interval(secs => $3), force_full_collect = false,
@@ -239,11 +231,12 @@ pub async fn finish(
             .bind(DEFAULT_PRIORITY)
             .bind(ms)
             .execute(&mut *conn)
-            .await?;
-            ("success", Some(items.min(i32::MAX as i64) as i32))
+            .await?
+            .rows_affected();
+            ("success", Some(items.min(i32::MAX as i64) as i32), changed)
         }
         Finish::Failure { retry_after, error } => {
-            sqlx::query(
+            let changed = sqlx::query(
                 "UPDATE aveloxis_ops.collection_queue
                     SET status = 'queued', locked_by = NULL, locked_at = NULL, heartbeat_at = NULL,
                         due_at = now() + make_interval(secs => $3), last_error = $4,
@@ -256,11 +249,12 @@ pub async fn finish(
             .bind(error)
             .bind(ms)
             .execute(&mut *conn)
-            .await?;
-            ("error", None)
+            .await?
+            .rows_affected();
+            ("error", None, changed)
         }
         Finish::Released => {
-            sqlx::query(
+            let changed = sqlx::query(
                 "UPDATE aveloxis_ops.collection_queue
                     SET status = 'queued', locked_by = NULL, locked_at = NULL, heartbeat_at = NULL,
                         updated_at = now()
@@ -269,12 +263,110 @@ pub async fn finish(
             .bind(repo_id)
             .bind(worker)
             .execute(&mut *conn)
-            .await?;
-            ("released", None)
+            .await?
+            .rows_affected();
+            ("released", None, changed)
         }
-        Finish::Dequeued => ("dequeued", None),
+        Finish::Dequeued => ("dequeued", None, 1),
     };
-    log(conn, repo_id, worker, status, total).await
+    if changed == 0 {
+        log(conn, repo_id, worker, "lost", None).await?;
+        return Ok(false);
+    }
+    log(conn, repo_id, worker, status, total).await?;
+    Ok(true)
+}
+
+/// A job whose claim was lost while it ran was cancelled: recorded in the history only (the
+/// queue row belongs to whoever holds it now).
+pub async fn record_lost(conn: &mut PgConnection, repo_id: i64, worker: &str) -> Result<()> {
+    log(conn, repo_id, worker, "lost", None).await
+}
+
+/// Why a write was refused: the claim it was made under is no longer held.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "repository {repo_id}: the claim of {worker} is no longer held (recovered as stale or taken over); nothing written"
+)]
+pub struct ClaimLost {
+    pub repo_id: i64,
+    pub worker: String,
+}
+
+/// Under whose claim a processing transaction writes.
+#[derive(Clone, Debug)]
+pub enum Fence {
+    /// The claim of this worker, which must still hold the repository.
+    Claim(String),
+    /// Nobody's: the repository must not be claimed (leftover pages drained at startup).
+    Unclaimed,
+}
+
+/// Check the fence inside a processing transaction and hold the queue row (`FOR SHARE`) until
+/// it ends, so the claim cannot be recovered or taken between the check and the commit.
+pub async fn check_fence(conn: &mut PgConnection, repo_id: i64, fence: &Fence) -> Result<()> {
+    let holder: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT CASE WHEN status = 'collecting' THEN locked_by END
+           FROM aveloxis_ops.collection_queue WHERE repo_id = $1 FOR SHARE",
+    )
+    .bind(repo_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let holder = holder.flatten();
+    match fence {
+        Fence::Claim(worker) if holder.as_deref() == Some(worker.as_str()) => Ok(()),
+        Fence::Claim(worker) => Err(ClaimLost {
+            repo_id,
+            worker: worker.clone(),
+        }
+        .into()),
+        Fence::Unclaimed => match holder {
+            None => Ok(()),
+            Some(w) => anyhow::bail!(
+                "repository {repo_id} is being collected by {w}; its staged pages are left to it"
+            ),
+        },
+    }
+}
+
+/// Claim one given repository for `worker` (`aveloxis collect`), queueing it when it is not
+/// queued. `Err(holder)` when another worker holds it.
+pub async fn claim_repo(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    worker: &str,
+) -> Result<std::result::Result<Job, String>> {
+    let row: Option<(bool, i32)> = sqlx::query_as(
+        "INSERT INTO aveloxis_ops.collection_queue
+             (repo_id, priority, status, locked_by, locked_at, heartbeat_at, due_at)
+         VALUES ($1, $3, 'collecting', $2, now(), now(), now())
+         ON CONFLICT (repo_id) DO UPDATE
+            SET status = 'collecting', locked_by = $2, locked_at = now(), heartbeat_at = now(),
+                updated_at = now()
+          WHERE collection_queue.status <> 'collecting'
+         RETURNING force_full_collect, priority",
+    )
+    .bind(repo_id)
+    .bind(worker)
+    .bind(DEFAULT_PRIORITY)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((force_full, priority)) = row else {
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT locked_by FROM aveloxis_ops.collection_queue WHERE repo_id = $1",
+        )
+        .bind(repo_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+        return Ok(Err(holder.unwrap_or_else(|| "another worker".into())));
+    };
+    log(conn, repo_id, worker, "claimed", None).await?;
+    Ok(Ok(Job {
+        repo_id,
+        force_full,
+        priority,
+    }))
 }
 
 /// Return to the queue every claim whose heartbeat is older than `stale_after`. Returns the

@@ -7,7 +7,7 @@ use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Scenario};
 
 use crate::support::*;
 
-fn fleet_forge(n: usize, faults: Option<serde_json::Value>) -> MockForge {
+pub(crate) fn fleet_forge(n: usize, faults: Option<serde_json::Value>) -> MockForge {
     let mut s = Scenario::fleet(n, 21);
     s.rate_limit.limit = 10_000_000;
     if let Some(f) = faults {
@@ -16,7 +16,7 @@ fn fleet_forge(n: usize, faults: Option<serde_json::Value>) -> MockForge {
     MockForge::start(s).unwrap()
 }
 
-fn configure(db: &TestDb, forge: &MockForge) {
+pub(crate) fn configure(db: &TestDb, forge: &MockForge) {
     db.configure(serde_json::json!({
         "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
         "collection": {"days_until_recollect": 1}
@@ -24,7 +24,7 @@ fn configure(db: &TestDb, forge: &MockForge) {
 }
 
 /// Queue `n` fleet repositories with one multi-row insert (priority 100).
-async fn seed_fleet(db: &TestDb, forge: &MockForge, n: usize) {
+pub(crate) async fn seed_fleet(db: &TestDb, forge: &MockForge, n: usize) {
     let mut conn = db.connect().await;
     let urls: Vec<String> = (0..n)
         .map(|i| forge.web_url("mock-org", &format!("fleet-{i:05}")))
@@ -47,7 +47,12 @@ async fn seed_fleet(db: &TestDb, forge: &MockForge, n: usize) {
         .unwrap();
 }
 
-fn serve(db: &TestDb, extra: &[&str]) -> Child {
+pub(crate) fn serve(db: &TestDb, extra: &[&str]) -> Child {
+    serve_command(db, extra).spawn().unwrap()
+}
+
+/// The `serve` command of [`serve`], not yet started.
+pub(crate) fn serve_command(db: &TestDb, extra: &[&str]) -> Command {
     let mut c = db.aveloxis();
     c.args([
         "serve",
@@ -64,12 +69,11 @@ fn serve(db: &TestDb, extra: &[&str]) -> Child {
     c.args(extra)
         .env("AVELOXIS_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::null());
+    c
 }
 
-fn sigterm(c: &Child) {
+pub(crate) fn sigterm(c: &Child) {
     Command::new("kill")
         .arg("-TERM")
         .arg(c.id().to_string())
@@ -77,7 +81,7 @@ fn sigterm(c: &Child) {
         .unwrap();
 }
 
-fn wait_exit(c: &mut Child, within: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_exit(c: &mut Child, within: Duration) -> std::process::ExitStatus {
     let t = Instant::now();
     loop {
         if let Some(s) = c.try_wait().unwrap() {
@@ -88,7 +92,7 @@ fn wait_exit(c: &mut Child, within: Duration) -> std::process::ExitStatus {
     }
 }
 
-async fn wait_until(db: &TestDb, sql: &'static str, within: Duration) {
+pub(crate) async fn wait_until(db: &TestDb, sql: &'static str, within: Duration) {
     let mut conn = db.connect().await;
     let t = Instant::now();
     loop {

@@ -3,6 +3,8 @@
 
 mod support;
 
+mod aggregates;
+mod claims;
 mod cli;
 mod client;
 mod collect;

@@ -337,9 +337,13 @@ async fn the_github_and_gitlab_mappers_emit_only_columns_their_specs_read() {
                 .unwrap()
                 .rows_affected();
         assert!(pages > 10, "{url}: only {pages} pages staged");
-        let counts = aveloxis_core::collect::process_staged(&mut conn, repo_id)
-            .await
-            .unwrap_or_else(|e| panic!("{url}: mapping the staged pages: {e:#}"));
+        let counts = aveloxis_core::collect::process_staged(
+            &mut conn,
+            repo_id,
+            aveloxis_core::queue::Fence::Unclaimed,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{url}: mapping the staged pages: {e:#}"));
         let mapped: Vec<&String> = counts.tables.keys().collect();
         assert!(
             mapped.len() >= 12,

@@ -114,12 +114,14 @@ impl Collector {
         }
     }
 
-    /// Collect one repository (`full`: ignore the incremental window).
+    /// Collect one repository (`full`: ignore the incremental window) under the claim of
+    /// `worker`: every processing transaction checks that the claim is still held.
     pub async fn collect(
         &self,
         conn: &mut PgConnection,
         repo_id: i64,
         full: bool,
+        worker: &str,
     ) -> Result<Outcome> {
         let row = RepoToCollect::load(conn, repo_id).await?;
         let platform = Platform::from_id(row.platform_id).with_context(|| {
@@ -140,7 +142,8 @@ impl Collector {
                 .map(|t| t - ChronoDuration::days(self.cfg.collection.days_until_recollect as i64))
         };
         let pages = self.fetch(conn, platform, repo_id, &repo, since).await?;
-        let mut counts = process_staged(conn, repo_id).await?;
+        let fence = queue::Fence::Claim(worker.to_owned());
+        let mut counts = process_staged(conn, repo_id, fence.clone()).await?;
         counts.staged_pages = pages;
 
         let clone_url = format!("{}.git", repo.web_url(&self.cfg));
@@ -150,7 +153,7 @@ impl Collector {
         let f = crate::git_commits::collect_commits(conn, repo_id, &bare).await?;
         counts.commits = f.commits;
         crate::aggregates::refresh_repo(conn, repo_id).await?;
-        record_success(conn, repo_id, &counts).await?;
+        record_success(conn, repo_id, &counts, &fence).await?;
         Ok(Outcome::Collected(counts))
     }
 
@@ -232,9 +235,27 @@ pub(crate) async fn write_rows(
     Ok(())
 }
 
-/// Process every unprocessed staged page of `repo_id` in one transaction.
-pub async fn process_staged(conn: &mut PgConnection, repo_id: i64) -> Result<Counts> {
+/// Process every unprocessed staged page of `repo_id` in one transaction, written only while
+/// `fence` holds; repeated whole after a deadlock.
+pub async fn process_staged(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    fence: queue::Fence,
+) -> Result<Counts> {
+    crate::db::retry_transient(conn, "processing staged pages", |c| {
+        let fence = fence.clone();
+        Box::pin(async move { process_staged_once(c, repo_id, &fence).await })
+    })
+    .await
+}
+
+async fn process_staged_once(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    fence: &queue::Fence,
+) -> Result<Counts> {
     let mut tx = conn.begin().await?;
+    queue::check_fence(&mut tx, repo_id, fence).await?;
     let mut counts = Counts::default();
     let Some((platform, staged)) = staging::load_unprocessed(&mut tx, repo_id).await? else {
         tx.commit().await?;
@@ -289,7 +310,14 @@ pub(crate) async fn rotate_repo_info(conn: &mut PgConnection, repo_id: i64) -> R
     Ok(())
 }
 
-async fn record_success(conn: &mut PgConnection, repo_id: i64, c: &Counts) -> Result<()> {
+async fn record_success(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    c: &Counts,
+    fence: &queue::Fence,
+) -> Result<()> {
+    let mut tx = conn.begin().await?;
+    queue::check_fence(&mut tx, repo_id, fence).await?;
     let run = queue::LastRun {
         issues: c.get("issues") as i64,
         prs: c.get("pulls") as i64,
@@ -299,7 +327,7 @@ async fn record_success(conn: &mut PgConnection, repo_id: i64, c: &Counts) -> Re
         contributors: c.contributors as i64,
         commits: c.commits as i64,
     };
-    queue::record_success(conn, repo_id, &run).await?;
+    queue::record_success(&mut tx, repo_id, &run).await?;
     sqlx::query(
         "INSERT INTO aveloxis_ops.collection_status (repo_id, core_status, core_data_last_collected,
                                                      issue_pr_sum, commit_sum)
@@ -310,7 +338,8 @@ async fn record_success(conn: &mut PgConnection, repo_id: i64, c: &Counts) -> Re
     .bind(repo_id)
     .bind((c.get("issues") + c.get("pulls")) as i64)
     .bind(c.commits as i64)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -12,6 +12,8 @@ pub struct Metrics {
     pub jobs_ok: AtomicU64,
     pub jobs_failed: AtomicU64,
     pub jobs_sidelined: AtomicU64,
+    /// Jobs cancelled or refused because their claim was lost.
+    pub jobs_lost: AtomicU64,
     pub errors: std::sync::Mutex<BTreeMap<&'static str, u64>>,
     /// Job durations in seconds: (bucket upper bounds counts, sum, count).
     pub durations: std::sync::Mutex<(Vec<u64>, f64, u64)>,

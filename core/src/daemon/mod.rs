@@ -58,13 +58,6 @@ pub struct Shared {
     pub workers: usize,
 }
 
-fn process_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{host}:{}", std::process::id())
-}
-
 async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) {
     tokio::select! {
         _ = tokio::time::sleep(d) => {}
@@ -117,7 +110,7 @@ impl Daemon {
         Ok(Daemon {
             shared,
             opts,
-            me: process_id(),
+            me: crate::job::process_id(),
             stop_tx,
             stop_rx,
         })
@@ -184,7 +177,7 @@ impl Daemon {
 async fn drain_staging(pool: &PgPool) -> Result<()> {
     let mut conn = pool.acquire().await?;
     for r in crate::collect::unclaimed_staged_repos(&mut conn).await? {
-        match crate::collect::process_staged(&mut conn, r).await {
+        match crate::collect::process_staged(&mut conn, r, queue::Fence::Unclaimed).await {
             Ok(_) => tracing::info!(repo_id = r, "processed pages left staged by an earlier run"),
             Err(e) => {
                 tracing::error!(repo_id = r, error = %format!("{e:#}"), "could not process leftover staged pages")

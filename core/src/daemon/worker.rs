@@ -1,4 +1,5 @@
-//! A collection worker: claim, collect with a heartbeat beside it, finish; until stopped.
+//! A collection worker: claim, collect with a heartbeat beside it (cancelled when the claim is
+//! lost), finish; until stopped.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -9,6 +10,7 @@ use tokio::sync::watch;
 use super::metrics::classify;
 use super::{ServeOptions, Shared, sleep_or_stop};
 use crate::collect::Outcome;
+use crate::job::{JobEnd, run_claimed};
 use crate::queue::{self, Finish};
 
 pub(super) async fn worker(
@@ -44,32 +46,33 @@ pub(super) async fn worker(
 async fn run_job(shared: &Arc<Shared>, id: &str, opts: &ServeOptions, job: queue::Job) {
     let started = Instant::now();
     shared.metrics.busy_workers.fetch_add(1, Ordering::Relaxed);
-    // Heartbeat on its own connection while the job runs.
-    let hb = {
-        let pool = shared.pool.clone();
-        let (wid, every, repo) = (id.to_owned(), opts.heartbeat, job.repo_id);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                if let Ok(mut c) = pool.acquire().await
-                    && let Ok(false) = queue::heartbeat(&mut c, repo, &wid).await
-                {
-                    tracing::warn!(worker = %wid, repo_id = repo, "lost the claim (recovered as stale?)");
-                    return;
-                }
-            }
-        })
-    };
-    let result = match shared.pool.acquire().await {
-        Ok(mut conn) => {
-            shared
+    let end = match (shared.pool.acquire().await, shared.pool.acquire().await) {
+        (Ok(hb), Ok(mut conn)) => {
+            let work = shared
                 .collector
-                .collect(&mut conn, job.repo_id, job.force_full)
-                .await
+                .collect(&mut conn, job.repo_id, job.force_full, id);
+            run_claimed(hb, job.repo_id, id, opts.heartbeat, work).await
         }
-        Err(e) => Err(e.into()),
+        (Err(e), _) | (_, Err(e)) => JobEnd::Done(Err(e.into())),
     };
-    hb.abort();
+    let lost = match &end {
+        JobEnd::ClaimLost => true,
+        JobEnd::Done(Err(e)) => e.downcast_ref::<queue::ClaimLost>().is_some(),
+        JobEnd::Done(Ok(_)) => false,
+    };
+    let result = match end {
+        JobEnd::Done(r) if !lost => r,
+        _ => {
+            shared.metrics.jobs_lost.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut c) = shared.pool.acquire().await
+                && let Err(e) = queue::record_lost(&mut c, job.repo_id, id).await
+            {
+                tracing::error!(worker = %id, repo_id = job.repo_id, error = %e, "could not record the lost claim");
+            }
+            shared.metrics.busy_workers.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+    };
     let elapsed = started.elapsed();
     shared.metrics.observe(elapsed.as_secs_f64());
     let recollect =
@@ -102,11 +105,16 @@ async fn run_job(shared: &Arc<Shared>, id: &str, opts: &ServeOptions, job: queue
         }
     }
     match shared.pool.acquire().await {
-        Ok(mut c) => {
-            if let Err(e) = queue::finish(&mut c, job.repo_id, id, how, elapsed).await {
-                tracing::error!(worker = %id, repo_id = job.repo_id, error = %e, "could not record the job's end");
+        Ok(mut c) => match queue::finish(&mut c, job.repo_id, id, how, elapsed).await {
+            Ok(true) => {}
+            Ok(false) => {
+                shared.metrics.jobs_lost.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(worker = %id, repo_id = job.repo_id, "the claim was gone when the job ended; recorded as lost");
             }
-        }
+            Err(e) => {
+                tracing::error!(worker = %id, repo_id = job.repo_id, error = %e, "could not record the job's end")
+            }
+        },
         Err(e) => tracing::error!(error = %e, "no connection to record the job's end"),
     }
     shared.metrics.busy_workers.fetch_sub(1, Ordering::Relaxed);

@@ -61,11 +61,14 @@ fn redact_text(text: &str, url: &str) -> String {
     out
 }
 
-/// A `git` command that never prompts and dies with its future.
+/// A `git` command that never prompts and dies with its future, in a process group of its own:
+/// a Ctrl-C at the terminal (SIGINT to the foreground group) or a signal to the daemon's group
+/// reaches the daemon, which decides when git stops, not git itself.
 pub(super) fn git_command() -> Command {
     let mut cmd = Command::new("git");
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .stdin(Stdio::null())
+        .process_group(0)
         .kill_on_drop(true);
     if std::env::var_os("GIT_SSH_COMMAND").is_none() {
         cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
@@ -73,8 +76,15 @@ pub(super) fn git_command() -> Command {
     cmd
 }
 
+/// Git did not fail on its own: it was stopped by a signal or by our time limit. Says nothing
+/// about the state of the repository it worked on, which must therefore not be thrown away.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(String);
+
 /// Runs `cmd` to completion within `timeout`; `what` names the operation (already redacted)
-/// and `url` is the URL whose secrets must not leak through git's stderr.
+/// and `url` is the URL whose secrets must not leak through git's stderr. A git killed by a
+/// signal or by the time limit fails with [`Interrupted`].
 async fn run_git(mut cmd: Command, timeout: Duration, what: &str, url: &str) -> Result<Vec<u8>> {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd
@@ -82,10 +92,19 @@ async fn run_git(mut cmd: Command, timeout: Duration, what: &str, url: &str) -> 
         .with_context(|| format!("{what}: cannot run git"))?;
     let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(out) => out.with_context(|| format!("{what}: waiting for git"))?,
-        Err(_) => bail!("{what}: git timed out after {}s", timeout.as_secs()),
+        Err(_) => {
+            return Err(Interrupted(format!(
+                "{what}: git timed out after {}s",
+                timeout.as_secs()
+            ))
+            .into());
+        }
     };
     if output.status.success() {
         return Ok(output.stdout);
+    }
+    if let Some(sig) = std::os::unix::process::ExitStatusExt::signal(&output.status) {
+        return Err(Interrupted(format!("{what}: git was stopped by signal {sig}")).into());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stderr = redact_text(stderr.trim(), url);
@@ -107,7 +126,8 @@ async fn remove_path(path: &Path) -> Result<()> {
 }
 
 /// Bare clone `url` into `<clone_root>/<repo_id>.git`, or fetch if it exists; if the fetch
-/// fails, remove and re-clone.
+/// fails, remove and re-clone — unless git was interrupted (a signal, the time limit), which
+/// says nothing about the clone: then the error is returned and the clone kept.
 pub async fn sync_repo(clone_root: &Path, repo_id: i64, url: &str) -> Result<PathBuf> {
     sync_repo_with_timeout(clone_root, repo_id, url, DEFAULT_GIT_TIMEOUT).await
 }
@@ -127,6 +147,12 @@ pub async fn sync_repo_with_timeout(
     if tokio::fs::symlink_metadata(&dest).await.is_ok() {
         match fetch(&dest, url, timeout).await {
             Ok(()) => return Ok(dest),
+            Err(e) if e.is::<Interrupted>() => {
+                return Err(e.context(format!(
+                    "the clone at {} is kept for the next run",
+                    dest.display()
+                )));
+            }
             Err(e) => {
                 tracing::warn!(repo_id, url = %shown, error = %format!("{e:#}"),
                     "fetch failed; removing the clone and cloning again");

@@ -44,6 +44,7 @@ fn counters(o: &mut String, m: &Metrics) {
         ("success", &m.jobs_ok),
         ("failed", &m.jobs_failed),
         ("sidelined", &m.jobs_sidelined),
+        ("lost", &m.jobs_lost),
     ] {
         let _ = writeln!(
             o,
