@@ -98,6 +98,10 @@ pub struct ServeArgs {
     pub scheduler_ms: u64,
     #[arg(long, default_value_t = 3_600_000, hide = true)]
     pub retry_after_ms: u64,
+    /// Recompute a group's commit aggregates at most this often while its repositories are
+    /// collected, in milliseconds.
+    #[arg(long, default_value_t = 3_600_000, hide = true)]
+    pub group_aggregates_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,17 @@ pub(crate) async fn find(conn: &mut PgConnection, url: &str) -> Result<Option<i6
 }
 
 /// Whether a repository with this id exists.
+/// The group of `repo_id`, if it has one.
+pub(crate) async fn group_of(conn: &mut PgConnection, repo_id: i64) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT repo_group_id FROM aveloxis_data.repos WHERE repo_id = $1")
+            .bind(repo_id)
+            .fetch_optional(conn)
+            .await?
+            .flatten(),
+    )
+}
+
 pub(crate) async fn exists(conn: &mut PgConnection, repo_id: i64) -> Result<bool> {
     Ok(
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM aveloxis_data.repos WHERE repo_id = $1)")

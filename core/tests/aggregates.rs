@@ -41,37 +41,109 @@ async fn group_with_commits(conn: &mut PgConnection, n: i64, per: i64) -> (i64, 
     (g, ids)
 }
 
+/// Mark every repository of the test collected now (what `queue::finish` records).
+async fn collected_now(conn: &mut PgConnection, ids: &[i64]) {
+    sqlx::query(
+        "INSERT INTO aveloxis_ops.collection_queue (repo_id, last_collected)
+         SELECT unnest($1::bigint[]), clock_timestamp()
+         ON CONFLICT (repo_id) DO UPDATE SET last_collected = clock_timestamp()",
+    )
+    .bind(ids)
+    .execute(conn)
+    .await
+    .unwrap();
+}
+
+async fn group_sum(conn: &mut PgConnection, g: i64) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT coalesce((SELECT sum(added)::bigint FROM aveloxis_data.dm_repo_group_annual WHERE repo_group_id = $1), 0),
+                (SELECT sum(cmt_added)::bigint FROM aveloxis_data.commits)",
+    )
+    .bind(g)
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
-async fn repositories_of_one_group_finishing_together_all_refresh_their_aggregates() {
+async fn repositories_of_one_group_finishing_together_and_schedulers_side_by_side_all_succeed() {
     let db = migrated_db().await;
     let mut conn = db.connect().await;
     let (g, ids) = group_with_commits(&mut conn, 8, 40).await;
-    // Each repository refreshes on its own connection, all at once, several rounds.
+    collected_now(&mut conn, &ids).await;
+    // Each repository refreshes on its own connection while three schedulers (other `serve`
+    // processes) and an `aveloxis collect` rewrite the group, all at once, several rounds.
     for _round in 0..3 {
         let mut tasks = Vec::new();
-        for &id in &ids {
+        for (i, &id) in ids.iter().enumerate() {
             let url = db.url.clone();
             tasks.push(tokio::spawn(async move {
                 let mut c = <PgConnection as sqlx::Connection>::connect(&url)
                     .await
                     .unwrap();
-                aveloxis_core::aggregates::refresh_repo(&mut c, id).await
+                aveloxis_core::aggregates::refresh_repo(&mut c, id).await?;
+                match i % 4 {
+                    0 => aveloxis_core::aggregates::refresh_group(&mut c, g).await,
+                    1 => aveloxis_core::aggregates::refresh_stale_groups(&mut c, Duration::ZERO)
+                        .await
+                        .map(drop),
+                    _ => Ok(()),
+                }
             }));
         }
         for t in tasks {
-            t.await.unwrap().expect("a group aggregate refresh failed");
+            t.await.unwrap().expect("an aggregate refresh failed");
         }
     }
-    // The group's aggregate is the sum over all of its repositories.
-    let (group_added, all_added): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT sum(added)::bigint FROM aveloxis_data.dm_repo_group_annual WHERE repo_group_id = $1),
-                (SELECT sum(cmt_added)::bigint FROM aveloxis_data.commits)",
-    )
-    .bind(g)
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    aveloxis_core::aggregates::refresh_group(&mut conn, g)
+        .await
+        .unwrap();
+    let (group_added, all_added) = group_sum(&mut conn, g).await;
     assert_eq!(group_added, all_added);
+}
+
+#[tokio::test]
+async fn a_group_is_recomputed_once_per_period_while_its_repositories_are_collected() {
+    let db = migrated_db().await;
+    let mut conn = db.connect().await;
+    let (g, ids) = group_with_commits(&mut conn, 3, 10).await;
+    use aveloxis_core::aggregates::refresh_stale_groups;
+    let hour = Duration::from_secs(3600);
+    // Never collected: nothing to compute.
+    assert!(
+        refresh_stale_groups(&mut conn, hour)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    collected_now(&mut conn, &ids[..1]).await;
+    // Never computed: computed at once, whatever the period.
+    assert_eq!(refresh_stale_groups(&mut conn, hour).await.unwrap(), [g]);
+    assert_eq!(
+        group_sum(&mut conn, g).await.0,
+        group_sum(&mut conn, g).await.1
+    );
+    // Another repository finishes: stale, but computed less than the period ago.
+    collected_now(&mut conn, &ids[1..2]).await;
+    assert!(
+        refresh_stale_groups(&mut conn, hour)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // With the period over, it is computed again; then it is fresh.
+    assert_eq!(
+        refresh_stale_groups(&mut conn, Duration::ZERO)
+            .await
+            .unwrap(),
+        [g]
+    );
+    assert!(
+        refresh_stale_groups(&mut conn, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Wait until backend `pid` is waiting for a lock.
@@ -100,23 +172,23 @@ async fn wait_blocked(conn: &mut PgConnection, pid: i32) {
 async fn an_aggregate_refresh_chosen_as_a_deadlock_victim_is_repeated_and_succeeds() {
     let db = migrated_db().await;
     let mut setup = db.connect().await;
-    let (g, ids) = group_with_commits(&mut setup, 1, 30).await;
+    let (_, ids) = group_with_commits(&mut setup, 1, 30).await;
     let repo = ids[0];
     aveloxis_core::aggregates::refresh_repo(&mut setup, repo)
         .await
         .unwrap();
 
-    // The other transaction holds the group's rows, and will then want the repository's rows,
-    // which the refresh holds by then: a deadlock. The refresh detects it first, so it is the
-    // victim.
+    // The other transaction holds the repository's weekly rows, and will then want its annual
+    // rows, which the refresh (annual, monthly, then weekly) holds by then: a deadlock. The
+    // refresh detects it first, so it is the victim.
     let mut other = db.connect().await;
     sqlx::query("SET deadlock_timeout = '60s'")
         .execute(&mut other)
         .await
         .unwrap();
     sqlx::query("BEGIN").execute(&mut other).await.unwrap();
-    sqlx::query("DELETE FROM aveloxis_data.dm_repo_group_annual WHERE repo_group_id = $1")
-        .bind(g)
+    sqlx::query("DELETE FROM aveloxis_data.dm_repo_weekly WHERE repo_id = $1")
+        .bind(repo)
         .execute(&mut other)
         .await
         .unwrap();
@@ -147,14 +219,16 @@ async fn an_aggregate_refresh_chosen_as_a_deadlock_victim_is_repeated_and_succee
         .await
         .unwrap()
         .expect("the refresh failed instead of being repeated after the deadlock");
-    let rows: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM aveloxis_data.dm_repo_annual WHERE repo_id = $1)
-              + (SELECT count(*) FROM aveloxis_data.dm_repo_group_annual WHERE repo_group_id = $2)",
+    let rows: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM aveloxis_data.dm_repo_annual WHERE repo_id = $1),
+                (SELECT count(*) FROM aveloxis_data.dm_repo_weekly WHERE repo_id = $1)",
     )
     .bind(repo)
-    .bind(g)
     .fetch_one(&mut setup)
     .await
     .unwrap();
-    assert!(rows > 0, "the repeated refresh wrote the aggregates again");
+    assert!(
+        rows.0 > 0 && rows.1 > 0,
+        "the repeated refresh wrote the aggregates again: {rows:?}"
+    );
 }

@@ -23,16 +23,21 @@ pub(crate) fn configure(db: &TestDb, forge: &MockForge) {
     }));
 }
 
-/// Queue `n` fleet repositories with one multi-row insert (priority 100).
+/// Queue `n` fleet repositories, all in one group as an org URL adds them, with one multi-row
+/// insert (priority 100).
 pub(crate) async fn seed_fleet(db: &TestDb, forge: &MockForge, n: usize) {
     let mut conn = db.connect().await;
     let urls: Vec<String> = (0..n)
         .map(|i| forge.web_url("mock-org", &format!("fleet-{i:05}")))
         .collect();
     sqlx::query(
-        "WITH r AS (
-             INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name)
-             SELECT 1, u, 'mock-org', regexp_replace(u, '^.*/', '') FROM unnest($1::text[]) u
+        "WITH g AS (
+             INSERT INTO aveloxis_data.repo_groups (rg_name, rg_type) VALUES ('mock-org', 'github_org')
+             RETURNING repo_group_id),
+         r AS (
+             INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id)
+             SELECT 1, u, 'mock-org', regexp_replace(u, '^.*/', ''), g.repo_group_id
+               FROM unnest($1::text[]) u, g
              RETURNING repo_id)
          INSERT INTO aveloxis_ops.collection_queue (repo_id, priority) SELECT repo_id, 100 FROM r",
     )

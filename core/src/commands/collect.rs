@@ -137,6 +137,12 @@ async fn collect_one(
             "{shown}: the claim was gone when the collection ended; recorded as lost"
         )));
     }
+    if outcome.is_ok()
+        && let Some(group) = crate::repos::group_of(conn, repo_id).await?
+    {
+        // Interactive: the group's aggregates are brought up to date now, not by a scheduler.
+        crate::aggregates::refresh_group(conn, group).await?;
+    }
     Ok(outcome)
 }
 

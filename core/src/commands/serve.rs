@@ -25,6 +25,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         shutdown_grace: ms(args.shutdown_grace_ms),
         scheduler_every: ms(args.scheduler_ms),
         retry_after: ms(args.retry_after_ms),
+        group_aggregates_every: ms(args.group_aggregates_ms),
     }
 }
 

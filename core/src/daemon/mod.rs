@@ -47,6 +47,8 @@ pub struct ServeOptions {
     pub scheduler_every: Duration,
     /// Retry delay after a failed collection.
     pub retry_after: Duration,
+    /// A group's `dm_repo_group_*` aggregates are recomputed at most this often.
+    pub group_aggregates_every: Duration,
 }
 
 /// What the monitor needs to see of a running daemon.

@@ -1,5 +1,6 @@
 //! The scheduler's periodic duties: recover claims of dead workers, purge processed staging,
-//! re-check sidelined repositories, the weekly materialized-view rebuild.
+//! recompute stale group aggregates, re-check sidelined repositories, the weekly
+//! materialized-view rebuild.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -36,6 +37,11 @@ async fn duties(shared: &Arc<Shared>, opts: &ServeOptions) -> Result<()> {
         tracing::warn!(repos = ?recovered, "recovered claims of dead workers");
     }
     crate::collect::purge_processed_staging(&mut conn).await?;
+    let groups =
+        crate::aggregates::refresh_stale_groups(&mut conn, opts.group_aggregates_every).await?;
+    if !groups.is_empty() {
+        tracing::info!(groups = ?groups, "group aggregates recomputed");
+    }
     recheck_gone(shared, &mut conn).await?;
     weekly_rebuild(shared, &mut conn).await?;
     Ok(())
