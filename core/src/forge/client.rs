@@ -309,9 +309,10 @@ impl ForgeClient {
                 redirect(current, &headers, s)
             }
             StatusCode::NOT_MODIFIED => match cached {
-                // The page and where its listing goes on, as the 200 that the cache holds said.
+                // The page, and where its listing goes on: as the 304 says if it says, else as
+                // the 200 that the cache holds said (forges send 304s without pagination).
                 Some(c) => Step::Done(Ok(Page {
-                    next: c.next,
+                    next: self.next_of(&current, &headers).or(c.next),
                     url: current,
                     body: c.body,
                     not_modified: true,
