@@ -2546,6 +2546,21 @@ CREATE TABLE IF NOT EXISTS aveloxis_ops.foundation_membership (
 );
 CREATE INDEX IF NOT EXISTS idx_foundation_membership_repo_id ON aveloxis_ops.foundation_membership (repo_id);
 
+-- Step 0011: optional endpoints that answered a known "none" on a repository's last fetch
+-- (410 issues disabled, 204 empty repository, 403 too large to list, ...); replaced by each run.
+CREATE TABLE IF NOT EXISTS aveloxis_ops.endpoint_notes (
+    repo_id              BIGINT NOT NULL,
+    endpoint             TEXT NOT NULL,
+    status               SMALLINT NOT NULL,
+    reason               TEXT NOT NULL,
+    message              TEXT,
+    noted_at             TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT pk_endpoint_notes PRIMARY KEY (repo_id, endpoint),
+    CONSTRAINT fk_endpoint_notes_repo FOREIGN KEY (repo_id)
+        REFERENCES aveloxis_data.repos (repo_id)
+        ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+);
+
 -- One row per materialized-view refresh (drives the weekly rebuild check and
 -- `refresh-views` reporting).
 CREATE TABLE IF NOT EXISTS aveloxis_ops.matview_refresh_log (

@@ -27,6 +27,7 @@ fn client(platform: Platform, tokens: &[&str]) -> ForgeClient {
             base_backoff: Duration::from_millis(5),
             max_pause: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
+            ..ClientOptions::default()
         },
     )
     .unwrap()
@@ -471,6 +472,7 @@ async fn a_rate_limit_whose_reset_is_past_parks_the_key_instead_of_retrying_at_o
             base_backoff: Duration::from_millis(5),
             max_pause: Duration::from_millis(200),
             timeout: Duration::from_secs(10),
+            ..ClientOptions::default()
         },
     )
     .unwrap();

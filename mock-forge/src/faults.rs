@@ -14,6 +14,8 @@
 //!       method: GET
 //!       nth: [2]
 //!       fault: { kind: status, status: 502 }
+//!     - route: "/repos/*/*/contributors"
+//!       fault: { kind: status, status: 403, message: "too large to list" }
 //!     - route: "/repos/**"
 //!       probability: 0.05
 //!       fault: { kind: secondary_rate_limit, retry_after_secs: 1 }
@@ -67,13 +69,18 @@ pub struct FaultRule {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
-    /// Answer with this status (500/502/503/504...) and a JSON error body.
+    /// Answer with this status (500/502/503/504, or 410, 409, 403, ...) and a
+    /// JSON error body `{"message": ...}`; 204 and 304 have no body.
     Status {
         /// HTTP status.
         status: u16,
         /// Optional `Retry-After` seconds.
         #[serde(default)]
         retry_after_secs: Option<u64>,
+        /// The body's `message` (a forge's words, e.g. "Git Repository is
+        /// empty."); a generic one when absent.
+        #[serde(default)]
+        message: Option<String>,
     },
     /// Primary rate limit: 403 (or 429) with `X-RateLimit-Remaining: 0` and
     /// a reset `reset_in_secs` from now.

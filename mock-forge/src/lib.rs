@@ -24,7 +24,9 @@
 //! - **Behaviour** ([`server`], [`ratelimit`], [`faults`]): pagination
 //!   (`Link`, `X-Next-Page`/`X-Total`), filters, 401 for unknown tokens,
 //!   per-token rate limits with 403/429, `ETag`/`If-None-Match` → 304
-//!   (free of charge), 301 renames, 404 deleted, 410 gone, and injected
+//!   (free of charge), 301 renames, 404 deleted, 410 gone, private
+//!   repositories (404 to anonymous API requests; on the web a 404 or a
+//!   GitLab sign-in redirect), and injected
 //!   faults from a YAML manifest, deterministic under a seed.
 //! - **Replay and record** ([`cassette`], [`record`]): recorded interactions
 //!   (ours, or `@octokit/fixtures` as-is) with URL rewriting; unmatched
@@ -81,6 +83,6 @@ pub use faults::{Fault, FaultConfig, FaultRule};
 pub use generate::Preset;
 pub use model::World;
 pub use ratelimit::RateLimitConfig;
-pub use scenario::{DEFAULT_TOKENS, Manifest, Scenario, TokenSpec};
+pub use scenario::{DEFAULT_TOKENS, Manifest, PrivateRepo, Scenario, TokenSpec, WebDialect};
 pub use server::{MockForge, StartOptions};
 pub use truth::{GroundTruth, RepoTruth};

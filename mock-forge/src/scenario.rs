@@ -34,6 +34,27 @@ pub struct TokenSpec {
     pub limit: Option<u64>,
 }
 
+/// How a forge's web pages refuse a stranger asking for a private repository.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum WebDialect {
+    /// GitHub: 404, as if the repository did not exist.
+    GitHub,
+    /// GitLab: 302 to `/users/sign_in`.
+    GitLab,
+}
+
+/// A private repository: served to API requests with a token; anonymous API requests get 404 and
+/// its web pages answer what the forge named by `web` shows a stranger.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrivateRepo {
+    /// `owner/name` of a served repository.
+    pub repo: String,
+    /// Whose web pages to imitate.
+    pub web: WebDialect,
+}
+
 /// Everything a running mock forge needs.
 #[derive(Debug, Clone, Default)]
 pub struct Scenario {
@@ -49,6 +70,8 @@ pub struct Scenario {
     pub faults: FaultConfig,
     /// Recorded interactions to replay (checked before the synthetic API).
     pub cassettes: Vec<Interaction>,
+    /// Private repositories.
+    pub private: Vec<PrivateRepo>,
 }
 
 /// Default tokens of generated scenarios.
@@ -65,6 +88,7 @@ pub const DEFAULT_TOKENS: [&str; 3] = ["mock-token-0", "mock-token-1", "mock-tok
 /// rate_limit: { limit: 5000, window_secs: 3600, exhausted_status: 403 }
 /// faults: { seed: 7, rules: [ ... ] }     # see the faults module
 /// cassettes: [ cassettes/ ]               # files or directories
+/// private: [ { repo: mock-org/tiny, web: gitlab } ]
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -83,6 +107,8 @@ pub struct Manifest {
     pub faults: Option<FaultConfig>,
     /// Cassette files or directories (relative to the manifest).
     pub cassettes: Vec<PathBuf>,
+    /// Private repositories.
+    pub private: Vec<PrivateRepo>,
 }
 
 /// `generate:` section.
@@ -151,6 +177,15 @@ impl Scenario {
     /// Replaces the fault rules (builder style).
     pub fn with_faults(mut self, faults: FaultConfig) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Makes the repository `owner/name` private (builder style).
+    pub fn with_private(mut self, repo: &str, web: WebDialect) -> Self {
+        self.private.push(PrivateRepo {
+            repo: repo.to_string(),
+            web,
+        });
         self
     }
 
@@ -230,6 +265,7 @@ impl Scenario {
         s.accept_any_token = m.accept_any_token || (m.tokens.is_none() && !has_world);
         s.rate_limit = m.rate_limit.clone().unwrap_or_default();
         s.faults = m.faults.clone().unwrap_or_default();
+        s.private = m.private.clone();
         for c in &m.cassettes {
             let p = dir.join(c);
             if p.is_dir() {

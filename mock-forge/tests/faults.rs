@@ -102,3 +102,32 @@ fn probabilistic_faults_are_deterministic_under_the_seed() {
     assert!((3..=25).contains(&failed), "{failed} of 40 failed");
     assert!(a.iter().all(|s| *s == 200 || *s == 503));
 }
+
+#[test]
+fn status_faults_carry_the_forges_words_and_204_has_no_body() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("scenario.yaml");
+    std::fs::write(
+        &p,
+        r#"
+generate: { preset: tiny, seed: 3 }
+faults:
+  rules:
+    - route: "/repos/*/*/contributors"
+      nth: [1]
+      fault: { kind: status, status: 204 }
+    - route: "/repos/*/*/contributors"
+      nth: [2]
+      fault: { kind: status, status: 409, message: "Git Repository is empty." }
+"#,
+    )
+    .unwrap();
+    let f = MockForge::start(Scenario::load(&p).unwrap()).unwrap();
+    let url = format!("{}/repos/mock-org/tiny/contributors", f.github_api_url());
+    let r = get(&url, Some("mock-token-0"));
+    assert_eq!((r.status, r.body.len()), (204, 0));
+    let r = get(&url, Some("mock-token-0"));
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["message"], "Git Repository is empty.");
+    assert_eq!(get(&url, Some("mock-token-0")).status, 200);
+}

@@ -10,6 +10,7 @@ mod git_clone;
 mod github_api;
 mod gitlab_api;
 mod openapi;
+mod private;
 mod record;
 mod replay;
 mod third_party;

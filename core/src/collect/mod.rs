@@ -6,12 +6,14 @@
 //! write loses nothing: the next run (or the daemon's startup drain) processes what is staged.
 //!
 //! `staging` owns the staging table, `prelim` the check before a run, `github/` and `gitlab/`
-//! what to fetch (`fetch`) and how staged pages become rows (`map`), `specs`/`upsert` how rows
+//! what to fetch (`fetch`) and how staged pages become rows (`map`), `optional` the endpoints a
+//! repository may not have (zero items and a note, never a failed run), `specs`/`upsert` how rows
 //! are written. Repository and queue rows change only through `crate::repos` and
 //! `crate::queue`.
 
 pub mod github;
 pub mod gitlab;
+pub mod optional;
 mod prelim;
 pub mod specs;
 mod staging;
@@ -42,6 +44,8 @@ pub struct Counts {
     pub orphans: BTreeMap<String, u64>,
     pub staged_pages: u64,
     pub commits: u64,
+    /// Optional endpoints that had nothing for this repository (also in `endpoint_notes`).
+    pub notes: Vec<optional::Note>,
 }
 
 impl Counts {
@@ -60,11 +64,11 @@ impl Counts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Collected(Counts),
-    /// 404/410 on the web URL: marked gone (reversible), dequeued, data kept.
+    /// 404/410 from the API: marked gone (reversible), dequeued, data kept.
     Sidelined {
         status: u16,
     },
-    /// 301 to a URL another repository already has: marked duplicate, dequeued.
+    /// Renamed to a URL another repository already has: marked duplicate, dequeued.
     Duplicate {
         of_repo_id: i64,
     },
@@ -141,10 +145,12 @@ impl Collector {
             row.last
                 .map(|t| t - ChronoDuration::days(self.cfg.collection.days_until_recollect as i64))
         };
-        let pages = self.fetch(conn, platform, repo_id, &repo, since).await?;
+        let (pages, notes) = self.fetch(conn, platform, repo_id, &repo, since).await?;
+        optional::record(conn, repo_id, &notes).await?;
         let fence = queue::Fence::Claim(worker.to_owned());
         let mut counts = process_staged(conn, repo_id, fence.clone()).await?;
         counts.staged_pages = pages;
+        counts.notes = notes;
 
         let clone_url = format!("{}.git", repo.web_url(&self.cfg));
         let bare =
@@ -157,7 +163,8 @@ impl Collector {
         Ok(Outcome::Collected(counts))
     }
 
-    /// Stage every page of `repo` changed since `since` (all with `None`); returns the pages.
+    /// Stage every page of `repo` changed since `since` (all with `None`); returns the pages
+    /// staged and the notes of optional endpoints that had nothing.
     async fn fetch(
         &self,
         conn: &mut PgConnection,
@@ -165,7 +172,7 @@ impl Collector {
         repo_id: i64,
         repo: &RepoRef,
         since: Option<DateTime<Utc>>,
-    ) -> Result<u64> {
+    ) -> Result<(u64, Vec<optional::Note>)> {
         let client = self.client(platform)?;
         let mut stager = Stager::new(&mut *conn, repo_id, platform);
         let api = self.api(platform);
@@ -174,7 +181,7 @@ impl Collector {
             Platform::GitHub => github::fetch(client, api, owner, name, since, &mut stager).await?,
             Platform::GitLab => gitlab::fetch(client, api, owner, name, since, &mut stager).await?,
         }
-        Ok(stager.pages)
+        Ok((stager.pages, stager.notes))
     }
 }
 

@@ -1,13 +1,17 @@
-//! The prelim check: is the repository still where we think it is? A rename rewrites the URL
-//! and keeps the old one; a redirect onto a repository already tracked marks this one a
-//! duplicate; 404/410 sideline it (marked gone, reversible, data kept, dequeued).
+//! The prelim check: is the repository still where we think it is? It asks the forge's API with
+//! a key ([`crate::forge::locate`]), never the anonymous web page (which a private repository
+//! answers with a sign-in redirect or a 404). A rename rewrites the URL and keeps the old one; a
+//! rename onto a repository already tracked marks this one a duplicate; 404/410 sideline it
+//! (marked gone, reversible, data kept, dequeued). Anything else fails the run and changes
+//! nothing.
 
 use anyhow::{Result, bail};
 use sqlx::{Connection, PgConnection};
 
 use super::Outcome;
 use crate::config::Config;
-use crate::forge::client::{ForgeClient, WebStatus};
+use crate::forge::client::ForgeClient;
+use crate::forge::locate::{Location, locate};
 use crate::forge::{RepoRef, Target, parse_target};
 use crate::{queue, repos};
 
@@ -30,14 +34,11 @@ pub(super) async fn check(
         Target::Repo(r) => r,
         Target::Owner { .. } => bail!("repository {repo_id}: {url} is not a repository URL"),
     };
-    match client.check_web(url).await? {
-        WebStatus::Ok => Ok(Prelim::Collect(repo)),
-        WebStatus::NotFound => Ok(Prelim::Stop(sideline(conn, repo_id, 404).await?)),
-        WebStatus::Gone => Ok(Prelim::Stop(sideline(conn, repo_id, 410).await?)),
-        WebStatus::Moved(to) => {
-            let Target::Repo(new) = parse_target(&to, cfg)? else {
-                bail!("{url} moved to {to}, which is not a repository URL");
-            };
+    match locate(client, cfg, &repo).await? {
+        Location::Here => Ok(Prelim::Collect(repo)),
+        Location::NotFound => Ok(Prelim::Stop(sideline(conn, repo_id, 404).await?)),
+        Location::Gone => Ok(Prelim::Stop(sideline(conn, repo_id, 410).await?)),
+        Location::Moved(new) => {
             let new_url = new.web_url(cfg);
             if let Some(other) = repos::find(conn, &new_url).await?
                 && other != repo_id

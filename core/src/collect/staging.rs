@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
+use super::optional::Note;
 use crate::forge::Platform;
 
 /// One staged page.
@@ -57,6 +58,8 @@ pub struct Stager<'a> {
     repo_id: i64,
     platform_id: i16,
     pub pages: u64,
+    /// Optional endpoints that answered "none" during this fetch.
+    pub notes: Vec<Note>,
 }
 
 impl<'a> Stager<'a> {
@@ -66,6 +69,7 @@ impl<'a> Stager<'a> {
             repo_id,
             platform_id: platform.id(),
             pages: 0,
+            notes: Vec::new(),
         }
     }
 

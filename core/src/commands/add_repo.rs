@@ -7,7 +7,8 @@ use sqlx::PgConnection;
 use crate::cli::AddRepoArgs;
 use crate::collect::{self, Collector};
 use crate::config::Config;
-use crate::forge::client::{ClientOptions, WebStatus};
+use crate::forge::client::{ClientOptions, ForgeError};
+use crate::forge::locate::{Location, locate};
 use crate::forge::{Platform, RepoRef, Target, parse_target, redact_userinfo};
 use crate::{queue, repos};
 
@@ -97,7 +98,8 @@ async fn augur_repo_table(conn: &mut PgConnection) -> Result<&'static str> {
     bail!("--from-augur: this database has neither augur_data.repo nor data.repo");
 }
 
-/// Where a repository lives now: itself (200), its new URL (301/302), or nowhere.
+/// Where a repository lives now (asked of the API with a key): itself, its new name, or
+/// nowhere. Without a usable key nothing can be checked, and the import stops.
 async fn canonical(
     collector: &Collector,
     cfg: &Config,
@@ -105,13 +107,11 @@ async fn canonical(
     url: &str,
 ) -> Result<Option<RepoRef>> {
     let client = collector.client(r.platform)?;
-    Ok(match client.check_web(&r.web_url(cfg)).await {
-        Ok(WebStatus::Ok) => Some(r),
-        Ok(WebStatus::Moved(to)) => match parse_target(&to, cfg) {
-            Ok(Target::Repo(n)) => Some(n),
-            _ => None,
-        },
-        Ok(WebStatus::NotFound | WebStatus::Gone) => None,
+    Ok(match locate(client, cfg, &r).await {
+        Ok(Location::Here) => Some(r),
+        Ok(Location::Moved(n)) => Some(n),
+        Ok(Location::NotFound | Location::Gone) => None,
+        Err(e) if matches!(e.downcast_ref(), Some(ForgeError::NoKeys { .. })) => return Err(e),
         Err(e) => {
             tracing::warn!(url = %url, error = %e, "could not check; skipped");
             None
@@ -132,7 +132,7 @@ fn progress_bar(total: usize) -> indicatif::ProgressBar {
 }
 
 /// `add-repo --from-augur`: every URL of `augur_data.repo` (or CollectOSS's `data.repo`),
-/// checked with HEAD: 200 added, 301/302 added under the canonical URL, 404/410 skipped.
+/// checked through the API: found added (under its current name when renamed), 404/410 skipped.
 async fn import_augur_repos(
     conn: &mut PgConnection,
     cfg: &Config,

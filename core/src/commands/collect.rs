@@ -37,6 +37,12 @@ fn print_collected(url: &str, repo_id: i64, secs: f64, c: &Counts) {
     for (table, n) in &c.orphans {
         println!("  warning: {n} {table} rows skipped: their parent is not in the database");
     }
+    for n in &c.notes {
+        println!(
+            "  note: {} answered {} ({}); collected as none",
+            n.endpoint, n.status, n.reason
+        );
+    }
 }
 
 /// Heartbeat period of a command-line collection (a `serve` scheduler recovers claims after

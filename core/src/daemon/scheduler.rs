@@ -11,7 +11,8 @@ use tokio::sync::watch;
 
 use super::{ServeOptions, Shared, sleep_or_stop};
 use crate::config::RebuildDay;
-use crate::forge::client::WebStatus;
+use crate::forge::locate::{Location, locate};
+use crate::forge::{Target, parse_target};
 use crate::{queue, repos};
 
 pub(super) async fn scheduler(
@@ -47,16 +48,22 @@ async fn duties(shared: &Arc<Shared>, opts: &ServeOptions) -> Result<()> {
     Ok(())
 }
 
-/// Sidelined repositories are looked at again weekly; one that answers again is re-queued.
+/// Sidelined repositories are looked at again weekly (through the API, with a key); one that
+/// answers again, under its name or another, is re-queued (its next run's prelim check records a
+/// rename or a duplicate).
 async fn recheck_gone(shared: &Arc<Shared>, conn: &mut sqlx::PgConnection) -> Result<()> {
     let due = repos::gone_due_for_check(&mut *conn).await?;
+    let cfg = &shared.collector.cfg;
     for (id, url, platform) in due {
         let Some(p) = crate::forge::Platform::from_id(platform) else {
             continue;
         };
-        let status = shared.collector.client(p)?.check_web(&url).await;
+        let Ok(Target::Repo(repo)) = parse_target(&url, cfg) else {
+            continue;
+        };
+        let found = locate(shared.collector.client(p)?, cfg, &repo).await;
         repos::mark_gone_checked(&mut *conn, id).await?;
-        if let Ok(WebStatus::Ok) = status {
+        if let Ok(Location::Here | Location::Moved(_)) = found {
             repos::clear_gone(&mut *conn, id).await?;
             queue::enqueue(conn, id, queue::DEFAULT_PRIORITY).await?;
             tracing::info!(

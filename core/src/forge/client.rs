@@ -5,11 +5,12 @@
 //! earliest reset when every key is exhausted), 401 → key invalidated (logged by id, never by
 //! token), 403/429 with `Retry-After` or reset → wait and retry, 5xx / broken bodies →
 //! exponential backoff with jitter up to a bound, ETag conditional requests (a 304 is served from
-//! the cache), redirects followed by hand (auth is never sent to another host), and a
-//! User-Agent. Collectors above it see either JSON or a typed error.
+//! the bounded cache of [`super::etag`], with the page's next link, so a listing goes on past an
+//! unchanged page), redirects followed by hand (auth is never sent to another host), and a
+//! User-Agent. Collectors above it see either JSON or a typed error; every status they may want
+//! to tell apart (404, 410, 403 with the forge's message, 204, any other status with its message)
+//! stays visible in [`ForgeError`].
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -31,6 +32,10 @@ pub struct ClientOptions {
     pub max_pause: Duration,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// At most this many URLs in the ETag cache (least recently used evicted first).
+    pub etag_cache_entries: usize,
+    /// At most about this many bytes of response bodies in the ETag cache.
+    pub etag_cache_bytes: usize,
 }
 
 impl Default for ClientOptions {
@@ -40,6 +45,8 @@ impl Default for ClientOptions {
             base_backoff: Duration::from_millis(500),
             max_pause: Duration::from_secs(15 * 60),
             timeout: Duration::from_secs(60),
+            etag_cache_entries: 4096,
+            etag_cache_bytes: 64 << 20,
         }
     }
 }
@@ -49,8 +56,10 @@ impl Default for ClientOptions {
 pub enum ForgeError {
     #[error("{url}: not found (404)")]
     NotFound { url: String },
-    #[error("{url}: gone (410)")]
-    Gone { url: String },
+    #[error("{url}: gone (410): {message}")]
+    Gone { url: String, message: String },
+    #[error("{url}: no content (204)")]
+    NoContent { url: String },
     #[error("{url}: forbidden ({status}): {message}")]
     Forbidden {
         url: String,
@@ -65,8 +74,12 @@ pub enum ForgeError {
         attempts: u32,
         last: String,
     },
-    #[error("{url}: unexpected status {status}")]
-    Status { url: String, status: u16 },
+    #[error("{url}: unexpected status {status}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
     #[error("{url}: too many redirects")]
     Redirects { url: String },
     #[error(
@@ -88,23 +101,23 @@ pub struct Page {
     pub not_modified: bool,
 }
 
-/// The web-URL check answer (prelim).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WebStatus {
-    Ok,
-    Moved(String),
-    NotFound,
-    Gone,
-}
-
 pub struct ForgeClient {
     http: reqwest::Client,
     platform: Platform,
     keys: KeyPool,
     opts: ClientOptions,
-    etags: Mutex<HashMap<String, (String, Value)>>,
+    etags: EtagCache,
 }
 
+/// What a request is for: a listing's page trusts a cached 304 to end the listing only when
+/// [`Cached::ends_listing_reliably`] says so; a single resource always may.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Single,
+    ListingPage,
+}
+
+use super::etag::{Cached, EtagCache};
 pub use super::links::next_link;
 use super::links::with_page;
 
@@ -166,8 +179,8 @@ impl ForgeClient {
             http,
             platform,
             keys,
+            etags: EtagCache::new(opts.etag_cache_entries, opts.etag_cache_bytes),
             opts,
-            etags: Mutex::new(HashMap::new()),
         })
     }
 
@@ -179,17 +192,27 @@ impl ForgeClient {
         &self.keys
     }
 
+    /// URLs in the ETag cache now (bounded by [`ClientOptions::etag_cache_entries`]).
+    pub fn cached_pages(&self) -> usize {
+        self.etags.len()
+    }
+
     fn pause(&self, d: Duration) -> Duration {
         d.min(self.opts.max_pause)
     }
 
     /// GET `url` and parse JSON, with every policy of this module applied.
     pub async fn get(&self, url: &str) -> Result<Page, ForgeError> {
-        self.get_pinned(url, host_of(url)).await
+        self.get_pinned(url, host_of(url), Use::Single).await
     }
 
     /// [`ForgeClient::get`] with credentials only for `origin_host` (a listing's first host).
-    async fn get_pinned(&self, url: &str, origin_host: Option<String>) -> Result<Page, ForgeError> {
+    async fn get_pinned(
+        &self,
+        url: &str,
+        origin_host: Option<String>,
+        usage: Use,
+    ) -> Result<Page, ForgeError> {
         let mut attempt = 0u32;
         let mut current = url.to_owned();
         let mut redirects = 0;
@@ -207,7 +230,7 @@ impl ForgeClient {
             };
             // Credentials only ever go to the host we were asked to talk to.
             let token = (host_of(&current) == origin_host).then_some(&token);
-            match self.attempt(&current, idx, token).await {
+            match self.attempt(&current, idx, token, usage).await {
                 Step::Done(result) => return result,
                 Step::Retry { why, backoff } => {
                     attempt += 1;
@@ -252,7 +275,7 @@ impl ForgeClient {
 
     /// One request to `current` with key `idx` (its token only when `current` is on the host
     /// we were asked to talk to), and what to do next.
-    async fn attempt(&self, current: &str, idx: usize, token: Option<&Secret>) -> Step {
+    async fn attempt(&self, current: &str, idx: usize, token: Option<&Secret>, usage: Use) -> Step {
         let sent_key = token.is_some();
         let mut req = self.http.get(current);
         if let Some(token) = token {
@@ -263,9 +286,13 @@ impl ForgeClient {
                 Platform::GitLab => req.header("PRIVATE-TOKEN", token.expose()),
             };
         }
-        let cached = self.etags.lock().ok().and_then(|m| m.get(current).cloned());
-        if let Some((etag, _)) = &cached
-            && let Ok(v) = HeaderValue::from_str(etag)
+        // A listing's last page is asked unconditionally unless its 304 can end the listing.
+        let cached = self
+            .etags
+            .get(current)
+            .filter(|c| usage == Use::Single || c.ends_listing_reliably(current));
+        if let Some(c) = &cached
+            && let Ok(v) = HeaderValue::from_str(&c.etag)
         {
             req = req.header("If-None-Match", v);
         }
@@ -279,22 +306,15 @@ impl ForgeClient {
         let current = current.to_owned();
         match status {
             s if s.is_redirection() && s != StatusCode::NOT_MODIFIED => {
-                let Some(loc) = header(&headers, "location") else {
-                    return Step::Done(Err(ForgeError::Status {
-                        url: current,
-                        status: s.as_u16(),
-                    }));
-                };
-                Step::Redirect(match url::Url::parse(&current).and_then(|b| b.join(loc)) {
-                    Ok(u) => u.to_string(),
-                    Err(_) => loc.to_owned(),
-                })
+                redirect(current, &headers, s)
             }
             StatusCode::NOT_MODIFIED => match cached {
-                Some((_, body)) => Step::Done(Ok(Page {
-                    next: self.next_of(&current, &headers),
+                // The page, and where its listing goes on: as the 304 says if it says, else as
+                // the 200 that the cache holds said (forges send 304s without pagination).
+                Some(c) => Step::Done(Ok(Page {
+                    next: self.next_of(&current, &headers).or(c.next),
                     url: current,
-                    body,
+                    body: c.body,
                     not_modified: true,
                 })),
                 None => Step::Retry {
@@ -306,6 +326,7 @@ impl ForgeClient {
             StatusCode::UNAUTHORIZED if !sent_key => Step::Done(Err(ForgeError::Status {
                 url: current,
                 status: 401,
+                message: forge_message(resp).await,
             })),
             StatusCode::UNAUTHORIZED => {
                 tracing::error!(
@@ -317,7 +338,11 @@ impl ForgeClient {
                 Step::Again
             }
             StatusCode::NOT_FOUND => Step::Done(Err(ForgeError::NotFound { url: current })),
-            StatusCode::GONE => Step::Done(Err(ForgeError::Gone { url: current })),
+            StatusCode::GONE => Step::Done(Err(ForgeError::Gone {
+                url: current,
+                message: forge_message(resp).await,
+            })),
+            StatusCode::NO_CONTENT => Step::Done(Err(ForgeError::NoContent { url: current })),
             StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
                 self.limited(resp, current, idx, status, &headers).await
             }
@@ -326,6 +351,7 @@ impl ForgeClient {
             s => Step::Done(Err(ForgeError::Status {
                 url: current,
                 status: s.as_u16(),
+                message: forge_message(resp).await,
             })),
         }
     }
@@ -365,11 +391,10 @@ impl ForgeClient {
                 backoff: true,
             };
         }
-        let message = resp.text().await.unwrap_or_default();
         Step::Done(Err(ForgeError::Forbidden {
             url: current,
             status: status.as_u16(),
-            message: message.chars().take(200).collect(),
+            message: forge_message(resp).await,
         }))
     }
 
@@ -383,13 +408,17 @@ impl ForgeClient {
             Ok(v) => v,
             Err(e) => return Step::retry(format!("malformed JSON: {e}")),
         };
-        if let Some(etag) = header(headers, "etag")
-            && let Ok(mut m) = self.etags.lock()
-        {
-            m.insert(current.clone(), (etag.to_owned(), body.clone()));
+        let next = self.next_of(&current, headers);
+        if let Some(etag) = header(headers, "etag") {
+            let cached = Cached {
+                etag: etag.to_owned(),
+                body: body.clone(),
+                next: next.clone(),
+            };
+            self.etags.put(&current, cached, bytes.len());
         }
         Step::Done(Ok(Page {
-            next: self.next_of(&current, headers),
+            next,
             url: current,
             body,
             not_modified: false,
@@ -439,65 +468,41 @@ impl ForgeClient {
                     host: host_of(&u).unwrap_or_else(|| "an unparsable URL".into()),
                 });
             }
-            let page = self.get_pinned(&u, origin.clone()).await?;
+            let page = self
+                .get_pinned(&u, origin.clone(), Use::ListingPage)
+                .await?;
             let go = keep_going(&page.body);
             next = if go { page.next.clone() } else { None };
             pages.push(page);
         }
         Ok(pages)
     }
+}
 
-    /// HEAD the repository's web URL without following redirects (the prelim check).
-    pub async fn check_web(&self, url: &str) -> Result<WebStatus, ForgeError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.http.head(url).send().await {
-                Ok(r) => {
-                    let s = r.status();
-                    return Ok(match s.as_u16() {
-                        200..=299 => WebStatus::Ok,
-                        301 | 302 | 307 | 308 => match header(r.headers(), "location") {
-                            Some(loc) => WebStatus::Moved(
-                                url::Url::parse(url)
-                                    .and_then(|b| b.join(loc))
-                                    .map(|u| u.to_string())
-                                    .unwrap_or_else(|_| loc.to_owned()),
-                            ),
-                            None => {
-                                return Err(ForgeError::Status {
-                                    url: url.into(),
-                                    status: s.as_u16(),
-                                });
-                            }
-                        },
-                        404 => WebStatus::NotFound,
-                        410 => WebStatus::Gone,
-                        code if (500..600).contains(&code) && attempt < self.opts.max_attempts => {
-                            self.backoff(attempt, "web check server error").await;
-                            continue;
-                        }
-                        code => {
-                            return Err(ForgeError::Status {
-                                url: url.into(),
-                                status: code,
-                            });
-                        }
-                    });
-                }
-                Err(e) if attempt < self.opts.max_attempts => {
-                    self.backoff(attempt, &without_url(&e)).await;
-                }
-                Err(e) => {
-                    return Err(ForgeError::Exhausted {
-                        url: url.into(),
-                        attempts: attempt,
-                        last: without_url(&e),
-                    });
-                }
-            }
-        }
-    }
+/// A redirect's target, resolved against the URL that answered it.
+fn redirect(current: String, headers: &HeaderMap, status: StatusCode) -> Step {
+    let Some(loc) = header(headers, "location") else {
+        return Step::Done(Err(ForgeError::Status {
+            url: current,
+            status: status.as_u16(),
+            message: "redirect without a Location".into(),
+        }));
+    };
+    Step::Redirect(match url::Url::parse(&current).and_then(|b| b.join(loc)) {
+        Ok(u) => u.to_string(),
+        Err(_) => loc.to_owned(),
+    })
+}
+
+/// What the forge said about a refusal: the `message` of a JSON body, or the text, without
+/// control characters and cut to 200 characters (forges do not echo credentials).
+async fn forge_message(resp: reqwest::Response) -> String {
+    let text = resp.text().await.unwrap_or_default();
+    let said = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or(text);
+    said.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 /// Parse a body as JSON, sanitising at the boundary: invalid UTF-8 is replaced (lossily) and

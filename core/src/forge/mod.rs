@@ -1,8 +1,10 @@
-//! Talking to forges: URLs, keys, the HTTP choke point.
+//! Talking to forges: URLs, keys, the HTTP choke point, where a repository is now.
 
 pub mod client;
+mod etag;
 pub mod keys;
 mod links;
+pub mod locate;
 
 use anyhow::{Result, bail};
 
@@ -56,6 +58,34 @@ fn valid_segment(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// First path segments that are the forges' own web routes (sign-in, sessions, settings,
+/// dashboards), never an owner: a redirect to one of them is an answer for a stranger (a private
+/// repository's sign-in page), not a repository's new home. `-` is GitLab's route separator
+/// (`group/project/-/issues`); [`valid_segment`] already refuses it anywhere.
+const WEB_ROUTES: &[&str] = &[
+    "users",
+    "login",
+    "logout",
+    "session",
+    "sessions",
+    "sign_in",
+    "sign_up",
+    "signup",
+    "join",
+    "oauth",
+    "settings",
+    "dashboard",
+    "explore",
+    "admin",
+    "help",
+    "search",
+    "orgs",
+    "organizations",
+    "api",
+    "assets",
+    "uploads",
+];
+
 /// `input` safe to print: control characters dropped, `user:secret@` replaced, length capped.
 pub fn redact_userinfo(input: &str) -> String {
     let clean: String = input
@@ -102,6 +132,13 @@ pub fn parse_target(input: &str, cfg: &Config) -> Result<Target> {
     }
     if let Some(bad) = segs.iter().find(|s| !valid_segment(s)) {
         bail!("{shown:?}: {bad:?} is not a valid repository or owner name");
+    }
+    if let Some(first) = segs.first()
+        && WEB_ROUTES.iter().any(|r| r.eq_ignore_ascii_case(first))
+    {
+        bail!(
+            "{shown:?}: /{first} is a web route of the forge (sign-in, settings, …), not an owner"
+        );
     }
     match (platform, segs.len()) {
         (_, 0) => bail!("{shown:?} names no repository"),
@@ -170,6 +207,11 @@ mod tests {
             "https://evil.example/o/r",
             "not a url",
             "https://github.com/-o/r",
+            "https://gitlab.com/users/sign_in",
+            "https://github.com/login",
+            "https://github.com/session/new",
+            "https://gitlab.com/grp/proj/-/issues",
+            "https://github.com/Users/x",
         ] {
             let e = parse_target(bad, &cfg).unwrap_err().to_string();
             assert!(!e.is_empty());

@@ -1,5 +1,5 @@
-//! The JSON API (`/api/queue`, `/api/stats`, the one mutating `POST /api/prioritize/{id}`)
-//! and `/healthz`.
+//! The JSON API (`/api/queue` — each row with its repository's optional-endpoint notes —,
+//! `/api/stats`, the one mutating `POST /api/prioritize/{id}`) and `/healthz`.
 
 use std::sync::atomic::Ordering;
 
@@ -54,7 +54,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for QueueRow {
 }
 
 impl QueueRow {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, notes: Vec<Value>) -> Value {
         json!({"repo_id": self.repo_id, "repo": self.repo, "status": self.status,
                "priority": self.priority, "due_at": self.due_at,
                "last_collected": self.last_collected, "last_error": self.last_error,
@@ -62,8 +62,32 @@ impl QueueRow {
                "gathered": {"issues": self.gathered_issues, "pull_requests": self.gathered_prs,
                             "commits": self.gathered_commits},
                "last_run": {"issues": self.last_issues, "pull_requests": self.last_prs,
-                            "commits": self.last_commits}})
+                            "commits": self.last_commits},
+               "notes": notes})
     }
+}
+
+/// The optional-endpoint notes of these repositories (`aveloxis_ops.endpoint_notes`), by id.
+async fn notes_of(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Value>>, sqlx::Error> {
+    let rows: Vec<(i64, String, i16, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT repo_id, endpoint, status, reason, message, noted_at::text
+           FROM aveloxis_ops.endpoint_notes WHERE repo_id = ANY($1) ORDER BY repo_id, endpoint",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    let mut by_repo: std::collections::HashMap<i64, Vec<Value>> = Default::default();
+    for (id, endpoint, status, reason, message, noted_at) in rows {
+        by_repo
+            .entry(id)
+            .or_default()
+            .push(json!({"endpoint": endpoint, "status": status,
+            "reason": reason, "message": message, "noted_at": noted_at}));
+    }
+    Ok(by_repo)
 }
 
 async fn queue_rows(
@@ -132,7 +156,15 @@ pub(super) async fn api_queue(State(app): St, Query(q): Query<QueueQuery>) -> Re
         Ok(r) => r,
         Err(e) => return err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    let rows: Vec<_> = rows.iter().map(QueueRow::to_json).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.repo_id).collect();
+    let mut notes = match notes_of(&mut conn, &ids).await {
+        Ok(n) => n,
+        Err(e) => return err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|r| r.to_json(notes.remove(&r.repo_id).unwrap_or_default()))
+        .collect();
     axum::Json(json!({"total": total, "page": page, "per_page": per_page, "rows": rows}))
         .into_response()
 }

@@ -19,7 +19,7 @@ use crate::faults::FaultEngine;
 use crate::http::Layout;
 use crate::model::World;
 use crate::ratelimit::{RateLimitConfig, RateLimiter};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, WebDialect};
 
 pub use index::{GhCache, GlCache, LayoutCache, RepoServe, layout_slot};
 
@@ -43,6 +43,8 @@ pub struct Forge {
     pub deleted: HashSet<String>,
     /// Lower-cased gone names.
     pub gone: HashSet<String>,
+    /// Lower-cased names of private repositories → how their web pages refuse strangers.
+    pub private: HashMap<String, WebDialect>,
     /// Lower-cased login → user index.
     pub users_by_login: HashMap<String, usize>,
     /// Accepted tokens → per-token limit override.
@@ -114,6 +116,11 @@ impl Forge {
                 .collect(),
             deleted: world.deleted.iter().map(|s| lc(s)).collect(),
             gone: world.gone.iter().map(|s| lc(s)).collect(),
+            private: scenario
+                .private
+                .iter()
+                .map(|p| (lc(&p.repo), p.web))
+                .collect(),
             users_by_login: world
                 .users
                 .iter()
@@ -176,6 +183,25 @@ impl Forge {
             return Lookup::Gone;
         }
         Lookup::Missing
+    }
+
+    /// Whether the repository at `position` is private (how its web pages refuse strangers).
+    pub fn private_web(&self, position: usize) -> Option<WebDialect> {
+        let name = self.world.repos.get(position)?.full_name();
+        self.private.get(&name.to_ascii_lowercase()).copied()
+    }
+
+    /// What `full` means to `caller` (`anonymous` for no token): a private repository is
+    /// [`Lookup::Missing`] to anonymous callers, as GitHub and GitLab answer 404.
+    pub fn lookup_for(&self, full: &str, caller: &str) -> Lookup {
+        match self.lookup(full) {
+            Lookup::Repo(i) | Lookup::Moved(i)
+                if caller == "anonymous" && self.private_web(i).is_some() =>
+            {
+                Lookup::Missing
+            }
+            other => other,
+        }
     }
 
     /// Remembers a request nothing answered (`METHOD path?query`).

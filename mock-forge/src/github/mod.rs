@@ -66,7 +66,7 @@ pub fn answer(f: &Forge, req: &Req, route: Route<'_>, caller: &Caller) -> Reply 
         Route::UserEvents(login) => users::user_events(f, login),
         Route::OrgRepos(org) => repos::org_repos(f, &u, req, org),
         Route::SearchUsers => users::search_users(f, &u, req),
-        Route::Repo(target, rest, sub) => match resolve(f, &u, req, target, &rest) {
+        Route::Repo(target, rest, sub) => match resolve(f, &u, req, caller, target, &rest) {
             Ok(ri) => {
                 let mut link_path = format!("/repositories/{}", f.world.repos[ri].id);
                 for s in &rest {
@@ -81,17 +81,23 @@ pub fn answer(f: &Forge, req: &Req, route: Route<'_>, caller: &Caller) -> Reply 
 }
 
 /// The position of the repository `target` names; `Err` is the 301, 404 or
-/// 410 to send instead.
+/// 410 to send instead (a private repository is a 404 to anonymous callers).
 fn resolve(
     f: &Forge,
     u: &Urls,
     req: &Req,
+    caller: &Caller,
     target: Target<'_>,
     rest: &[&str],
 ) -> Result<usize, Reply> {
     match target {
-        Target::Id(id) => f.by_id.get(&id).copied().ok_or_else(not_found),
-        Target::Name(owner, name) => match f.lookup(&format!("{owner}/{name}")) {
+        Target::Id(id) => f
+            .by_id
+            .get(&id)
+            .copied()
+            .filter(|&i| caller.key != "anonymous" || f.private_web(i).is_none())
+            .ok_or_else(not_found),
+        Target::Name(owner, name) => match f.lookup_for(&format!("{owner}/{name}"), &caller.key) {
             Lookup::Repo(i) => Ok(i),
             Lookup::Moved(i) => {
                 let mut loc = format!("{}/repositories/{}", u.api, f.world.repos[i].id);

@@ -26,7 +26,7 @@ mod users;
 use serde_json::json;
 
 use crate::forge::{Forge, GlCache, Lookup, RepoServe};
-use crate::http::{Reply, Req, percent_decode};
+use crate::http::{Caller, Reply, Req, percent_decode};
 use crate::model::RepoData;
 use crate::time::parse;
 use render::{bad_request, not_found};
@@ -100,13 +100,13 @@ pub fn route(req: &Req) -> Option<Endpoint<'_>> {
 }
 
 /// Answers `endpoint` (already authenticated and charged by the server).
-pub fn answer(f: &Forge, req: &Req, endpoint: Endpoint<'_>) -> Reply {
+pub fn answer(f: &Forge, req: &Req, endpoint: Endpoint<'_>, caller: &Caller) -> Reply {
     let web = f.base.clone();
     match endpoint {
         Endpoint::Users => users::list(f, &web, req),
         Endpoint::User(id) => users::one(f, &web, id),
         Endpoint::GroupProjects(group) => users::group_projects(f, &web, req, group),
-        Endpoint::Project(id, rest) => match resolve(f, req, id, &rest) {
+        Endpoint::Project(id, rest) => match resolve(f, req, caller, id, &rest) {
             Ok(ri) => project_route(f, &web, req, ri, &rest),
             Err(r) => r,
         },
@@ -114,17 +114,19 @@ pub fn answer(f: &Forge, req: &Req, endpoint: Endpoint<'_>) -> Reply {
 }
 
 /// The position of the project `id` (a number or a URL-encoded path) names;
-/// `Err` is the 301, 404 or 410 to send instead.
-fn resolve(f: &Forge, req: &Req, id: &str, rest: &[&str]) -> Result<usize, Reply> {
+/// `Err` is the 301, 404 or 410 to send instead (a private project is a 404
+/// to anonymous callers).
+fn resolve(f: &Forge, req: &Req, caller: &Caller, id: &str, rest: &[&str]) -> Result<usize, Reply> {
     let id = percent_decode(id);
     if let Ok(n) = id.parse::<u64>() {
         return f
             .by_project
             .get(&n)
             .copied()
+            .filter(|&i| caller.key != "anonymous" || f.private_web(i).is_none())
             .ok_or_else(|| not_found("Project"));
     }
-    match f.lookup(&id) {
+    match f.lookup_for(&id, &caller.key) {
         Lookup::Repo(i) => Ok(i),
         Lookup::Moved(i) => {
             let mut loc = format!("{}/api/v4/projects/{}", f.base, f.world.repos[i].project_id);

@@ -35,6 +35,7 @@ pub fn user_json(web: &str, u: &User) -> Value {
 /// A project (with `statistics` when asked).
 pub fn project_json(f: &Forge, web: &str, repo: &RepoData, stats: bool) -> Value {
     let fname = repo.full_name();
+    let private = f.private.contains_key(&fname.to_ascii_lowercase());
     let owner = &f.world.users[repo.owner_user];
     let open = repo
         .issues
@@ -60,7 +61,7 @@ pub fn project_json(f: &Forge, web: &str, repo: &RepoData, stats: bool) -> Value
         "star_count": repo.stargazers,
         "last_activity_at": iso_millis(repo.pushed_at),
         "namespace": {"id": owner.id, "name": owner.name, "path": owner.login, "kind": "group", "full_path": owner.login, "parent_id": null, "web_url": format!("{web}/groups/{}", owner.login)},
-        "visibility": "public",
+        "visibility": if private { "private" } else { "public" },
         "archived": false,
         "open_issues_count": open,
         "issues_enabled": true,

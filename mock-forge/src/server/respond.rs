@@ -16,8 +16,14 @@ use crate::time::now;
 pub fn immediate_fault(f: &Fault) -> Option<Reply> {
     let t = now();
     match f {
-        Fault::Status { status, retry_after_secs } => {
-            let mut r = Reply::json(*status, &serde_json::json!({"message": format!("mock-forge injected fault: HTTP {status}")}));
+        Fault::Status { status: status @ (204 | 304), .. } => Some(Reply {
+            status: *status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }),
+        Fault::Status { status, retry_after_secs, message } => {
+            let message = message.clone().unwrap_or_else(|| format!("mock-forge injected fault: HTTP {status}"));
+            let mut r = Reply::json(*status, &serde_json::json!({"message": message}));
             if let Some(s) = retry_after_secs {
                 r = r.with("retry-after", s.to_string());
             }

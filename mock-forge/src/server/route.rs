@@ -164,8 +164,8 @@ async fn route(forge: &Arc<Forge>, req: &Req) -> Reply {
             })
         }),
         Layout::GitLab => gitlab::route(req).map(|e| {
-            api(forge, req, Platform::GitLab, Charge::Budget("core"), |_| {
-                gitlab::answer(forge, req, e)
+            api(forge, req, Platform::GitLab, Charge::Budget("core"), |c| {
+                gitlab::answer(forge, req, e, c)
             })
         }),
         Layout::Web => web::page(forge, req),

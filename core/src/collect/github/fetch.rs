@@ -8,7 +8,68 @@ use serde_json::{Value, json};
 
 use super::{PR_FETCH_CONCURRENCY, parse_time};
 use crate::collect::Stager;
+use crate::collect::optional::{Answer, Optional};
 use crate::forge::client::{ForgeClient, ForgeError};
+
+const ISSUES_DISABLED: &[Answer] = &[Answer {
+    status: 410,
+    says: None,
+    why: "issues are disabled for this repository",
+}];
+
+/// Listings of the issues feature (410 when it is switched off).
+const ISSUES: Optional = Optional {
+    endpoint: "issues",
+    answers: ISSUES_DISABLED,
+};
+const ISSUE_EVENTS: Optional = Optional {
+    endpoint: "issues/events",
+    answers: ISSUES_DISABLED,
+};
+const ISSUE_COMMENTS: Optional = Optional {
+    endpoint: "issues/comments",
+    answers: ISSUES_DISABLED,
+};
+
+/// Contributors: an empty repository has none (204, or 409 as its git endpoints answer), and a
+/// very large history is refused with 403 "too large to list".
+const CONTRIBUTORS: Optional = Optional {
+    endpoint: "contributors",
+    answers: &[
+        Answer {
+            status: 204,
+            says: None,
+            why: "the repository is empty",
+        },
+        Answer {
+            status: 409,
+            says: Some("empty"),
+            why: "the git repository is empty",
+        },
+        Answer {
+            status: 403,
+            says: Some("too large to list"),
+            why: "the contributor list is too large for the API",
+        },
+    ],
+};
+
+/// Clone traffic needs push access.
+const TRAFFIC: Optional = Optional {
+    endpoint: "traffic/clones",
+    answers: &[
+        Answer {
+            status: 403,
+            says: None,
+            why: "traffic needs push access, which these keys do not have",
+        },
+        Answer {
+            status: 404,
+            says: None,
+            why: "traffic is not visible to these keys",
+        },
+    ],
+};
 
 /// Fetch everything changed since `since` (None = everything) into staging.
 pub async fn fetch(
@@ -25,54 +86,73 @@ pub async fn fetch(
         .unwrap_or_default();
     let info = client.get(&base).await?;
     stage.put("repo", Value::Null, info.body).await?;
-    for (entity, url) in [
-        ("releases", format!("{base}/releases?per_page=100")),
-        ("contributors", format!("{base}/contributors?per_page=100")),
+    for page in client
+        .get_all(&format!("{base}/releases?per_page=100"), keep_all)
+        .await?
+    {
+        stage.put("releases", Value::Null, page.body).await?;
+    }
+    for (entity, opt, url) in [
+        (
+            "contributors",
+            &CONTRIBUTORS,
+            format!("{base}/contributors?per_page=100"),
+        ),
         (
             "issues",
+            &ISSUES,
             format!("{base}/issues?state=all&sort=updated&direction=asc&per_page=100{since_q}"),
         ),
     ] {
-        for page in client.get_all(&url, |_| true).await? {
+        for page in opt
+            .get_all(client, &url, keep_all, &mut stage.notes)
+            .await?
+        {
             stage.put(entity, Value::Null, page.body).await?;
         }
     }
     let pr_numbers = fetch_pulls(client, &base, since, stage).await?;
     fetch_pr_listings(client, &base, &pr_numbers, stage).await?;
-    // Repository events: newest first; stop once a page reaches past the window.
-    let events = client
-        .get_all(&format!("{base}/issues/events?per_page=100"), |page| {
-            let Some(since) = since else { return true };
-            page.as_array()
-                .and_then(|a| a.last())
-                .and_then(|e| parse_time(&e["created_at"]))
-                .is_none_or(|t| t >= since)
-        })
-        .await?;
-    for page in events {
+    fetch_conversation(client, &base, since, &since_q, stage).await?;
+    let traffic = format!("{base}/traffic/clones");
+    if let Some(p) = TRAFFIC.get(client, &traffic, &mut stage.notes).await? {
+        stage.put("clones", Value::Null, p.body).await?;
+    }
+    Ok(())
+}
+
+/// Repository events (newest first, up to the window), issue comments and review comments.
+async fn fetch_conversation(
+    client: &ForgeClient,
+    base: &str,
+    since: Option<DateTime<Utc>>,
+    since_q: &str,
+    stage: &mut Stager<'_>,
+) -> anyhow::Result<()> {
+    let in_window = |page: &Value| {
+        let Some(since) = since else { return true };
+        page.as_array()
+            .and_then(|a| a.last())
+            .and_then(|e| parse_time(&e["created_at"]))
+            .is_none_or(|t| t >= since)
+    };
+    let events_url = format!("{base}/issues/events?per_page=100");
+    for page in ISSUE_EVENTS
+        .get_all(client, &events_url, in_window, &mut stage.notes)
+        .await?
+    {
         stage.put("events", Value::Null, page.body).await?;
     }
-    for (entity, url) in [
-        (
-            "issue_comments",
-            format!("{base}/issues/comments?per_page=100{since_q}"),
-        ),
-        (
-            "review_comments",
-            format!("{base}/pulls/comments?per_page=100{since_q}"),
-        ),
-    ] {
-        for page in client.get_all(&url, |_| true).await? {
-            stage.put(entity, Value::Null, page.body).await?;
-        }
+    let comments_url = format!("{base}/issues/comments?per_page=100{since_q}");
+    for page in ISSUE_COMMENTS
+        .get_all(client, &comments_url, keep_all, &mut stage.notes)
+        .await?
+    {
+        stage.put("issue_comments", Value::Null, page.body).await?;
     }
-    // Clone traffic needs push access; without it the forge answers 403, which is not a failure.
-    match client.get(&format!("{base}/traffic/clones")).await {
-        Ok(p) => stage.put("clones", Value::Null, p.body).await?,
-        Err(ForgeError::Forbidden { .. } | ForgeError::NotFound { .. }) => {
-            tracing::info!(repo = %format!("{owner}/{name}"), "clone traffic not available with these keys");
-        }
-        Err(e) => return Err(e.into()),
+    let review_url = format!("{base}/pulls/comments?per_page=100{since_q}");
+    for page in client.get_all(&review_url, keep_all).await? {
+        stage.put("review_comments", Value::Null, page.body).await?;
     }
     Ok(())
 }

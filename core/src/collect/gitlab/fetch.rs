@@ -8,22 +8,55 @@ use serde_json::{Value, json};
 
 use super::{encode, parse_time};
 use crate::collect::Stager;
+use crate::collect::optional::{Answer, Optional};
 use crate::forge::client::{ForgeClient, ForgeError};
+
+/// GitLab answers 403 for a feature that is switched off for a project (or not visible to the
+/// key's role).
+const FEATURE_OFF: &[Answer] = &[Answer {
+    status: 403,
+    says: None,
+    why: "the feature is disabled for this project or not visible to these keys",
+}];
+/// Endpoints that exist only in some tiers or need a role: 403 or 404.
+const TIERED: &[Answer] = &[
+    Answer {
+        status: 403,
+        says: None,
+        why: "not available to these keys",
+    },
+    Answer {
+        status: 404,
+        says: None,
+        why: "not available on this GitLab (tier or version)",
+    },
+];
+const ISSUES_STATISTICS: Optional = Optional {
+    endpoint: "issues_statistics",
+    answers: TIERED,
+};
+const APPROVALS: Optional = Optional {
+    endpoint: "merge_requests/approvals",
+    answers: TIERED,
+};
+const ISSUES: Optional = Optional {
+    endpoint: "issues",
+    answers: FEATURE_OFF,
+};
+const MERGE_REQUESTS: Optional = Optional {
+    endpoint: "merge_requests",
+    answers: FEATURE_OFF,
+};
+const RELEASES: Optional = Optional {
+    endpoint: "releases",
+    answers: FEATURE_OFF,
+};
 
 /// The items of a listing that are newer than the window (all of them without one).
 fn fresh(item: &Value, since: Option<DateTime<Utc>>) -> bool {
     match since {
         Some(s) => parse_time(&item["updated_at"]).is_none_or(|t| t >= s),
         None => true,
-    }
-}
-
-/// An optional endpoint: absent or forbidden is not a failure.
-async fn optional(client: &ForgeClient, url: &str) -> Result<Option<Value>, ForgeError> {
-    match client.get(url).await {
-        Ok(p) => Ok(Some(p.body)),
-        Err(ForgeError::NotFound { .. } | ForgeError::Forbidden { .. }) => Ok(None),
-        Err(e) => Err(e),
     }
 }
 
@@ -48,18 +81,27 @@ pub async fn fetch(
         None => format!("{root}/projects/{}", encode(&format!("{owner}/{name}"))),
     };
     stage.put("project", Value::Null, info.body).await?;
-    if let Some(stats) = optional(client, &format!("{base}/issues_statistics")).await? {
-        stage.put("issues_statistics", Value::Null, stats).await?;
+    let stats_url = format!("{base}/issues_statistics");
+    if let Some(stats) = ISSUES_STATISTICS
+        .get(client, &stats_url, &mut stage.notes)
+        .await?
+    {
+        stage
+            .put("issues_statistics", Value::Null, stats.body)
+            .await?;
     }
     let updated_after = since
         .map(|s| format!("&updated_after={}", s.format("%Y-%m-%dT%H:%M:%SZ")))
         .unwrap_or_default();
+    let releases = format!("{base}/releases?order_by=released_at&sort=desc&per_page=100");
+    for page in RELEASES
+        .get_all(client, &releases, |_| true, &mut stage.notes)
+        .await?
+    {
+        stage.put("releases", Value::Null, page.body).await?;
+    }
     for (entity, url) in [
         ("labels", format!("{base}/labels?per_page=100")),
-        (
-            "releases",
-            format!("{base}/releases?order_by=released_at&sort=desc&per_page=100"),
-        ),
         ("members", format!("{base}/members/all?per_page=100")),
     ] {
         for page in client.get_all(&url, |_| true).await? {
@@ -99,14 +141,17 @@ async fn fetch_items(
     // Issues and merge requests changed in the window; their children are fetched per item.
     let mut issues = Vec::new();
     let mut mrs = Vec::new();
-    for (entity, list, out) in [
-        ("issues", "issues", &mut issues),
-        ("merge_requests", "merge_requests", &mut mrs),
+    for (entity, opt, out) in [
+        ("issues", &ISSUES, &mut issues),
+        ("merge_requests", &MERGE_REQUESTS, &mut mrs),
     ] {
         let url = format!(
-            "{base}/{list}?state=all&order_by=updated_at&sort=asc&per_page=100{updated_after}"
+            "{base}/{entity}?state=all&order_by=updated_at&sort=asc&per_page=100{updated_after}"
         );
-        for page in client.get_all(&url, |_| true).await? {
+        for page in opt
+            .get_all(client, &url, |_| true, &mut stage.notes)
+            .await?
+        {
             for it in page.body.as_array().into_iter().flatten() {
                 if fresh(it, since)
                     && let (Some(iid), Some(id)) = (it["iid"].as_i64(), it["id"].as_i64())
@@ -160,9 +205,9 @@ async fn fetch_item_children(
                 stage.put(entity, ctx.clone(), page.body).await?;
             }
         }
-        if let Some(a) = optional(client, &format!("{base}/merge_requests/{iid}/approvals")).await?
-        {
-            stage.put("mr_approvals", ctx.clone(), a).await?;
+        let url = format!("{base}/merge_requests/{iid}/approvals");
+        if let Some(a) = APPROVALS.get(client, &url, &mut stage.notes).await? {
+            stage.put("mr_approvals", ctx.clone(), a.body).await?;
         }
     }
 

@@ -25,17 +25,7 @@ fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
 }
 
 /// Percent-encode one path component (GitLab wants `/` in project paths as `%2F`).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+use crate::forge::locate::encode_path as encode;
 
 #[cfg(test)]
 mod tests {

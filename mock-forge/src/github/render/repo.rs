@@ -11,6 +11,7 @@ use crate::time::iso;
 /// `repository` / `full-repository`.
 pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
     let fname = repo.full_name();
+    let private = f.private.contains_key(&fname.to_ascii_lowercase());
     let open = repo
         .issues
         .iter()
@@ -21,7 +22,7 @@ pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
         "node_id": node_id("R", repo.id),
         "name": repo.name,
         "full_name": fname,
-        "private": false,
+        "private": private,
         "owner": user_json(u, &f.world.users[repo.owner_user]),
         "html_url": format!("{}/{fname}", u.web),
         "description": repo.description,
@@ -52,7 +53,7 @@ pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
             "has_discussions": false,
             "archived": false,
             "disabled": false,
-            "visibility": "public",
+            "visibility": if private { "private" } else { "public" },
             "pushed_at": iso(repo.pushed_at),
             "created_at": iso(repo.created_at),
             "updated_at": iso(repo.pushed_at),
