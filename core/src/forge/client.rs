@@ -365,7 +365,7 @@ impl ForgeClient {
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Step {
-        let retry_after = header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = header(headers, "retry-after").and_then(retry_after_secs);
         let exhausted = header(headers, "x-ratelimit-remaining") == Some("0");
         if let Some(secs) = retry_after {
             tracing::warn!(
@@ -505,6 +505,18 @@ async fn forge_message(resp: reqwest::Response) -> String {
     said.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
+/// A `Retry-After` value in seconds from now: delay-seconds, or an HTTP date (RFC 9110's
+/// IMF-fixdate, `Wed, 21 Oct 2015 07:28:00 GMT`; a date in the past is 0).
+pub fn retry_after_secs(v: &str) -> Option<u64> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+    Some(secs.max(0) as u64)
+}
+
 /// Parse a body as JSON, sanitising at the boundary: invalid UTF-8 is replaced (lossily) and
 /// NUL characters, which PostgreSQL text cannot hold, are removed from every string.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, serde_json::Error> {
@@ -548,6 +560,18 @@ mod tests {
         let v = parse_json(&raw).unwrap();
         assert_eq!(v["a"], "caf\u{fffd}");
         assert!(parse_json(b"{\"a\": ").is_err());
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        assert_eq!(retry_after_secs(" 7 "), Some(7));
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(30))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let secs = retry_after_secs(&soon).unwrap();
+        assert!((28..=30).contains(&secs), "{soon}: {secs}");
+        assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0));
+        assert_eq!(retry_after_secs("soon"), None);
     }
 
     #[test]
