@@ -14,6 +14,7 @@ pub(crate) mod daemon;
 pub mod forge;
 pub mod git_commits;
 pub(crate) mod monitor;
+pub mod quarantine;
 pub mod queue;
 pub mod repos;
 

@@ -11,5 +11,6 @@ mod dashboard;
 mod facade;
 mod gitlab;
 mod migrate;
+mod quarantine;
 mod schema;
 mod writes;

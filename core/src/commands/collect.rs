@@ -31,6 +31,9 @@ fn print_collected(url: &str, repo_id: i64, secs: f64, c: &Counts) {
     for (table, n) in &c.orphans {
         println!("  warning: {n} {table} rows skipped: their parent is not in the database");
     }
+    for (entity, n) in &c.quarantined {
+        println!("  warning: {n} {entity} items quarantined (aveloxis_ops.quarantine says why)");
+    }
 }
 
 pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &CollectArgs) -> Result<()> {
