@@ -12,9 +12,10 @@
 //! carrying one item, the later staged wins. Processed pages are purged after a week.
 //!
 //! `staging` owns the staging table, `prelim` the check before a run, `github/` and `gitlab/`
-//! what to fetch (`fetch`) and how staged pages become rows (`map`), `specs`/`upsert` how rows
-//! are written. Repository and queue rows change only through `crate::repos` and
-//! `crate::queue`.
+//! what to fetch (`fetch`) and how staged pages become rows (`map`), `mapped` the rows with
+//! their origins and what the mappers refused, `specs`/`upsert` how rows are written.
+//! Repository, queue and quarantine rows change only through `crate::repos`, `crate::queue` and
+//! `crate::quarantine`.
 
 pub mod github;
 pub mod gitlab;

@@ -15,9 +15,9 @@
 //! Those are returned as [`Refused`] (with the column read alone that the database refuses,
 //! when one is) for the caller to quarantine; every other row is written. A row missing a field
 //! its natural key reads is refused before it is sent. Everything else — a constraint, an
-//! unknown column, a lost connection — fails the upsert, and so does a batch of more than one row
-//! in which every row is refused: that is a broken write (a column whose type no longer fits
-//! what the mappers send), not a bad item.
+//! unknown column, a lost connection — fails the upsert, and so does an upsert of more than one
+//! row that writes nothing because every row is refused: that is a broken write (a column whose
+//! type no longer fits what the mappers send, a mapper that lost a field), not bad items.
 
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
