@@ -407,6 +407,45 @@ async fn malformed_pages_and_items_are_held_and_a_wholesale_refusal_still_fails(
     assert_eq!(quarantined(&mut conn).await.len(), 3);
 }
 
+#[tokio::test]
+async fn a_repository_object_the_database_refuses_is_held_and_the_rest_written() {
+    let db = migrated_db().await;
+    let mut conn = db.connect().await;
+    let repo_id = github_repo(&mut conn).await;
+    // Planted: the database refuses a fork count over a billion as out of range (as an
+    // `integer` column would).
+    sqlx::raw_sql(
+        "CREATE FUNCTION pg_temp_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.fork_count > 1000000000 THEN
+             RAISE EXCEPTION 'fork_count % is out of range', NEW.fork_count USING ERRCODE = '22003';
+           END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER test_refuse BEFORE INSERT OR UPDATE ON aveloxis_data.repo_info
+           FOR EACH ROW EXECUTE FUNCTION pg_temp_refuse();",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let repo = json!({"id": 77, "full_name": "o/r", "forks_count": 3_000_000_000_i64,
+                      "owner": {"id": 5, "login": "u"}});
+    stage(&mut conn, repo_id, "repo", repo.clone()).await;
+    stage(&mut conn, repo_id, "issues", json!([issue(9, "good")])).await;
+    let counts = aveloxis_core::collect::process_staged(&mut conn, repo_id)
+        .await
+        .unwrap();
+    assert_eq!(counts.get("issues"), 1);
+    assert_eq!(count(&mut conn, "issues").await, 1);
+    assert_eq!(count(&mut conn, "repo_info").await, 0);
+    let held = quarantined(&mut conn).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].0, "repo");
+    assert!(held[0].2.contains("out of range"), "{}", held[0].2);
+    assert_eq!(held[0].3, repo);
+    assert_eq!(unprocessed(&mut conn).await, 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The facade
 // ---------------------------------------------------------------------------------------------
