@@ -16,6 +16,7 @@ pub mod forge;
 pub mod git_commits;
 pub mod job;
 pub(crate) mod monitor;
+pub mod quarantine;
 pub mod queue;
 pub mod repos;
 

@@ -16,5 +16,6 @@ mod gitlab;
 mod migrate;
 mod optional;
 mod private;
+mod quarantine;
 mod schema;
 mod writes;

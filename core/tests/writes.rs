@@ -211,9 +211,10 @@ async fn every_literal_statement_of_the_write_path_prepares_against_the_migrated
     let src = core_src();
     let mut statements = literal_statements(&src.join("collect"));
     // The rest of the write path: commits (git_commits/, with its SQL files), aggregates, and
-    // the owners of the repository and queue tables (a file or a directory of that name).
+    // the owners of the repository, queue and quarantine tables (a file or a directory of that
+    // name).
     statements.extend(literal_statements(&src).into_iter().filter(|l| {
-        ["git_commits", "aggregates", "queue", "repos"]
+        ["git_commits", "aggregates", "queue", "repos", "quarantine"]
             .iter()
             .any(|f| l.at.starts_with(f))
     }));
@@ -454,7 +455,8 @@ async fn a_null_never_overwrites_a_value_and_a_value_always_does() {
         w,
         aveloxis_core::collect::upsert::Written {
             rows: 1,
-            orphans: 0
+            orphans: 0,
+            refused: vec![]
         }
     );
     let got: Vec<LabelRow> = sqlx::query_as(

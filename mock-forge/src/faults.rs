@@ -19,6 +19,9 @@
 //!     - route: "/repos/**"
 //!       probability: 0.05
 //!       fault: { kind: secondary_rate_limit, retry_after_secs: 1 }
+//!     - route: "/repos/*/*/issues"
+//!       every: 1
+//!       fault: { kind: poison, item: 2, field: created_at, value: "not a date" }
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,6 +112,46 @@ pub enum Fault {
     Malformed,
     /// Start the response, then drop the connection mid-body.
     Reset,
+    /// Normal status, but one field of one item of the JSON body replaced: a value of the
+    /// wrong type or out of range (a `created_at` that is not a date, a string where a number
+    /// goes), which a collector must set aside rather than fail on. The body loses its ETag.
+    Poison {
+        /// Index (from 0) of the item in a list body; an object body is the item itself.
+        #[serde(default)]
+        item: usize,
+        /// The field, as `/`-separated keys (`created_at`, `user/id`); created if absent.
+        field: String,
+        /// The value put there.
+        value: serde_json::Value,
+    },
+}
+
+impl Fault {
+    /// `body` (JSON text) with this poison applied; `None` when the fault is not a poison or
+    /// the body is not JSON with such an item.
+    pub fn poisoned(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let Fault::Poison { item, field, value } = self else {
+            return None;
+        };
+        let mut doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let mut target = if doc.is_array() {
+            doc.get_mut(*item)?
+        } else {
+            &mut doc
+        };
+        let mut keys = field.split('/').peekable();
+        while let Some(k) = keys.next() {
+            let obj = target.as_object_mut()?;
+            if keys.peek().is_none() {
+                obj.insert(k.to_owned(), value.clone());
+                break;
+            }
+            target = obj
+                .entry(k.to_owned())
+                .or_insert_with(|| serde_json::json!({}));
+        }
+        serde_json::to_vec(&doc).ok()
+    }
 }
 
 fn default_403() -> u16 {
@@ -221,6 +264,30 @@ mod tests {
         assert_eq!(e.check("POST", "/x"), None);
         assert_eq!(e.check("GET", "/x"), Some(Fault::Truncate));
         assert_eq!(e.check("GET", "/x"), None);
+    }
+
+    #[test]
+    fn a_poison_replaces_one_field_of_one_item() {
+        let f: Fault = serde_json::from_value(serde_json::json!(
+            {"kind": "poison", "item": 1, "field": "user/id", "value": "x"}
+        ))
+        .unwrap();
+        let body = br#"[{"id": 1, "user": {"id": 7}}, {"id": 2, "user": {"id": 8}}]"#;
+        let out: serde_json::Value = serde_json::from_slice(&f.poisoned(body).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            serde_json::json!([{"id": 1, "user": {"id": 7}}, {"id": 2, "user": {"id": "x"}}])
+        );
+        let top = Fault::Poison {
+            item: 0,
+            field: "created_at".into(),
+            value: serde_json::json!(12),
+        };
+        let out = top.poisoned(br#"{"id": 1}"#).unwrap();
+        assert_eq!(out, br#"{"created_at":12,"id":1}"#.to_vec());
+        assert_eq!(top.poisoned(b"[]"), None, "no such item");
+        assert_eq!(top.poisoned(b"not json"), None);
+        assert_eq!(Fault::Truncate.poisoned(b"[]"), None);
     }
 
     #[test]

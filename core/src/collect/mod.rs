@@ -1,18 +1,26 @@
 //! Collection of one repository: prelim check, fetch into staging, process into rows, git.
 //!
-//! Architecture invariant: raw forge pages are staged (`aveloxis_ops.staging`, JSONB) before
-//! anything is derived from them. Processing reads every unprocessed page of a repository in one
-//! transaction and marks them processed in the same transaction, so a crash between fetch and
-//! write loses nothing: the next run (or the daemon's startup drain) processes what is staged.
+//! Architecture invariant — nothing is lost between fetch and write: raw forge pages are staged
+//! (`aveloxis_ops.staging`, JSONB) before anything is derived from them. Processing reads every
+//! unprocessed page of a repository, oldest first, in one transaction, and in that transaction
+//! writes their rows, quarantines what cannot be written (`crate::quarantine`: a bad value holds
+//! its item, not the run — see `mapped`) and marks every page processed. So a page leaves the
+//! unprocessed set only with its rows written or its items quarantined; a crash or a failure
+//! keeps it for the next run (or the daemon's startup drain). A run processes the pages earlier
+//! runs left before it fetches anything, so a repository whose processing keeps failing does not
+//! stage a new set of pages on every retry; pages are never expired unprocessed. Of two pages
+//! carrying one item, the later staged wins. Processed pages are purged after a week.
 //!
 //! `staging` owns the staging table, `prelim` the check before a run, `github/` and `gitlab/`
-//! what to fetch (`fetch`) and how staged pages become rows (`map`), `optional` the endpoints a
-//! repository may not have (zero items and a note, never a failed run), `specs`/`upsert` how rows
-//! are written. Repository and queue rows change only through `crate::repos` and
-//! `crate::queue`.
+//! what to fetch (`fetch`) and how staged pages become rows (`map`), `mapped` the rows with
+//! their origins and what the mappers refused, `optional` the endpoints a repository may not
+//! have (zero items and a note, never a failed run), `specs`/`upsert` how rows are written.
+//! Repository, queue and quarantine rows change only through `crate::repos`, `crate::queue` and
+//! `crate::quarantine`.
 
 pub mod github;
 pub mod gitlab;
+mod mapped;
 pub mod optional;
 mod prelim;
 pub mod specs;
@@ -24,10 +32,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{Connection, PgConnection};
 
+pub use self::mapped::{Mapped, Origin, items};
+pub(crate) use self::mapped::{write_entity, write_object, write_rows};
 pub use self::staging::{Staged, Stager};
 pub(crate) use self::staging::{purge_processed_staging, unclaimed_staged_repos};
 use crate::config::Config;
@@ -46,6 +55,8 @@ pub struct Counts {
     pub commits: u64,
     /// Optional endpoints that had nothing for this repository (also in `endpoint_notes`).
     pub notes: Vec<optional::Note>,
+    /// Items (or pages) quarantined, by staged entity.
+    pub quarantined: BTreeMap<String, u64>,
 }
 
 impl Counts {
@@ -57,6 +68,25 @@ impl Counts {
     }
     pub fn get(&self, key: &str) -> u64 {
         self.tables.get(key).copied().unwrap_or(0)
+    }
+    /// One more item of `entity` quarantined.
+    pub fn quarantine(&mut self, entity: &str) {
+        *self.quarantined.entry(entity.to_owned()).or_default() += 1;
+    }
+    /// Add the counts of another processing of the same run.
+    pub fn merge(&mut self, other: Counts) {
+        self.contributors += other.contributors;
+        self.staged_pages += other.staged_pages;
+        self.commits += other.commits;
+        for (into, from) in [
+            (&mut self.tables, other.tables),
+            (&mut self.orphans, other.orphans),
+            (&mut self.quarantined, other.quarantined),
+        ] {
+            for (k, n) in from {
+                *into.entry(k).or_default() += n;
+            }
+        }
     }
 }
 
@@ -145,10 +175,13 @@ impl Collector {
             row.last
                 .map(|t| t - ChronoDuration::days(self.cfg.collection.days_until_recollect as i64))
         };
-        let (pages, notes) = self.fetch(conn, platform, repo_id, &repo, since).await?;
-        optional::record(conn, repo_id, &notes).await?;
+        // What an earlier run staged and could not process goes first: a repository whose
+        // processing fails stages no new pages until its old ones are written.
         let fence = queue::Fence::Claim(worker.to_owned());
         let mut counts = process_staged(conn, repo_id, fence.clone()).await?;
+        let (pages, notes) = self.fetch(conn, platform, repo_id, &repo, since).await?;
+        optional::record(conn, repo_id, &notes).await?;
+        counts.merge(process_staged(conn, repo_id, fence.clone()).await?);
         counts.staged_pages = pages;
         counts.notes = notes;
 
@@ -223,40 +256,27 @@ impl RepoToCollect {
     }
 }
 
-/// Write mapped rows (keyed as in [`specs::Entity::key`]) in dependency order. A key without a
-/// write rule is an error: rows are never dropped silently.
-pub(crate) async fn write_rows(
-    conn: &mut PgConnection,
-    mut rows: std::collections::HashMap<&'static str, Vec<Value>>,
-    counts: &mut Counts,
-) -> Result<()> {
-    for &entity in specs::all() {
-        let batch = rows.remove(entity.key()).unwrap_or_default();
-        if !batch.is_empty() {
-            counts.add(entity.key(), upsert::upsert(conn, entity, &batch).await?);
-        }
-    }
-    if let Some(key) = rows.keys().next() {
-        bail!("mapped rows of kind {key:?} have no write rule");
-    }
-    Ok(())
-}
-
 /// Process every unprocessed staged page of `repo_id` in one transaction, written only while
-/// `fence` holds; repeated whole after a deadlock.
+/// `fence` holds; repeated whole after a deadlock. When it fails, the pages stay unprocessed
+/// (nothing is lost) and carry the error for the operator.
 pub async fn process_staged(
     conn: &mut PgConnection,
     repo_id: i64,
     fence: queue::Fence,
 ) -> Result<Counts> {
-    crate::db::retry_transient(conn, "processing staged pages", |c| {
+    let result = crate::db::retry_transient(conn, "processing staged pages", |c| {
         let fence = fence.clone();
-        Box::pin(async move { process_staged_once(c, repo_id, &fence).await })
+        Box::pin(async move { process_staged_tx(c, repo_id, &fence).await })
     })
-    .await
+    .await;
+    if let Err(e) = &result {
+        // Best effort: the connection may be what failed.
+        let _ = staging::record_error(conn, repo_id, &format!("{e:#}")).await;
+    }
+    result
 }
 
-async fn process_staged_once(
+async fn process_staged_tx(
     conn: &mut PgConnection,
     repo_id: i64,
     fence: &queue::Fence,

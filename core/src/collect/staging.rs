@@ -2,8 +2,10 @@
 //!
 //! Architecture invariant (see the parent module): a page is staged before anything is derived
 //! from it, and `process_staged` (in the parent) reads a repository's unprocessed pages
-//! ([`load_unprocessed`]) and marks them processed ([`mark_processed`]) in the transaction
-//! that writes their rows.
+//! ([`load_unprocessed`], oldest first) and marks them processed ([`mark_processed`]) in the
+//! transaction that writes their rows or quarantines their items. A failed processing leaves
+//! its pages unprocessed with the error noted ([`record_error`]); nothing here deletes an
+//! unprocessed page.
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
@@ -118,6 +120,17 @@ pub(super) async fn mark_processed(conn: &mut PgConnection, pages: &[Staged]) ->
     .bind(&ids)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Note on every unprocessed page of `repo_id` why processing them failed (they stay
+/// unprocessed: the next run retries them before it fetches anything new).
+pub(super) async fn record_error(conn: &mut PgConnection, repo_id: i64, error: &str) -> Result<()> {
+    sqlx::query("UPDATE aveloxis_ops.staging SET error = $2 WHERE repo_id = $1 AND NOT processed")
+        .bind(repo_id)
+        .bind(crate::quarantine::truncate(error, 2000))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

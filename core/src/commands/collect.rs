@@ -43,6 +43,9 @@ fn print_collected(url: &str, repo_id: i64, secs: f64, c: &Counts) {
             n.endpoint, n.status, n.reason
         );
     }
+    for (entity, n) in &c.quarantined {
+        println!("  warning: {n} {entity} items quarantined (aveloxis_ops.quarantine says why)");
+    }
 }
 
 /// Heartbeat period of a command-line collection (a `serve` scheduler recovers claims after

@@ -22,12 +22,17 @@
 //!   changes nothing.
 //!
 //! `cmt_whitespace` is 0: `--numstat` does not separate whitespace-only lines.
+//!
+//! No commit fails the run for its dates: timestamps are stored in UTC, and a date git prints
+//! with an impossible time-zone offset (`+99:59`) or not as a date at all is stored repaired (or
+//! empty) and noted in `aveloxis_ops.quarantine` (`dates`).
 
 //!
-//! `git` runs git (clone/fetch, redaction), `log` parses its output, `authors` resolves
-//! e-mails to contributors, `writer` upserts batches (SQL in `sql/`).
+//! `git` runs git (clone/fetch, redaction), `log` parses its output, `dates` reads its dates,
+//! `authors` resolves e-mails to contributors, `writer` upserts batches (SQL in `sql/`).
 
 mod authors;
+mod dates;
 mod git;
 mod log;
 mod writer;

@@ -8,30 +8,16 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::authors::{Affiliations, Authors, normalize_email};
+use super::dates::GitDate;
 use super::log::LogCommit;
 use super::{BATCH_ROWS, DATA_SOURCE, FacadeCounts};
+use crate::quarantine::{self, Action, Entry};
 
 const UPSERT_COMMITS: &str = include_str!("sql/upsert_commits.sql");
 const UPSERT_MESSAGES: &str = include_str!("sql/upsert_messages.sql");
 /// The commits rows of both ends exist by now: a batch's commits are written before its parent
 /// links, and git lists parents before children.
 const UPSERT_PARENTS: &str = include_str!("sql/upsert_parents.sql");
-
-/// `YYYY-MM-DD` of a strict ISO-8601 git date, and the date itself when PostgreSQL can take it.
-fn split_date(iso: &str) -> (String, Option<String>) {
-    let b = iso.as_bytes();
-    let well_formed = b.len() >= 20
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b[10] == b'T'
-        && &b[..4] != b"0000";
-    if well_formed {
-        (iso[..10].to_string(), Some(iso.to_string()))
-    } else {
-        (String::new(), None)
-    }
-}
 
 #[derive(Debug, Serialize)]
 struct FileRow<'a> {
@@ -174,6 +160,7 @@ impl Writer {
                 .await
                 .context("upsert commit_parents")?;
         }
+        self.note_repaired_dates(&mut tx, &batch).await?;
         tx.commit().await?;
 
         self.counts.commits += batch.len() as u64;
@@ -186,8 +173,11 @@ impl Writer {
     fn commit_row<'a>(&self, c: &'a LogCommit) -> CommitRow<'a> {
         let ae = normalize_email(&c.author_email);
         let ce = normalize_email(&c.committer_email);
-        let (ad, at) = split_date(&c.author_date);
-        let (cd, ct) = split_date(&c.committer_date);
+        let (a, cm) = (
+            GitDate::parse(&c.author_date),
+            GitDate::parse(&c.committer_date),
+        );
+        let (ad, at, cd, ct) = (a.date, a.utc, cm.date, cm.utc);
         CommitRow {
             h: &c.hash,
             an: &c.author_name,
@@ -205,5 +195,38 @@ impl Writer {
             ct,
             files: file_rows(c),
         }
+    }
+
+    /// Note in the quarantine every commit of `batch` whose date was stored repaired (written,
+    /// not held: see `dates`).
+    async fn note_repaired_dates(
+        &self,
+        conn: &mut PgConnection,
+        batch: &[LogCommit],
+    ) -> Result<()> {
+        for c in batch {
+            let notes: Vec<String> = [("author", &c.author_date), ("committer", &c.committer_date)]
+                .into_iter()
+                .filter_map(|(who, d)| GitDate::parse(d).note.map(|n| format!("{who} date {n}")))
+                .collect();
+            if notes.is_empty() {
+                continue;
+            }
+            let item = serde_json::json!({"hash": c.hash, "author_date": c.author_date,
+                                          "committer_date": c.committer_date});
+            let entry = Entry {
+                repo_id: self.repo_id,
+                staging_id: None,
+                entity: "commit",
+                target: "aveloxis_data.commits",
+                item: &item,
+                reason: notes.join("; "),
+                action: Action::Normalised,
+            };
+            quarantine::record(conn, &entry)
+                .await
+                .context("note a repaired commit date")?;
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! The JSON API (`/api/queue` — each row with its repository's optional-endpoint notes —,
-//! `/api/stats`, the one mutating `POST /api/prioritize/{id}`) and `/healthz`.
+//! `/api/stats`, `/api/quarantine`, the one mutating `POST /api/prioritize/{id}`) and `/healthz`.
 
 use std::sync::atomic::Ordering;
 
@@ -196,6 +196,39 @@ pub(super) async fn api_stats(State(app): St) -> Response {
         "keys": keys,
     }))
     .into_response()
+}
+
+#[derive(Deserialize)]
+pub(super) struct QuarantineQuery {
+    #[serde(default)]
+    repo_id: Option<i64>,
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    per_page: Option<i64>,
+}
+
+/// The quarantined items (of one repository with `repo_id`), most recently seen first, each
+/// with its reason and the item as received.
+pub(super) async fn api_quarantine(State(app): St, Query(q): Query<QuarantineQuery>) -> Response {
+    let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let mut conn = match app.shared.pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => return err(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    };
+    let total = match crate::quarantine::count(&mut conn, q.repo_id).await {
+        Ok(t) => t,
+        Err(e) => return err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let offset = (page - 1) * per_page;
+    match crate::quarantine::list(&mut conn, q.repo_id, per_page, offset).await {
+        Ok(rows) => {
+            axum::Json(json!({"total": total, "page": page, "per_page": per_page, "rows": rows}))
+                .into_response()
+        }
+        Err(e) => err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 /// Same-origin check for mutating requests.

@@ -108,6 +108,7 @@ pub(crate) fn router(shared: Arc<Shared>, allowed: Vec<String>) -> Router {
         .route("/", get(page))
         .route("/api/queue", get(api::api_queue))
         .route("/api/stats", get(api::api_stats))
+        .route("/api/quarantine", get(api::api_quarantine))
         .route("/api/prioritize/{id}", post(api::api_prioritize))
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(api::healthz))

@@ -1,7 +1,8 @@
 //! The faults a request may meet before and after it is answered: replies
 //! that replace the answer (injected statuses and rate limits), and bodies
-//! cut short, malformed or reset mid-response; and turning a [`Reply`] into
-//! the axum response sent on the wire.
+//! cut short, malformed, reset mid-response or poisoned (one field of one
+//! item replaced); and turning a [`Reply`] into the axum response sent on
+//! the wire.
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -55,7 +56,11 @@ pub fn immediate_fault(f: &Fault) -> Option<Reply> {
             )
             .with("retry-after", retry_after_secs.to_string()),
         ),
-        Fault::Slow { .. } | Fault::Truncate | Fault::Malformed | Fault::Reset => None,
+        Fault::Slow { .. }
+        | Fault::Truncate
+        | Fault::Malformed
+        | Fault::Reset
+        | Fault::Poison { .. } => None,
     }
 }
 
@@ -99,6 +104,16 @@ pub fn into_response(mut reply: Reply, fault: Option<&Fault>) -> Response {
                 data: Some(reply.body.slice(..n)),
             })
         }
+        Some(f @ Fault::Poison { .. }) if reply.status == 200 => match f.poisoned(&reply.body) {
+            Some(body) => {
+                // The validator named the clean body; the poisoned one has none.
+                reply
+                    .headers
+                    .retain(|(k, _)| !k.eq_ignore_ascii_case("etag"));
+                Body::from(body)
+            }
+            None => Body::from(std::mem::take(&mut reply.body)),
+        },
         _ => Body::from(std::mem::take(&mut reply.body)),
     };
     let mut resp = Response::new(body);

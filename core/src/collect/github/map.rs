@@ -7,17 +7,25 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::{DATA_SOURCE, PID, parse_time};
-use crate::collect::upsert::{self, write_people};
-use crate::collect::{Counts, Staged};
+use crate::collect::specs::Entity;
+use crate::collect::upsert;
+use crate::collect::{Counts, Mapped, Staged, items, write_entity};
 use crate::contributor_id::{PLATFORM_GITHUB, contributor_id};
 
 /// Contributor rows gathered while mapping, written before anything that references them.
-#[derive(Default)]
 struct Users {
+    repo_id: i64,
     rows: HashMap<i64, Value>,
 }
 
 impl Users {
+    fn new(repo_id: i64) -> Users {
+        Users {
+            repo_id,
+            rows: HashMap::new(),
+        }
+    }
+
     /// Record a GitHub user object; its deterministic contributor id.
     fn add(&mut self, u: &Value) -> Value {
         let Some(id) = u["id"].as_i64().filter(|i| *i >= 0) else {
@@ -46,7 +54,12 @@ impl Users {
                        "profile_url": r["gh_html_url"], "user_type": r["gh_type"], "data_source": DATA_SOURCE})
             })
             .collect();
-        Ok(write_people(conn, &rows, &ids).await?)
+        // Contributors, then their platform identities (refused rows are quarantined).
+        let m = Mapped::new(self.repo_id, &[]);
+        let mut c = Counts::default();
+        let n = write_entity(conn, &m, Entity::Contributors, &rows, &[], &mut c).await?;
+        write_entity(conn, &m, Entity::Identities, &ids, &[], &mut c).await?;
+        Ok(n)
     }
 }
 
@@ -63,7 +76,7 @@ struct Mapper<'a> {
     repo_id: i64,
     staged: &'a [Staged],
     users: Users,
-    rows: HashMap<&'static str, Vec<Value>>,
+    rows: Mapped<'a>,
 }
 
 fn by<'s>(
@@ -73,41 +86,36 @@ fn by<'s>(
     staged.iter().filter(move |s| s.entity == entity)
 }
 
-impl Mapper<'_> {
+impl<'a> Mapper<'a> {
     fn push(&mut self, kind: &'static str, v: Value) {
-        self.rows.entry(kind).or_default().push(with_source(v));
+        self.rows.push(kind, with_source(v));
     }
 
-    /// The repository object (its owner and contributors become users).
-    fn repo(&mut self) -> Option<Value> {
+    /// The repository object's page (its owner and contributors become users).
+    fn repo(&mut self) -> Option<&'a Staged> {
         // Repository metadata.
-        let info = by(self.staged, "repo")
-            .next_back()
-            .map(|s| s.payload.clone());
-        if let Some(info) = &info {
-            self.users.add(&info["owner"]);
+        let info = by(self.staged, "repo").next_back();
+        if let Some(info) = info {
+            self.users.add(&info.payload["owner"]);
         }
-        for s in by(self.staged, "contributors") {
-            for u in s.items() {
-                self.users.add(u);
-            }
+        for (_, _, u) in items(self.staged, "contributors") {
+            self.users.add(u);
         }
         info
     }
 
     fn releases(&mut self) {
         let repo_id = self.repo_id;
-        for s in by(self.staged, "releases") {
-            for r in s.items() {
-                self.users.add(&r["author"]);
-                self.push(
-                    "releases",
-                    json!({"repo_id": repo_id, "release_id": r["node_id"].as_str().map(str::to_owned).unwrap_or_else(|| r["id"].to_string()),
-                           "release_name": r["name"], "release_description": r["body"], "release_author": r["author"]["login"],
-                           "release_tag_name": r["tag_name"], "release_url": r["html_url"], "release_created_at": r["created_at"],
-                           "release_published_at": r["published_at"], "is_draft": r["draft"], "is_prerelease": r["prerelease"]}),
-                );
-            }
+        for (o, _, r) in items(self.staged, "releases") {
+            self.rows.at(o);
+            self.users.add(&r["author"]);
+            self.push(
+                "releases",
+                json!({"repo_id": repo_id, "release_id": r["node_id"].as_str().map(str::to_owned).unwrap_or_else(|| r["id"].to_string()),
+                       "release_name": r["name"], "release_description": r["body"], "release_author": r["author"]["login"],
+                       "release_tag_name": r["tag_name"], "release_url": r["html_url"], "release_created_at": r["created_at"],
+                       "release_published_at": r["published_at"], "is_draft": r["draft"], "is_prerelease": r["prerelease"]}),
+            );
         }
     }
 
@@ -124,45 +132,46 @@ impl Mapper<'_> {
             }
         }
         let mut issue_ids_by_number: HashMap<i64, i64> = HashMap::new();
-        for s in by(self.staged, "issues") {
-            for i in s.items() {
-                let number = i["number"].as_i64();
-                if !i["pull_request"].is_null() {
-                    if let Some(n) = number {
-                        pr_numbers.insert(n);
-                    }
-                    continue;
-                }
-                let Some(id) = i["id"].as_i64() else { continue };
+        for (o, _, i) in items(self.staged, "issues") {
+            self.rows.at(o);
+            let number = i["number"].as_i64();
+            if !i["pull_request"].is_null() {
                 if let Some(n) = number {
-                    issue_ids_by_number.insert(n, id);
+                    pr_numbers.insert(n);
                 }
-                let reporter = self.users.add(&i["user"]);
-                let closer = self.users.add(&i["closed_by"]);
+                continue;
+            }
+            let Some(id) = self.rows.integer(i, "id") else {
+                continue;
+            };
+            if let Some(n) = number {
+                issue_ids_by_number.insert(n, id);
+            }
+            let reporter = self.users.add(&i["user"]);
+            let closer = self.users.add(&i["closed_by"]);
+            self.push(
+                "issues",
+                json!({"repo_id": repo_id, "platform_id": PID, "platform_issue_id": id, "issue_number": number,
+                       "node_id": i["node_id"], "issue_title": i["title"], "issue_body": i["body"], "issue_state": i["state"],
+                       "issue_url": i["url"], "html_url": i["html_url"], "repository_url": i["repository_url"],
+                       "comments_url": i["comments_url"], "events_url": i["events_url"], "labels_url": i["labels_url"],
+                       "reporter_id": reporter, "closed_by_id": closer, "gh_user_id": i["user"]["id"],
+                       "comment_count": i["comments"], "created_at": i["created_at"], "updated_at": i["updated_at"],
+                       "closed_at": i["closed_at"]}),
+            );
+            for l in i["labels"].as_array().into_iter().flatten() {
                 self.push(
-                    "issues",
-                    json!({"repo_id": repo_id, "platform_id": PID, "platform_issue_id": id, "issue_number": number,
-                           "node_id": i["node_id"], "issue_title": i["title"], "issue_body": i["body"], "issue_state": i["state"],
-                           "issue_url": i["url"], "html_url": i["html_url"], "repository_url": i["repository_url"],
-                           "comments_url": i["comments_url"], "events_url": i["events_url"], "labels_url": i["labels_url"],
-                           "reporter_id": reporter, "closed_by_id": closer, "gh_user_id": i["user"]["id"],
-                           "comment_count": i["comments"], "created_at": i["created_at"], "updated_at": i["updated_at"],
-                           "closed_at": i["closed_at"]}),
+                    "issue_labels",
+                    json!({"repo_id": repo_id, "platform_issue_id": id, "platform_label_id": l["id"], "label_text": l["name"],
+                           "label_description": l["description"], "label_color": l["color"], "node_id": l["node_id"]}),
                 );
-                for l in i["labels"].as_array().into_iter().flatten() {
-                    self.push(
-                        "issue_labels",
-                        json!({"repo_id": repo_id, "platform_issue_id": id, "platform_label_id": l["id"], "label_text": l["name"],
-                               "label_description": l["description"], "label_color": l["color"], "node_id": l["node_id"]}),
-                    );
-                }
-                for a in i["assignees"].as_array().into_iter().flatten() {
-                    let c = self.users.add(a);
-                    self.push(
-                        "issue_assignees",
-                        json!({"repo_id": repo_id, "platform_issue_id": id, "cntrb_id": c, "platform_assignee_id": a["id"], "node_id": a["node_id"]}),
-                    );
-                }
+            }
+            for a in i["assignees"].as_array().into_iter().flatten() {
+                let c = self.users.add(a);
+                self.push(
+                    "issue_assignees",
+                    json!({"repo_id": repo_id, "platform_issue_id": id, "cntrb_id": c, "platform_assignee_id": a["id"], "node_id": a["node_id"]}),
+                );
             }
         }
         (pr_numbers, issue_ids_by_number)
@@ -170,129 +179,124 @@ impl Mapper<'_> {
 
     fn pulls(&mut self) {
         let repo_id = self.repo_id;
-        for s in by(self.staged, "pulls") {
-            for p in s.items() {
-                let Some(n) = p["number"].as_i64() else {
-                    continue;
-                };
-                let author = self.users.add(&p["user"]);
+        for (o, _, p) in items(self.staged, "pulls") {
+            self.rows.at(o);
+            let Some(n) = self.rows.integer(p, "number") else {
+                continue;
+            };
+            let author = self.users.add(&p["user"]);
+            self.push(
+                "pulls",
+                json!({"repo_id": repo_id, "platform_id": PID, "platform_pr_id": p["id"], "pr_number": n, "node_id": p["node_id"],
+                       "pr_url": p["url"], "pr_html_url": p["html_url"], "pr_diff_url": p["diff_url"], "pr_patch_url": p["patch_url"],
+                       "pr_issue_url": p["issue_url"], "pr_commits_url": p["commits_url"], "pr_review_comments_url": p["review_comments_url"],
+                       "pr_comments_url": p["comments_url"], "pr_statuses_url": p["statuses_url"], "pr_title": p["title"], "pr_body": p["body"],
+                       "pr_state": p["state"], "pr_locked": p["locked"], "author_id": author, "author_association": p["author_association"],
+                       "merge_commit_sha": p["merge_commit_sha"], "meta_head_id": p["head"]["sha"], "meta_base_id": p["base"]["sha"],
+                       "created_at": p["created_at"], "updated_at": p["updated_at"], "closed_at": p["closed_at"], "merged_at": p["merged_at"]}),
+            );
+            for l in p["labels"].as_array().into_iter().flatten() {
                 self.push(
-                    "pulls",
-                    json!({"repo_id": repo_id, "platform_id": PID, "platform_pr_id": p["id"], "pr_number": n, "node_id": p["node_id"],
-                           "pr_url": p["url"], "pr_html_url": p["html_url"], "pr_diff_url": p["diff_url"], "pr_patch_url": p["patch_url"],
-                           "pr_issue_url": p["issue_url"], "pr_commits_url": p["commits_url"], "pr_review_comments_url": p["review_comments_url"],
-                           "pr_comments_url": p["comments_url"], "pr_statuses_url": p["statuses_url"], "pr_title": p["title"], "pr_body": p["body"],
-                           "pr_state": p["state"], "pr_locked": p["locked"], "author_id": author, "author_association": p["author_association"],
-                           "merge_commit_sha": p["merge_commit_sha"], "meta_head_id": p["head"]["sha"], "meta_base_id": p["base"]["sha"],
-                           "created_at": p["created_at"], "updated_at": p["updated_at"], "closed_at": p["closed_at"], "merged_at": p["merged_at"]}),
+                    "pr_labels",
+                    json!({"repo_id": repo_id, "pr_number": n, "platform_label_id": l["id"], "node_id": l["node_id"], "label_name": l["name"],
+                           "label_description": l["description"], "label_color": l["color"], "is_default": l["default"]}),
                 );
-                for l in p["labels"].as_array().into_iter().flatten() {
-                    self.push(
-                        "pr_labels",
-                        json!({"repo_id": repo_id, "pr_number": n, "platform_label_id": l["id"], "node_id": l["node_id"], "label_name": l["name"],
-                               "label_description": l["description"], "label_color": l["color"], "is_default": l["default"]}),
-                    );
+            }
+            for a in p["assignees"].as_array().into_iter().flatten() {
+                let c = self.users.add(a);
+                self.push(
+                    "pr_assignees",
+                    json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_assignee_id": a["id"]}),
+                );
+            }
+            for r in p["requested_reviewers"].as_array().into_iter().flatten() {
+                let c = self.users.add(r);
+                self.push(
+                    "pr_reviewers",
+                    json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_reviewer_id": r["id"], "reviewer_login": r["login"]}),
+                );
+            }
+            for side in ["head", "base"] {
+                let m = &p[side];
+                if m.is_null() {
+                    continue;
                 }
-                for a in p["assignees"].as_array().into_iter().flatten() {
-                    let c = self.users.add(a);
-                    self.push(
-                        "pr_assignees",
-                        json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_assignee_id": a["id"]}),
-                    );
-                }
-                for r in p["requested_reviewers"].as_array().into_iter().flatten() {
-                    let c = self.users.add(r);
-                    self.push(
-                        "pr_reviewers",
-                        json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_reviewer_id": r["id"], "reviewer_login": r["login"]}),
-                    );
-                }
-                for side in ["head", "base"] {
-                    let m = &p[side];
-                    if m.is_null() {
-                        continue;
-                    }
-                    let c = self.users.add(&m["user"]);
-                    self.push(
-                        "pr_meta",
-                        json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "head_or_base": side, "meta_label": m["label"],
-                               "meta_ref": m["ref"], "meta_sha": m["sha"]}),
-                    );
-                }
+                let c = self.users.add(&m["user"]);
+                self.push(
+                    "pr_meta",
+                    json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "head_or_base": side, "meta_label": m["label"],
+                           "meta_ref": m["ref"], "meta_sha": m["sha"]}),
+                );
             }
         }
     }
 
     fn pull_reviews(&mut self) {
         let repo_id = self.repo_id;
-        for s in by(self.staged, "pull_reviews") {
+        for (o, s, r) in items(self.staged, "pull_reviews") {
+            self.rows.at(o);
             let n = s.ctx["pr_number"].clone();
-            for r in s.items() {
-                let c = self.users.add(&r["user"]);
+            let c = self.users.add(&r["user"]);
+            self.push(
+                "pr_reviews",
+                json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_id": PID, "platform_review_id": r["id"],
+                       "node_id": r["node_id"], "review_state": r["state"], "review_body": r["body"], "submitted_at": r["submitted_at"],
+                       "author_association": r["author_association"], "commit_id": r["commit_id"], "html_url": r["html_url"],
+                       "pull_request_url": r["pull_request_url"]}),
+            );
+            if r["body"].as_str().is_some_and(|b| !b.is_empty()) {
                 self.push(
-                    "pr_reviews",
-                    json!({"repo_id": repo_id, "pr_number": n, "cntrb_id": c, "platform_id": PID, "platform_review_id": r["id"],
-                           "node_id": r["node_id"], "review_state": r["state"], "review_body": r["body"], "submitted_at": r["submitted_at"],
-                           "author_association": r["author_association"], "commit_id": r["commit_id"], "html_url": r["html_url"],
-                           "pull_request_url": r["pull_request_url"]}),
+                    "messages",
+                    json!({"repo_id": repo_id, "platform_id": PID, "platform_msg_id": r["id"], "msg_kind": "review_body",
+                           "node_id": r["node_id"], "msg_text": r["body"], "msg_timestamp": r["submitted_at"], "cntrb_id": c}),
                 );
-                if r["body"].as_str().is_some_and(|b| !b.is_empty()) {
-                    self.push(
-                        "messages",
-                        json!({"repo_id": repo_id, "platform_id": PID, "platform_msg_id": r["id"], "msg_kind": "review_body",
-                               "node_id": r["node_id"], "msg_text": r["body"], "msg_timestamp": r["submitted_at"], "cntrb_id": c}),
-                    );
-                    self.push(
-                        "review_refs",
-                        json!({"repo_id": repo_id, "pr_number": n, "platform_review_id": r["id"], "platform_id": PID,
-                               "platform_msg_id": r["id"], "msg_kind": "review_body", "node_id": r["node_id"], "html_url": r["html_url"]}),
-                    );
-                }
+                self.push(
+                    "review_refs",
+                    json!({"repo_id": repo_id, "pr_number": n, "platform_review_id": r["id"], "platform_id": PID,
+                           "platform_msg_id": r["id"], "msg_kind": "review_body", "node_id": r["node_id"], "html_url": r["html_url"]}),
+                );
             }
         }
     }
 
     fn pull_commits_and_files(&mut self) {
         let repo_id = self.repo_id;
-        for s in by(self.staged, "pull_commits") {
+        for (o, s, c) in items(self.staged, "pull_commits") {
+            self.rows.at(o);
             let n = s.ctx["pr_number"].clone();
-            for c in s.items() {
-                let author = self.users.add(&c["author"]);
-                self.push(
-                    "pr_commits",
-                    json!({"repo_id": repo_id, "pr_number": n, "pr_cmt_sha": c["sha"], "pr_cmt_node_id": c["node_id"],
-                           "pr_cmt_message": c["commit"]["message"], "pr_cmt_comments_url": c["comments_url"],
-                           "pr_cmt_author_email": c["commit"]["author"]["email"], "pr_cmt_author_name": c["commit"]["author"]["name"],
-                           "pr_cmt_timestamp": c["commit"]["author"]["date"], "author_cntrb_id": author}),
-                );
-            }
+            let author = self.users.add(&c["author"]);
+            self.push(
+                "pr_commits",
+                json!({"repo_id": repo_id, "pr_number": n, "pr_cmt_sha": c["sha"], "pr_cmt_node_id": c["node_id"],
+                       "pr_cmt_message": c["commit"]["message"], "pr_cmt_comments_url": c["comments_url"],
+                       "pr_cmt_author_email": c["commit"]["author"]["email"], "pr_cmt_author_name": c["commit"]["author"]["name"],
+                       "pr_cmt_timestamp": c["commit"]["author"]["date"], "author_cntrb_id": author}),
+            );
         }
-        for s in by(self.staged, "pull_files") {
+        for (o, s, f) in items(self.staged, "pull_files") {
+            self.rows.at(o);
             let n = s.ctx["pr_number"].clone();
-            for f in s.items() {
-                self.push(
-                    "pr_files",
-                    json!({"repo_id": repo_id, "pr_number": n, "pr_file_path": f["filename"], "pr_file_additions": f["additions"],
-                           "pr_file_deletions": f["deletions"], "pr_file_change_type": f["status"]}),
-                );
-            }
+            self.push(
+                "pr_files",
+                json!({"repo_id": repo_id, "pr_number": n, "pr_file_path": f["filename"], "pr_file_additions": f["additions"],
+                       "pr_file_deletions": f["deletions"], "pr_file_change_type": f["status"]}),
+            );
         }
     }
 
     fn events(&mut self, pr_numbers: &HashSet<i64>) {
         let repo_id = self.repo_id;
-        for s in by(self.staged, "events") {
-            for e in s.items() {
-                let c = self.users.add(&e["actor"]);
-                let issue = &e["issue"];
-                let n = issue["number"].as_i64();
-                let is_pr =
-                    !issue["pull_request"].is_null() || n.is_some_and(|n| pr_numbers.contains(&n));
-                let row = json!({"repo_id": repo_id, "platform_issue_id": issue["id"], "pr_number": n, "cntrb_id": c,
-                                 "platform_id": PID, "platform_event_id": e["id"], "node_id": e["node_id"], "node_url": e["url"],
-                                 "action": e["event"], "action_commit_hash": e["commit_id"], "created_at": e["created_at"]});
-                self.push(if is_pr { "pr_events" } else { "issue_events" }, row);
-            }
+        for (o, _, e) in items(self.staged, "events") {
+            self.rows.at(o);
+            let c = self.users.add(&e["actor"]);
+            let issue = &e["issue"];
+            let n = issue["number"].as_i64();
+            let is_pr =
+                !issue["pull_request"].is_null() || n.is_some_and(|n| pr_numbers.contains(&n));
+            let row = json!({"repo_id": repo_id, "platform_issue_id": issue["id"], "pr_number": n, "cntrb_id": c,
+                             "platform_id": PID, "platform_event_id": e["id"], "node_id": e["node_id"], "node_url": e["url"],
+                             "action": e["event"], "action_commit_hash": e["commit_id"], "created_at": e["created_at"]});
+            self.push(if is_pr { "pr_events" } else { "issue_events" }, row);
         }
     }
 
@@ -304,38 +308,36 @@ impl Mapper<'_> {
         issue_ids_by_number: &HashMap<i64, i64>,
     ) -> anyhow::Result<()> {
         let repo_id = self.repo_id;
-        for s in by(self.staged, "issue_comments") {
-            for m in s.items() {
-                let c = self.users.add(&m["user"]);
+        for (o, _, m) in items(self.staged, "issue_comments") {
+            self.rows.at(o);
+            let c = self.users.add(&m["user"]);
+            self.push(
+                "messages",
+                json!({"repo_id": repo_id, "platform_id": PID, "platform_msg_id": m["id"], "msg_kind": "issue_comment",
+                       "node_id": m["node_id"], "msg_text": m["body"], "msg_timestamp": m["created_at"],
+                       "msg_updated_at": m["updated_at"], "cntrb_id": c}),
+            );
+            let Some(n) = number_from_url(&m["issue_url"]) else {
+                continue;
+            };
+            if pr_numbers.contains(&n)
+                || !issue_ids_by_number.contains_key(&n) && is_known_pr(conn, repo_id, n).await?
+            {
                 self.push(
-                    "messages",
-                    json!({"repo_id": repo_id, "platform_id": PID, "platform_msg_id": m["id"], "msg_kind": "issue_comment",
-                           "node_id": m["node_id"], "msg_text": m["body"], "msg_timestamp": m["created_at"],
-                           "msg_updated_at": m["updated_at"], "cntrb_id": c}),
+                    "pr_msg_refs",
+                    json!({"repo_id": repo_id, "pr_number": n, "platform_id": PID, "platform_msg_id": m["id"],
+                           "msg_kind": "issue_comment", "node_id": m["node_id"], "pr_issue_url": m["issue_url"]}),
                 );
-                let Some(n) = number_from_url(&m["issue_url"]) else {
-                    continue;
+            } else {
+                let issue_id = match issue_ids_by_number.get(&n) {
+                    Some(id) => Some(*id),
+                    None => known_issue(conn, repo_id, n).await?,
                 };
-                if pr_numbers.contains(&n)
-                    || !issue_ids_by_number.contains_key(&n)
-                        && is_known_pr(conn, repo_id, n).await?
-                {
-                    self.push(
-                        "pr_msg_refs",
-                        json!({"repo_id": repo_id, "pr_number": n, "platform_id": PID, "platform_msg_id": m["id"],
-                               "msg_kind": "issue_comment", "node_id": m["node_id"], "pr_issue_url": m["issue_url"]}),
-                    );
-                } else {
-                    let issue_id = match issue_ids_by_number.get(&n) {
-                        Some(id) => Some(*id),
-                        None => known_issue(conn, repo_id, n).await?,
-                    };
-                    self.push(
-                        "issue_msg_refs",
-                        json!({"repo_id": repo_id, "platform_issue_id": issue_id, "platform_id": PID, "platform_msg_id": m["id"],
-                               "msg_kind": "issue_comment", "node_id": m["node_id"]}),
-                    );
-                }
+                self.push(
+                    "issue_msg_refs",
+                    json!({"repo_id": repo_id, "platform_issue_id": issue_id, "platform_id": PID, "platform_msg_id": m["id"],
+                           "msg_kind": "issue_comment", "node_id": m["node_id"]}),
+                );
             }
         }
         Ok(())
@@ -343,33 +345,36 @@ impl Mapper<'_> {
 
     fn review_comments(&mut self) {
         let repo_id = self.repo_id;
-        for s in by(self.staged, "review_comments") {
-            for m in s.items() {
-                let c = self.users.add(&m["user"]);
-                let n = number_from_url(&m["pull_request_url"]);
-                self.push(
-                    "messages",
-                    json!({"repo_id": repo_id, "platform_id": PID, "platform_msg_id": m["id"], "msg_kind": "review_comment",
-                           "node_id": m["node_id"], "msg_text": m["body"], "msg_timestamp": m["created_at"],
-                           "msg_updated_at": m["updated_at"], "cntrb_id": c}),
-                );
-                self.push(
-                    "review_comments",
-                    json!({"repo_id": repo_id, "pr_number": n, "platform_id": PID, "platform_msg_id": m["id"], "msg_kind": "review_comment",
-                           "cntrb_id": c, "platform_review_id": m["pull_request_review_id"], "node_id": m["node_id"], "diff_hunk": m["diff_hunk"],
-                           "path": m["path"], "position": m["position"], "original_position": m["original_position"], "line": m["line"],
-                           "original_line": m["original_line"], "side": m["side"], "commit_id": m["commit_id"],
-                           "original_commit_id": m["original_commit_id"], "in_reply_to_id": m["in_reply_to_id"],
-                           "author_association": m["author_association"], "html_url": m["html_url"], "url": m["url"],
-                           "created_at": m["created_at"], "updated_at": m["updated_at"]}),
-                );
-            }
+        for (o, _, m) in items(self.staged, "review_comments") {
+            self.rows.at(o);
+            let c = self.users.add(&m["user"]);
+            let n = number_from_url(&m["pull_request_url"]);
+            self.push(
+                "messages",
+                json!({"repo_id": repo_id, "platform_id": PID, "platform_msg_id": m["id"], "msg_kind": "review_comment",
+                       "node_id": m["node_id"], "msg_text": m["body"], "msg_timestamp": m["created_at"],
+                       "msg_updated_at": m["updated_at"], "cntrb_id": c}),
+            );
+            self.push(
+                "review_comments",
+                json!({"repo_id": repo_id, "pr_number": n, "platform_id": PID, "platform_msg_id": m["id"], "msg_kind": "review_comment",
+                       "cntrb_id": c, "platform_review_id": m["pull_request_review_id"], "node_id": m["node_id"], "diff_hunk": m["diff_hunk"],
+                       "path": m["path"], "position": m["position"], "original_position": m["original_position"], "line": m["line"],
+                       "original_line": m["original_line"], "side": m["side"], "commit_id": m["commit_id"],
+                       "original_commit_id": m["original_commit_id"], "in_reply_to_id": m["in_reply_to_id"],
+                       "author_association": m["author_association"], "html_url": m["html_url"], "url": m["url"],
+                       "created_at": m["created_at"], "updated_at": m["updated_at"]}),
+            );
         }
     }
 
     fn clones(&mut self) {
         let repo_id = self.repo_id;
         for s in by(self.staged, "clones") {
+            self.rows.at(crate::collect::Origin {
+                staging_id: s.staging_id,
+                item: None,
+            });
             for c in s.payload["clones"].as_array().into_iter().flatten() {
                 self.push(
                     "clones",
@@ -390,8 +395,8 @@ pub(crate) async fn process(
     let mut m = Mapper {
         repo_id,
         staged,
-        users: Users::default(),
-        rows: HashMap::new(),
+        users: Users::new(repo_id),
+        rows: Mapped::new(repo_id, staged),
     };
     let info = m.repo();
     m.releases();
@@ -434,8 +439,25 @@ async fn known_issue(conn: &mut PgConnection, repo_id: i64, n: i64) -> anyhow::R
     .await?)
 }
 
-/// Update `repos` from the repository object and rotate the `repo_info` snapshot.
-async fn write_repo_info(conn: &mut PgConnection, repo_id: i64, r: &Value) -> anyhow::Result<()> {
+/// Update `repos` from the repository object's page and rotate the `repo_info` snapshot; a value
+/// the database refuses quarantines the object instead.
+async fn write_repo_info(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    page: &Staged,
+) -> anyhow::Result<()> {
+    let r = &page.payload;
+    crate::collect::write_object(conn, repo_id, page, async |c: &mut PgConnection| {
+        write_repo_info_rows(c, repo_id, r).await
+    })
+    .await
+}
+
+async fn write_repo_info_rows(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    r: &Value,
+) -> anyhow::Result<()> {
     let facts = crate::repos::ForgeFacts {
         description: r["description"].as_str(),
         platform_repo_id: r["id"].as_i64().map(|i| i.to_string()),

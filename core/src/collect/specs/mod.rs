@@ -171,6 +171,10 @@ pub const OTHER_KEYS: &[(&str, &[&str])] = &[
     ),
     ("aveloxis_ops.collection_queue", &["repo_id"]),
     ("aveloxis_ops.collection_status", &["repo_id"]),
+    (
+        "aveloxis_ops.quarantine",
+        &["repo_id", "entity_type", "target", "fingerprint"],
+    ),
     ("aveloxis_ops.worker_oauth", &["access_token", "platform"]),
     ("aveloxis_ops.users", &["login_name"]),
     ("aveloxis_ops.user_groups", &["user_id", "name"]),

@@ -88,11 +88,15 @@ impl Spec {
             format!("DO UPDATE SET {}", updates.join(", "))
         };
         // DISTINCT ON the key: a page may repeat an item (GitHub pagination shifts while
-        // items change); ON CONFLICT must not see the same key twice in one statement.
+        // items change), and two runs' pages may carry the same item; ON CONFLICT must not see
+        // a key twice in one statement. Of the rows with one key, the last in the batch wins:
+        // rows come in staging order, so the most recently fetched version is written.
         format!(
             "INSERT INTO {table} AS t ({targets})
              SELECT DISTINCT ON ({key}) {selects}
-               FROM jsonb_to_recordset($1) AS x({input}) {joins}
+               FROM jsonb_array_elements($1) WITH ORDINALITY AS e(j, ord)
+              CROSS JOIN LATERAL jsonb_to_record(e.j) AS x({input}) {joins}
+              ORDER BY {key}, e.ord DESC
              ON CONFLICT ({key}) {action}",
             table = self.table,
             targets = targets.join(", "),
@@ -106,5 +110,26 @@ impl Spec {
             input = self.input_defs(),
             joins = self.joins,
         )
+    }
+
+    /// Reads one input column of one row (`$1`, a `jsonb` object) as its input type: fails
+    /// exactly when that column's value is what the database refuses.
+    pub fn read_column_sql(&self, column: &str) -> Option<String> {
+        let extra = if self.meta { META_INPUT } else { &[] };
+        let (name, ty) = self.input.iter().chain(extra).find(|(n, _)| *n == column)?;
+        Some(format!(
+            "SELECT x.{name} IS NULL FROM jsonb_to_record($1) AS x({name} {ty})"
+        ))
+    }
+
+    /// Input columns a row must carry a value in: those the natural key reads unchanged. A row
+    /// without one cannot be upserted by key (it would be refused as NULL, or inserted again
+    /// on every run).
+    pub fn required_inputs(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.key.iter().copied().filter(|k| {
+            self.columns
+                .iter()
+                .any(|(c, e)| c == k && e.strip_prefix("x.") == Some(k))
+        })
     }
 }
