@@ -3,6 +3,7 @@
 
 mod builds;
 mod data_test;
+mod fault_run;
 mod live_forge;
 mod patched;
 mod schema_check;

@@ -86,20 +86,32 @@ pub enum Fault {
         message: Option<String>,
     },
     /// Primary rate limit: 403 (or 429) with `X-RateLimit-Remaining: 0` and
-    /// a reset `reset_in_secs` from now.
+    /// a reset `reset_in_secs` from now (negative: a reset already past, as a
+    /// skewed clock or a stale proxy answers).
     RateLimit {
         /// 403 (GitHub's usual) or 429.
         #[serde(default = "default_403")]
         status: u16,
         /// Seconds until reset.
         #[serde(default = "default_60")]
-        reset_in_secs: u64,
+        reset_in_secs: i64,
     },
     /// Secondary rate limit: 403 with `Retry-After`.
     SecondaryRateLimit {
         /// Seconds.
-        #[serde(default = "default_60")]
+        #[serde(default = "default_60_u")]
         retry_after_secs: u64,
+        /// `Retry-After` as an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`)
+        /// instead of seconds.
+        #[serde(default)]
+        http_date: bool,
+    },
+    /// The normal answer, its `Link` header pointing at another host (the
+    /// same path and query on `host`): a client must not follow it with its
+    /// credentials.
+    ForeignLink {
+        /// `scheme://host[:port]` the links are moved to.
+        host: String,
     },
     /// Delay the normal response.
     Slow {
@@ -157,7 +169,10 @@ impl Fault {
 fn default_403() -> u16 {
     403
 }
-fn default_60() -> u64 {
+fn default_60() -> i64 {
+    60
+}
+fn default_60_u() -> u64 {
     60
 }
 

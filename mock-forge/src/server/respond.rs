@@ -42,11 +42,14 @@ pub fn immediate_fault(f: &Fault) -> Option<Reply> {
             .with("x-ratelimit-remaining", "0")
             .with("x-ratelimit-used", "5000")
             .with("x-ratelimit-resource", "core")
-            .with("x-ratelimit-reset", (t + *reset_in_secs as i64).to_string())
+            .with("x-ratelimit-reset", (t + *reset_in_secs).to_string())
             .with("ratelimit-remaining", "0")
-            .with("ratelimit-reset", (t + *reset_in_secs as i64).to_string()),
+            .with("ratelimit-reset", (t + *reset_in_secs).to_string()),
         ),
-        Fault::SecondaryRateLimit { retry_after_secs } => Some(
+        Fault::SecondaryRateLimit {
+            retry_after_secs,
+            http_date,
+        } => Some(
             Reply::json(
                 403,
                 &serde_json::json!({
@@ -54,13 +57,21 @@ pub fn immediate_fault(f: &Fault) -> Option<Reply> {
                     "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
                 }),
             )
-            .with("retry-after", retry_after_secs.to_string()),
+            .with(
+                "retry-after",
+                if *http_date {
+                    http_date_after(t, *retry_after_secs)
+                } else {
+                    retry_after_secs.to_string()
+                },
+            ),
         ),
         Fault::Slow { .. }
         | Fault::Truncate
         | Fault::Malformed
         | Fault::Reset
-        | Fault::Poison { .. } => None,
+        | Fault::Poison { .. }
+        | Fault::ForeignLink { .. } => None,
     }
 }
 
@@ -88,8 +99,45 @@ impl http_body::Body for ResetBody {
     }
 }
 
+/// `now + secs` as an HTTP date (IMF-fixdate), rounded up to the next second.
+fn http_date_after(now: i64, secs: u64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(now + secs as i64 + 1, 0)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
+
+/// `link` with the origin of every `<URL>` replaced by `host`.
+fn move_links(link: &str, host: &str) -> String {
+    let mut out = String::new();
+    let mut rest = link;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..=open]);
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        let target = &rest[open + 1..open + close];
+        let path_at = target
+            .find("://")
+            .and_then(|s| target[s + 3..].find('/').map(|p| s + 3 + p))
+            .unwrap_or(target.len());
+        out.push_str(host.trim_end_matches('/'));
+        out.push_str(&target[path_at..]);
+        rest = &rest[open + close..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The response for `reply`, its body damaged as `fault` says.
 pub fn into_response(mut reply: Reply, fault: Option<&Fault>) -> Response {
+    if let Some(Fault::ForeignLink { host }) = fault {
+        for (k, v) in reply.headers.iter_mut() {
+            if k.eq_ignore_ascii_case("link") {
+                *v = move_links(v, host);
+            }
+        }
+    }
     let body = match fault {
         Some(Fault::Truncate) => {
             let n = reply.body.len() / 2;
@@ -129,4 +177,24 @@ pub fn into_response(mut reply: Reply, fault: Option<&Fault>) -> Response {
         }
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn foreign_links_keep_path_and_query_and_move_the_origin() {
+        let l = r#"<http://127.0.0.1:5000/api/v3/repos/o/r/issues?page=2>; rel="next", <http://127.0.0.1:5000/api/v3/repos/o/r/issues?page=9>; rel="last""#;
+        assert_eq!(
+            super::move_links(l, "http://evil.example:9/"),
+            r#"<http://evil.example:9/api/v3/repos/o/r/issues?page=2>; rel="next", <http://evil.example:9/api/v3/repos/o/r/issues?page=9>; rel="last""#
+        );
+    }
+
+    #[test]
+    fn retry_after_dates_are_imf_fixdates() {
+        assert_eq!(
+            super::http_date_after(1_445_412_479, 0),
+            "Wed, 21 Oct 2015 07:28:00 GMT"
+        );
+    }
 }
