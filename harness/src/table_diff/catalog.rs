@@ -226,6 +226,7 @@ fn exclusion(
         && (r.data_type.starts_with("timestamp")
             || r.name.ends_with("duration_ms")
             || r.name == "locked_by"
+            || r.name == "worker"
             || r.name.ends_with("_task_id"))
     {
         "operational state"
