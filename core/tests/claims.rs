@@ -23,37 +23,14 @@ async fn statuses_of_first(db: &TestDb) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_job_whose_claim_is_recovered_is_cancelled_and_recorded_lost_not_successful() {
-    // The first repository's releases answer after 30 s, so its job is surely in flight.
-    let forge = fleet_forge(
-        2,
-        Some(serde_json::json!({"seed": 1, "rules": [
-            {"route": "/repos/mock-org/fleet-00000/releases", "nth": [1], "fault": {"kind": "slow", "delay_ms": 30000}}
-        ]})),
-    );
-    let db = migrated_db().await;
-    configure(&db, &forge);
-    seed_fleet(&db, &forge, 2).await;
+    let (_forge, db, mut s) = first_repo_in_flight(2, &["--workers", "1"]).await;
     let mut conn = db.connect().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE aveloxis_ops.collection_queue SET priority = 0 WHERE repo_id = {FIRST}"
-    )))
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    let mut s = serve(&db, &["--workers", "1"]);
-    wait_until(
-        &db,
-        "SELECT EXISTS (SELECT 1 FROM aveloxis_ops.collection_queue WHERE status = 'collecting'
-                          AND repo_id = (SELECT min(repo_id) FROM aveloxis_data.repos))",
-        Duration::from_secs(60),
-    )
-    .await;
     // The process looks dead to another scheduler (a VM pause, SIGSTOP): its claim is recovered.
     let recovered = aveloxis_core::queue::recover_stale(&mut conn, Duration::ZERO)
         .await
         .unwrap();
     assert_eq!(recovered.len(), 1);
-    let t = Instant::now();
+    // Noticed by the next heartbeat, long before the 30 s answer would have ended the job.
     wait_until(
         &db,
         "SELECT EXISTS (SELECT 1 FROM aveloxis_ops.worker_history WHERE status = 'lost'
@@ -61,7 +38,6 @@ async fn a_job_whose_claim_is_recovered_is_cancelled_and_recorded_lost_not_succe
         Duration::from_secs(15),
     )
     .await;
-    assert!(t.elapsed() < Duration::from_secs(15));
     // The repository was due again, so it is collected once more, now in full.
     wait_until(
         &db,

@@ -2,26 +2,18 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use aveloxis_core::config::Secret;
 use aveloxis_core::forge::Platform;
+
+use crate::support::test_client;
 use aveloxis_core::forge::client::{ClientOptions, ForgeClient, ForgeError};
-use aveloxis_core::forge::keys::{ApiKey, KeyPool};
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(platform: Platform, tokens: &[&str]) -> ForgeClient {
-    let keys = tokens
-        .iter()
-        .enumerate()
-        .map(|(i, t)| ApiKey {
-            id: i as i64 + 1,
-            token: Secret::new(*t),
-        })
-        .collect();
-    ForgeClient::new(
+    test_client(
         platform,
-        KeyPool::new(platform, keys, 10),
+        tokens,
         ClientOptions {
             max_attempts: 4,
             base_backoff: Duration::from_millis(5),
@@ -30,7 +22,6 @@ fn client(platform: Platform, tokens: &[&str]) -> ForgeClient {
             ..ClientOptions::default()
         },
     )
-    .unwrap()
 }
 
 async fn auths(server: &MockServer) -> Vec<String> {
@@ -457,16 +448,9 @@ async fn a_rate_limit_whose_reset_is_past_parks_the_key_instead_of_retrying_at_o
         )
         .mount(&s)
         .await;
-    let c = ForgeClient::new(
+    let c = test_client(
         Platform::GitHub,
-        KeyPool::new(
-            Platform::GitHub,
-            vec![ApiKey {
-                id: 1,
-                token: Secret::new("tok"),
-            }],
-            10,
-        ),
+        &["tok"],
         ClientOptions {
             max_attempts: 3,
             base_backoff: Duration::from_millis(5),
@@ -474,8 +458,7 @@ async fn a_rate_limit_whose_reset_is_past_parks_the_key_instead_of_retrying_at_o
             timeout: Duration::from_secs(10),
             ..ClientOptions::default()
         },
-    )
-    .unwrap();
+    );
     // The old client re-used the key at once (its "reset" had passed) and sent thousands of
     // requests a second. Now the key is parked for the fallback minute and the refusal counts
     // as an attempt: within three seconds, one request and a quiet wait.

@@ -368,8 +368,7 @@ async fn faults_on_the_forge_lose_nothing() {
 #[tokio::test]
 async fn pages_staged_by_a_run_that_died_are_processed_by_the_next() {
     use aveloxis_core::collect::{Stager, github};
-    use aveloxis_core::forge::client::{ClientOptions, ForgeClient};
-    use aveloxis_core::forge::keys::{ApiKey, KeyPool};
+    use aveloxis_core::forge::client::ClientOptions;
     use aveloxis_core::forge::{Platform, Target, parse_target};
     use aveloxis_core::repos::upsert_repo;
 
@@ -384,19 +383,11 @@ async fn pages_staged_by_a_run_that_died_are_processed_by_the_next() {
     };
     let repo_id = upsert_repo(&mut conn, &cfg, &r, None).await.unwrap();
     // The fetch phase of a run that is then killed: pages staged, nothing processed.
-    let client = ForgeClient::new(
+    let client = test_client(
         Platform::GitHub,
-        KeyPool::new(
-            Platform::GitHub,
-            vec![ApiKey {
-                id: 1,
-                token: aveloxis_core::config::Secret::new(DEFAULT_TOKENS[0]),
-            }],
-            10,
-        ),
+        &[DEFAULT_TOKENS[0]],
         ClientOptions::default(),
-    )
-    .unwrap();
+    );
     let mut stager = Stager::new(&mut conn, repo_id, Platform::GitHub);
     github::fetch(
         &client,

@@ -187,24 +187,27 @@ async fn four_serve_processes_collect_a_fleet_exactly_once_in_priority_order() {
     assert_eq!(got as usize, want);
 }
 
-#[tokio::test]
-async fn a_sigkilled_worker_is_recovered_by_another_process_without_loss() {
-    // The first repository's releases answer slowly, so its job is surely in flight.
+/// A fleet of `n` whose first repository is collected first and answers its releases after
+/// 30 s, with one `serve` (`serve_args`) started and that job surely in flight.
+pub(crate) async fn first_repo_in_flight(
+    n: usize,
+    serve_args: &[&str],
+) -> (MockForge, TestDb, Child) {
     let forge = fleet_forge(
-        6,
+        n,
         Some(serde_json::json!({"seed": 1, "rules": [
             {"route": "/repos/mock-org/fleet-00000/releases", "nth": [1], "fault": {"kind": "slow", "delay_ms": 30000}}
         ]})),
     );
     let db = migrated_db().await;
     configure(&db, &forge);
-    seed_fleet(&db, &forge, 6).await;
+    seed_fleet(&db, &forge, n).await;
     let mut conn = db.connect().await;
     sqlx::query("UPDATE aveloxis_ops.collection_queue SET priority = 0 WHERE repo_id = (SELECT min(repo_id) FROM aveloxis_data.repos)")
         .execute(&mut conn)
         .await
         .unwrap();
-    let mut victim = serve(&db, &["--workers", "1", "--stale-after-ms", "2000"]);
+    let s = serve(&db, serve_args);
     wait_until(
         &db,
         "SELECT EXISTS (SELECT 1 FROM aveloxis_ops.collection_queue WHERE status = 'collecting'
@@ -212,6 +215,14 @@ async fn a_sigkilled_worker_is_recovered_by_another_process_without_loss() {
         Duration::from_secs(60),
     )
     .await;
+    (forge, db, s)
+}
+
+#[tokio::test]
+async fn a_sigkilled_worker_is_recovered_by_another_process_without_loss() {
+    let (forge, db, mut victim) =
+        first_repo_in_flight(6, &["--workers", "1", "--stale-after-ms", "2000"]).await;
+    let mut conn = db.connect().await;
     victim.kill().unwrap();
     victim.wait().unwrap();
     let mut survivor = serve(&db, &["--workers", "2", "--stale-after-ms", "2000"]);
@@ -355,18 +366,6 @@ async fn metrics_parse_and_change_as_work_is_done() {
 }
 
 /// `curl` a monitor path with extra headers; (status, body).
-fn curl(url: &str, method: &str, headers: &[&str]) -> (String, String) {
-    let mut c = Command::new("curl");
-    c.args(["-s", "-X", method, "-w", "\n%{http_code}"]);
-    for h in headers {
-        c.args(["-H", h]);
-    }
-    let out = c.arg(url).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-    (status.to_owned(), body.to_owned())
-}
-
 #[tokio::test]
 async fn the_monitor_answers_only_its_own_host_and_refuses_cross_origin_boosts_with_a_valid_token()
 {

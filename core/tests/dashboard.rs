@@ -1,8 +1,7 @@
 //! The dashboard in a real headless Chromium (Debian's), driven by playwright-core.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::support::*;
 
@@ -46,39 +45,15 @@ async fn dashboard_shows_the_queue_boosts_and_keeps_forge_text_inert() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let (_, addr) = free_loopback_addr();
-    let mut serve = db
-        .aveloxis()
-        .args(["serve", "--workers", "0", "--monitor", &addr])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "monitor did not come up"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let monitor = Monitor::start(&db);
+    let addr = monitor.addr.clone();
     // A cross-site POST (no page token) is refused and changes nothing.
-    let forged = Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-X",
-            "POST",
-            "-H",
-            "Origin: http://evil.example",
-        ])
-        .arg(format!("http://{addr}/api/prioritize/{}", ids[1]))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&forged.stdout), "403");
+    let (forged, _) = curl(
+        &format!("http://{addr}/api/prioritize/{}", ids[1]),
+        "POST",
+        &["Origin: http://evil.example"],
+    );
+    assert_eq!(forged, "403");
 
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
     let out = Command::new("node")
@@ -89,12 +64,7 @@ async fn dashboard_shows_the_queue_boosts_and_keeps_forge_text_inert() {
         .env("CHROMIUM", &chromium)
         .output()
         .unwrap();
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(serve.id().to_string())
-        .status()
-        .unwrap();
-    serve.wait().unwrap();
+    monitor.stop();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let result: serde_json::Value =
         serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();

@@ -4,32 +4,24 @@
 
 use std::time::Duration;
 
-use aveloxis_core::config::Secret;
 use aveloxis_core::forge::Platform;
+
+use crate::support::test_client;
 use aveloxis_core::forge::client::{ClientOptions, ForgeClient};
-use aveloxis_core::forge::keys::{ApiKey, KeyPool};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 fn client() -> ForgeClient {
-    ForgeClient::new(
+    test_client(
         Platform::GitHub,
-        KeyPool::new(
-            Platform::GitHub,
-            vec![ApiKey {
-                id: 1,
-                token: Secret::new("tok"),
-            }],
-            10,
-        ),
+        &["tok"],
         ClientOptions {
             max_attempts: 3,
             base_backoff: Duration::from_millis(5),
             ..ClientOptions::default()
         },
     )
-    .unwrap()
 }
 
 fn items(pages: &[aveloxis_core::forge::client::Page]) -> Vec<Value> {

@@ -3,9 +3,6 @@
 //! are zero items and a note the monitor shows, and the collection succeeds; any other answer
 //! still fails it.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
 use aveloxis_mock_forge::faults::FaultConfig;
 use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario};
 use serde_json::json;
@@ -36,35 +33,8 @@ fn faults(rules: serde_json::Value) -> FaultConfig {
 
 /// `GET /api/queue` of a monitor started on this database (no workers).
 fn monitor_queue(db: &TestDb) -> serde_json::Value {
-    let (_, addr) = free_loopback_addr();
-    let mut serve = db
-        .aveloxis()
-        .args(["serve", "--workers", "0", "--monitor", &addr])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    let body = loop {
-        let out = std::process::Command::new("curl")
-            .args(["-sf", &format!("http://{addr}/api/queue")])
-            .output()
-            .unwrap();
-        if out.status.success() {
-            break String::from_utf8_lossy(&out.stdout).into_owned();
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "monitor did not come up"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(serve.id().to_string())
-        .status()
-        .unwrap();
-    serve.wait().unwrap();
+    let (status, body) = Monitor::start(db).get("/api/queue");
+    assert_eq!(status, "200", "{body}");
     serde_json::from_str(&body).unwrap()
 }
 

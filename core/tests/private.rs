@@ -123,9 +123,8 @@ async fn private_repositories_are_collected_under_their_own_names() {
 /// The API's answer decides; a name that is a web route is never taken as a new home.
 #[tokio::test]
 async fn locate_follows_the_api_and_refuses_a_web_route_as_a_new_name() {
-    use aveloxis_core::config::{Config, Secret};
-    use aveloxis_core::forge::client::{ClientOptions, ForgeClient};
-    use aveloxis_core::forge::keys::{ApiKey, KeyPool};
+    use aveloxis_core::config::Config;
+    use aveloxis_core::forge::client::ClientOptions;
     use aveloxis_core::forge::locate::{Location, locate};
     use aveloxis_core::forge::{Platform, RepoRef};
     use wiremock::matchers::{header, path};
@@ -167,19 +166,7 @@ async fn locate_follows_the_api_and_refuses_a_web_route_as_a_new_name() {
         .await;
     let mut cfg = Config::default();
     cfg.github.api_url = s.uri();
-    let client = ForgeClient::new(
-        Platform::GitHub,
-        KeyPool::new(
-            Platform::GitHub,
-            vec![ApiKey {
-                id: 1,
-                token: Secret::new("k"),
-            }],
-            10,
-        ),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = test_client(Platform::GitHub, &["k"], ClientOptions::default());
     let repo = |name: &str| RepoRef {
         platform: Platform::GitHub,
         owner: "o".into(),

@@ -3,7 +3,6 @@
 //! impossible time-zone offset made with real git — and the quarantine that says why.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario};
 use serde_json::{Value, json};
@@ -54,36 +53,9 @@ async fn quarantined(conn: &mut PgConnection) -> Vec<Held> {
 }
 
 /// `curl` a monitor path; (status, body).
-fn curl(url: &str) -> (String, String) {
-    let out = Command::new("curl")
-        .args(["-s", "-w", "\n%{http_code}", url])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-    (status.to_owned(), body.to_owned())
-}
-
 /// `/api/quarantine?repo_id=…` of a `serve` with no workers.
 fn monitor_quarantine(db: &TestDb, repo_id: i64) -> Value {
-    let (_, addr) = free_loopback_addr();
-    let mut s = db
-        .aveloxis()
-        .args(["serve", "--workers", "0", "--monitor", &addr])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while curl(&format!("http://{addr}/healthz")).0 != "200" {
-        assert!(t.elapsed() < Duration::from_secs(30), "no monitor");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let (status, body) = curl(&format!("http://{addr}/api/quarantine?repo_id={repo_id}"));
-    let _ = Command::new("kill")
-        .args(["-TERM", &s.id().to_string()])
-        .status();
-    let _ = s.wait();
+    let (status, body) = Monitor::start(db).get(&format!("/api/quarantine?repo_id={repo_id}"));
     assert_eq!(status, "200", "{body}");
     serde_json::from_str(&body).unwrap()
 }

@@ -255,3 +255,90 @@ pub async fn collected_counts(conn: &mut PgConnection) -> Vec<(String, i64)> {
     }
     v
 }
+
+/// A forge client with keys `tokens` (ids from 1) and `opts`.
+pub fn test_client(
+    platform: aveloxis_core::forge::Platform,
+    tokens: &[&str],
+    opts: aveloxis_core::forge::client::ClientOptions,
+) -> aveloxis_core::forge::client::ForgeClient {
+    use aveloxis_core::forge::keys::{ApiKey, KeyPool};
+    let keys = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ApiKey {
+            id: i as i64 + 1,
+            token: aveloxis_core::config::Secret::new(*t),
+        })
+        .collect();
+    aveloxis_core::forge::client::ForgeClient::new(platform, KeyPool::new(platform, keys, 10), opts)
+        .unwrap()
+}
+
+/// `curl -X method` with `headers`: (HTTP status, body).
+pub fn curl(url: &str, method: &str, headers: &[&str]) -> (String, String) {
+    let mut c = Command::new("curl");
+    c.args(["-s", "-X", method, "-w", "\n%{http_code}"]);
+    for h in headers {
+        c.args(["-H", h]);
+    }
+    let out = c.arg(url).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (status.to_owned(), body.to_owned())
+}
+
+/// A `serve` with no workers and its monitor on a free loopback address, answering; stopped
+/// with SIGTERM when dropped.
+pub struct Monitor {
+    child: std::process::Child,
+    pub addr: String,
+}
+
+impl Monitor {
+    pub fn start(db: &TestDb) -> Monitor {
+        let (_, addr) = free_loopback_addr();
+        let child = db
+            .aveloxis()
+            .args(["serve", "--workers", "0", "--monitor", &addr])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let m = Monitor { child, addr };
+        let t = std::time::Instant::now();
+        while m.get("/healthz").0 != "200" {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(30),
+                "monitor did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        m
+    }
+
+    /// `GET path`: (HTTP status, body).
+    pub fn get(&self, path: &str) -> (String, String) {
+        curl(&format!("http://{}{path}", self.addr), "GET", &[])
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
