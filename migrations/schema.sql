@@ -122,7 +122,7 @@ CREATE INDEX IF NOT EXISTS idx_rgls_repo_group_id ON aveloxis_data.repo_groups_l
 
 CREATE TABLE IF NOT EXISTS aveloxis_data.repos (
     repo_id              BIGSERIAL PRIMARY KEY,
-    repo_group_id        BIGINT,
+    repo_group_id        BIGINT NOT NULL,          -- every repository is in a group (Augur)
     platform_id          SMALLINT NOT NULL,
     repo_git             TEXT NOT NULL,            -- canonical clone URL; the upsert key
     repo_name            TEXT NOT NULL DEFAULT '',

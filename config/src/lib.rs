@@ -77,7 +77,13 @@ pub struct CollectionConfig {
     pub matview_rebuild_on_startup: bool,
     /// Where bare clones for commit collection live.
     pub repo_clone_dir: PathBuf,
+    /// The repository group of repositories added by their own URL (not by an owner's URL and
+    /// without `add-repo --group`): every repository belongs to a group, as in Augur.
+    pub default_repo_group: String,
 }
+
+/// Augur's name for the group of repositories added alone.
+pub const DEFAULT_REPO_GROUP: &str = "Default Repo Group";
 
 impl Default for CollectionConfig {
     fn default() -> Self {
@@ -88,6 +94,7 @@ impl Default for CollectionConfig {
             matview_rebuild_day: RebuildDay::Saturday,
             matview_rebuild_on_startup: false,
             repo_clone_dir: PathBuf::from("repos"),
+            default_repo_group: DEFAULT_REPO_GROUP.to_owned(),
         }
     }
 }
@@ -271,6 +278,13 @@ impl Config {
 
     /// Derive the forge addresses left out (after the environment had its say).
     fn resolve(&mut self) -> Result<(), String> {
+        if self.collection.default_repo_group.trim().is_empty() {
+            return Err(
+                "collection.default_repo_group is empty: name the group of repositories \
+                        added by their own URL (Augur's is \"Default Repo Group\")"
+                    .into(),
+            );
+        }
         self.github
             .resolve("github", ForgeConfig::github(), "/api/v3")?;
         self.gitlab
@@ -332,6 +346,7 @@ impl Config {
                 c.matview_rebuild_on_startup = boolean(v)?
             }
             ("COLLECTION", "repo_clone_dir") => c.repo_clone_dir = PathBuf::from(v),
+            ("COLLECTION", "default_repo_group") => c.default_repo_group = v.to_owned(),
             ("GITHUB", "api_url") => self.github.api_url = v.to_owned(),
             ("GITHUB", "web_url") => self.github.web_url = v.to_owned(),
             ("GITLAB", "api_url") => self.gitlab.api_url = v.to_owned(),
@@ -402,6 +417,16 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("github.api_url") && !e.contains("s3cr3t"), "{e}");
+    }
+
+    #[test]
+    fn the_default_repo_group_is_augurs_unless_named_and_never_empty() {
+        let c = Config::parse("{}").unwrap();
+        assert_eq!(c.collection.default_repo_group, "Default Repo Group");
+        let c = Config::parse(r#"{"collection": {"default_repo_group": "Ours"}}"#).unwrap();
+        assert_eq!(c.collection.default_repo_group, "Ours");
+        let e = Config::parse(r#"{"collection": {"default_repo_group": " "}}"#).unwrap_err();
+        assert!(e.contains("collection.default_repo_group is empty"), "{e}");
     }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

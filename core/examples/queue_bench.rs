@@ -32,8 +32,10 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
         sqlx::raw_sql(
-            "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name)
-             SELECT 1, 'https://github.com/bench/r' || g, 'bench', 'r' || g FROM generate_series(1, 100000) g;
+            "INSERT INTO aveloxis_data.repo_groups (rg_name, rg_type) VALUES ('bench', '');
+             INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id)
+             SELECT 1, 'https://github.com/bench/r' || g, 'bench', 'r' || g, currval(pg_get_serial_sequence('aveloxis_data.repo_groups', 'repo_group_id'))
+               FROM generate_series(1, 100000) g;
              INSERT INTO aveloxis_ops.collection_queue (repo_id, priority, due_at)
              SELECT repo_id, (repo_id % 7)::int * 10, now() - (repo_id % 1000) * interval '1 minute'
                FROM aveloxis_data.repos;

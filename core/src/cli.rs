@@ -123,6 +123,12 @@ pub struct AddRepoArgs {
     /// Queue priority (lower is sooner; 0 is next).
     #[arg(long, default_value_t = 100)]
     pub priority: i32,
+    /// Put every repository this command adds in this repository group (created when new;
+    /// known repositories move to it). Without it: an owner's repositories go to the owner's
+    /// group, Augur's to their Augur group, and a repository added alone to
+    /// `collection.default_repo_group`.
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
     /// Import every repository of the Augur database in this database (checked with HEAD).
     #[arg(long)]
     pub from_augur: bool,

@@ -48,6 +48,8 @@ pub(crate) async fn exists(conn: &mut PgConnection, repo_id: i64) -> Result<bool
 }
 
 /// Insert (or find) a repository row; clears a gone marker when the operator adds it again.
+/// `group` moves it to that group; without one a new repository goes to the configured default
+/// group and a known one stays where it is.
 pub async fn upsert_repo(
     conn: &mut PgConnection,
     cfg: &Config,
@@ -63,6 +65,10 @@ pub async fn upsert_repo(
             .await?;
         return Ok(id);
     }
+    let group = match group {
+        Some(g) => g,
+        None => upsert_group(conn, Group::Named(&cfg.collection.default_repo_group)).await?,
+    };
     Ok(sqlx::query_scalar(
         "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id, tool_version, data_source)
          VALUES ($1, $2, $3, $4, $5, $6, 'aveloxis add-repo') RETURNING repo_id",
@@ -77,24 +83,33 @@ pub async fn upsert_repo(
     .await?)
 }
 
-/// The repository group of a forge owner (GitHub organisation, GitLab group), created on
-/// first use.
-pub(crate) async fn upsert_group(
-    conn: &mut PgConnection,
-    platform: Platform,
-    owner: &str,
-) -> Result<i64> {
-    let kind = match platform {
-        Platform::GitHub => "github_org",
-        Platform::GitLab => "gitlab_group",
+/// A repository group.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Group<'a> {
+    /// A forge owner's (GitHub organisation, GitLab group): `rg_type` says which.
+    Owner(Platform, &'a str),
+    /// One named by the operator (`add-repo --group`, the configured default, an Augur group
+    /// imported with `--from-augur`): `rg_type` empty.
+    Named(&'a str),
+}
+
+/// The id of a repository group, created on first use.
+pub(crate) async fn upsert_group(conn: &mut PgConnection, group: Group<'_>) -> Result<i64> {
+    let (name, kind) = match group {
+        Group::Owner(Platform::GitHub, owner) => (owner, "github_org"),
+        Group::Owner(Platform::GitLab, owner) => (owner, "gitlab_group"),
+        Group::Named(name) => (name, ""),
     };
+    if name.trim().is_empty() {
+        anyhow::bail!("a repository group needs a name");
+    }
     Ok(sqlx::query_scalar(
         "INSERT INTO aveloxis_data.repo_groups (rg_name, rg_type, tool_version, data_source)
          VALUES ($1, $2, $3, 'aveloxis add-repo')
          ON CONFLICT (rg_type, rg_name) DO UPDATE SET rg_last_modified = now()
          RETURNING repo_group_id",
     )
-    .bind(owner)
+    .bind(name)
     .bind(kind)
     .bind(crate::TOOL_VERSION)
     .fetch_one(conn)

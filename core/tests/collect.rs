@@ -425,11 +425,16 @@ async fn augur_keys_and_repositories_are_imported() {
     let web = |n: &str| forge.web_url("mock-org", n);
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE SCHEMA augur_data; CREATE SCHEMA augur_operations;
-         CREATE TABLE augur_data.repo (repo_id BIGSERIAL PRIMARY KEY, repo_git TEXT, repo_name TEXT);
+         CREATE TABLE augur_data.repo_groups (repo_group_id BIGINT PRIMARY KEY, rg_name TEXT NOT NULL);
+         INSERT INTO augur_data.repo_groups VALUES (1, 'Default Repo Group'), (25430, 'CHAOSS Projects');
+         CREATE TABLE augur_data.repo (repo_id BIGSERIAL PRIMARY KEY,
+             repo_group_id BIGINT NOT NULL DEFAULT 1 REFERENCES augur_data.repo_groups,
+             repo_git TEXT, repo_name TEXT);
          CREATE TABLE augur_operations.worker_oauth (oauth_id BIGSERIAL PRIMARY KEY, name TEXT,
              consumer_key TEXT, consumer_secret TEXT, access_token TEXT, access_token_secret TEXT,
              repo_directory TEXT, platform TEXT DEFAULT 'github');
          INSERT INTO augur_data.repo (repo_git) VALUES ('{}'), ('{}.git'), ('{}'), ('{}'), ('{}'), ('not a url');
+         UPDATE augur_data.repo SET repo_group_id = 25430 WHERE repo_id = 1;
          INSERT INTO augur_operations.worker_oauth (name, access_token) VALUES ('a', '{}'), ('b', '{}'), ('empty', '');",
         web("tiny"),
         web("sidecar"),
@@ -469,10 +474,84 @@ async fn augur_keys_and_repositories_are_imported() {
     .unwrap();
     // sidecar and sidecar-old (301 → sidecar) are one repository under its canonical URL.
     assert_eq!(urls, vec![web("sidecar"), web("tiny")]);
+    // Each is in its Augur group's namesake: tiny (collected before in the default group)
+    // moves to it.
+    let groups: Vec<(String, String)> = sqlx::query_as(
+        "SELECT r.repo_git, g.rg_name FROM aveloxis_data.repos r
+           JOIN aveloxis_data.repo_groups g USING (repo_group_id) ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        groups,
+        vec![
+            (web("sidecar"), "Default Repo Group".to_string()),
+            (web("tiny"), "CHAOSS Projects".to_string())
+        ]
+    );
     // Augur's tables are untouched.
     let augur_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM augur_data.repo")
         .fetch_one(&mut conn)
         .await
         .unwrap();
     assert_eq!(augur_rows, 6);
+}
+
+/// A consumer's repository list: repositories joined with their groups (Augur's names).
+async fn listed(conn: &mut sqlx::PgConnection) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT r.repo_git, g.rg_name FROM aveloxis_augur_data.repo r
+           JOIN aveloxis_augur_data.repo_groups g ON g.repo_group_id = r.repo_group_id
+          ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+/// Every repository is in a group, so a consumer's repository list (repositories joined with
+/// their groups) lists them all: alone → the configured default group, `--group` → that one
+/// (moving a known repository), an owner URL → the owner's group.
+#[tokio::test]
+async fn every_added_repository_is_in_a_group() {
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 9)).unwrap();
+    let db = migrated_db().await;
+    db.configure(serde_json::json!({
+        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()},
+        "collection": {"default_repo_group": "Singles"}
+    }));
+    run(&db, &["add-key", DEFAULT_TOKENS[0]]);
+    let mut conn = db.connect().await;
+    let web = |n: &str| forge.web_url("mock-org", n);
+    run(&db, &["add-repo", &web("tiny")]);
+    assert_eq!(
+        listed(&mut conn).await,
+        vec![(web("tiny"), "Singles".to_string())]
+    );
+    run(&db, &["add-repo", "--group", "Team X", &web("sidecar")]);
+    run(&db, &["add-repo", "--group", "Team X", &web("tiny")]);
+    assert_eq!(
+        listed(&mut conn).await,
+        vec![
+            (web("sidecar"), "Team X".to_string()),
+            (web("tiny"), "Team X".to_string())
+        ]
+    );
+    let out = db
+        .aveloxis()
+        .args(["add-repo", "--group", " ", &web("tiny")])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("needs a name"), "{}", stderr(&out));
+    let org = format!("{}/mock-org", forge.base_url());
+    run(&db, &["add-repo", &org]);
+    let all = listed(&mut conn).await;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM aveloxis_data.repos")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(all.len() as i64, total);
+    assert!(all.iter().all(|(_, g)| g == "mock-org"), "{all:?}");
 }

@@ -23,14 +23,16 @@ async fn dashboard_shows_the_queue_boosts_and_keeps_forge_text_inert() {
     let db = migrated_db().await;
     let mut conn = db.connect().await;
     let hostile = "https://github.com/evil/<script>window.__xss=1</script>";
+    let group = test_group(&mut conn).await;
     let ids: Vec<i64> = sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name)
-         VALUES (1, 'https://github.com/chaoss/augur', 'chaoss', 'augur'),
-                (1, 'https://github.com/chaoss/grimoirelab', 'chaoss', 'grimoirelab'),
-                (1, $1, 'evil', 'x')
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id)
+         VALUES (1, 'https://github.com/chaoss/augur', 'chaoss', 'augur', $2),
+                (1, 'https://github.com/chaoss/grimoirelab', 'chaoss', 'grimoirelab', $2),
+                (1, $1, 'evil', 'x', $2)
          RETURNING repo_id",
     )
     .bind(hostile)
+    .bind(group)
     .fetch_all(&mut conn)
     .await
     .unwrap();

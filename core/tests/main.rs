@@ -7,6 +7,7 @@ mod aggregates;
 mod claims;
 mod cli;
 mod client;
+mod closers;
 mod collect;
 mod daemon;
 mod dashboard;

@@ -870,3 +870,70 @@ async fn the_view_rebuild_never_drops_views_it_did_not_build() {
         "only views.sql's views are recorded as ours: {recorded:?}"
     );
 }
+
+async fn repo_groups(conn: &mut sqlx::PgConnection) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT r.repo_git, g.rg_name, g.rg_type FROM aveloxis_data.repos r
+           JOIN aveloxis_data.repo_groups g USING (repo_group_id) ORDER BY r.repo_id",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+/// A database from before every repository had a group: `aveloxis migrate` puts the ungrouped
+/// ones in the configured default group, leaves grouped ones alone, and the column becomes
+/// NOT NULL; a second run changes nothing.
+#[tokio::test]
+async fn ungrouped_repositories_move_to_the_configured_default_group() {
+    let db = db_at_step(11).await;
+    let mut conn = db.connect().await;
+    sqlx::raw_sql(
+        "INSERT INTO aveloxis_data.repo_groups (rg_name, rg_type) VALUES ('chaoss', 'github_org');
+         INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_group_id) VALUES
+             (1, 'https://github.com/chaoss/augur', 1),
+             (1, 'https://github.com/o/alone', NULL),
+             (2, 'https://gitlab.com/g/p', NULL)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    db.configure(serde_json::json!({"collection": {"default_repo_group": "Legacy Repos"}}));
+    let want = vec![
+        (
+            "https://github.com/chaoss/augur".to_string(),
+            "chaoss".to_string(),
+            "github_org".to_string(),
+        ),
+        (
+            "https://github.com/o/alone".into(),
+            "Legacy Repos".into(),
+            String::new(),
+        ),
+        (
+            "https://gitlab.com/g/p".into(),
+            "Legacy Repos".into(),
+            String::new(),
+        ),
+    ];
+    for _ in 0..2 {
+        let out = db.run(&["migrate"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(repo_groups(&mut conn).await, want);
+    }
+    let nullable: String = sqlx::query_scalar(
+        "SELECT is_nullable FROM information_schema.columns
+          WHERE table_schema = 'aveloxis_data' AND table_name = 'repos' AND column_name = 'repo_group_id'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(nullable, "NO");
+    let named: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM aveloxis_data.repo_groups WHERE rg_name = 'Legacy Repos'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(named, 1);
+}

@@ -244,10 +244,12 @@ async fn a_repository_whose_processing_fails_does_not_stage_a_new_set_of_pages_e
 
 /// A GitHub repository row to stage pages for.
 async fn github_repo(conn: &mut PgConnection) -> i64 {
+    let group = test_group(conn).await;
     sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name)
-         VALUES (1, 'https://github.com/o/r', 'o', 'r') RETURNING repo_id",
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id)
+         VALUES (1, 'https://github.com/o/r', 'o', 'r', $1) RETURNING repo_id",
     )
+    .bind(group)
     .fetch_one(conn)
     .await
     .unwrap()
@@ -501,11 +503,13 @@ async fn a_commit_with_an_impossible_time_zone_offset_is_written_in_utc_and_note
     let url = format!("file://{}", work.display());
     let db = migrated_db().await;
     let mut conn = db.connect().await;
+    let group = test_group(&mut conn).await;
     let repo_id: i64 = sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_name)
-         VALUES (3, $1, 'tz') RETURNING repo_id",
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_name, repo_group_id)
+         VALUES (3, $1, 'tz', $2) RETURNING repo_id",
     )
     .bind(&url)
+    .bind(group)
     .fetch_one(&mut conn)
     .await
     .unwrap();

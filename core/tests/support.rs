@@ -164,6 +164,18 @@ pub async fn db_at_step(target: u32) -> TestDb {
 }
 
 /// The repository's `migrations/` directory.
+/// A repository group for test repositories inserted by hand (every repository is in one).
+pub async fn test_group(conn: &mut PgConnection) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO aveloxis_data.repo_groups (rg_name, rg_type) VALUES ('tests', '')
+         ON CONFLICT (rg_type, rg_name) DO UPDATE SET rg_name = EXCLUDED.rg_name
+         RETURNING repo_group_id",
+    )
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
 pub fn migrations_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
 }

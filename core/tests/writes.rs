@@ -384,10 +384,12 @@ type LabelRow = (
 async fn a_null_never_overwrites_a_value_and_a_value_always_does() {
     let db = migrated_db().await;
     let mut conn = db.connect().await;
+    let group = test_group(&mut conn).await;
     let repo_id: i64 = sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name)
-         VALUES (1, 'https://github.com/o/r', 'o', 'r') RETURNING repo_id",
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id)
+         VALUES (1, 'https://github.com/o/r', 'o', 'r', $1) RETURNING repo_id",
     )
+    .bind(group)
     .fetch_one(&mut conn)
     .await
     .unwrap();
@@ -574,12 +576,14 @@ async fn a_database_failure_during_an_upsert_is_counted_as_a_database_error_in_m
     }));
     let mut conn = db.connect().await;
     let url = forge.web_url("mock-org", "fleet-00000");
+    let group = test_group(&mut conn).await;
     sqlx::query(
-        "WITH r AS (INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name)
-                    VALUES (1, $1, 'mock-org', 'fleet-00000') RETURNING repo_id)
+        "WITH r AS (INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id)
+                    VALUES (1, $1, 'mock-org', 'fleet-00000', $2) RETURNING repo_id)
          INSERT INTO aveloxis_ops.collection_queue (repo_id, priority) SELECT repo_id, 100 FROM r",
     )
     .bind(&url)
+    .bind(group)
     .execute(&mut conn)
     .await
     .unwrap();

@@ -86,8 +86,11 @@ fn shadow_diff_compares_rows_by_platform_keys_and_names_missing_changed_and_extr
     // requests, reviews and messages start far away: no local id agrees between the sides.
     let shifted = wrapper_before_add_repo(
         bin_dir.path(),
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_name, repo_owner) \
-           VALUES (1, 'https://github.com/harness/dummy', 'dummy', 'harness') \
+        "INSERT INTO aveloxis_data.repo_groups (rg_name, rg_type) VALUES ('harness', '') \
+           ON CONFLICT DO NOTHING;\n\
+         INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_name, repo_owner, repo_group_id) \
+           SELECT 1, 'https://github.com/harness/dummy', 'dummy', 'harness', repo_group_id \
+             FROM aveloxis_data.repo_groups WHERE rg_name = 'harness' AND rg_type = '' \
            ON CONFLICT DO NOTHING;\n\
          SELECT setval(pg_get_serial_sequence('aveloxis_data.issues', 'issue_id'), 5000);\n\
          SELECT setval(pg_get_serial_sequence('aveloxis_data.pull_requests', 'pull_request_id'), 6000);\n\

@@ -14,10 +14,12 @@
 //! `staging` owns the staging table, `prelim` the check before a run, `github/` and `gitlab/`
 //! what to fetch (`fetch`) and how staged pages become rows (`map`), `mapped` the rows with
 //! their origins and what the mappers refused, `optional` the endpoints a repository may not
-//! have (zero items and a note, never a failed run), `specs`/`upsert` how rows are written.
+//! have (zero items and a note, never a failed run), `specs`/`upsert` how rows are written,
+//! `derived` the columns computed from other collected rows (GitHub closers from events).
 //! Repository, queue and quarantine rows change only through `crate::repos`, `crate::queue` and
 //! `crate::quarantine`.
 
+mod derived;
 pub mod github;
 pub mod gitlab;
 mod mapped;
@@ -289,7 +291,10 @@ async fn process_staged_tx(
         return Ok(counts);
     };
     match Platform::from_id(platform) {
-        Some(Platform::GitHub) => github::process(&mut tx, repo_id, &staged, &mut counts).await?,
+        Some(Platform::GitHub) => {
+            github::process(&mut tx, repo_id, &staged, &mut counts).await?;
+            derived::closers(&mut tx, repo_id).await?;
+        }
         Some(Platform::GitLab) => gitlab::process(&mut tx, repo_id, &staged, &mut counts).await?,
         _ => bail!("staged pages of platform {platform} cannot be processed by this version"),
     }

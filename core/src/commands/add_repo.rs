@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::forge::client::{ClientOptions, ForgeError};
 use crate::forge::locate::{Location, locate};
 use crate::forge::{Platform, RepoRef, Target, parse_target, redact_userinfo};
+use crate::repos::Group;
 use crate::{queue, repos};
 
 pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &AddRepoArgs) -> Result<()> {
@@ -24,11 +25,16 @@ pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &AddRepoArg
         .collect::<Result<Vec<_>>>()?;
     let collector =
         Collector::new(conn, cfg.clone(), args.augur_keys, ClientOptions::default()).await?;
+    // The operator's group, when named, holds everything this command adds.
+    let named = match &args.group {
+        Some(name) => Some(repos::upsert_group(conn, Group::Named(name.trim())).await?),
+        None => None,
+    };
     let mut added = 0;
     for t in targets {
         match t {
             Target::Repo(r) => {
-                let id = repos::upsert_repo(conn, cfg, &r, None).await?;
+                let id = repos::upsert_repo(conn, cfg, &r, named).await?;
                 queue::enqueue(conn, id, args.priority).await?;
                 println!(
                     "queued {} (repo {id}, priority {})",
@@ -38,12 +44,13 @@ pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &AddRepoArg
                 added += 1;
             }
             Target::Owner { platform, owner } => {
-                added += add_owner(conn, cfg, &collector, platform, &owner, args.priority).await?;
+                let to = (platform, owner.as_str(), named);
+                added += add_owner(conn, cfg, &collector, to, args.priority).await?;
             }
         }
     }
     if args.from_augur {
-        added += import_augur_repos(conn, cfg, &collector, args.priority).await?;
+        added += import_augur_repos(conn, cfg, &collector, named, args.priority).await?;
     }
     println!(
         "{added} repositor{} queued",
@@ -52,13 +59,12 @@ pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &AddRepoArg
     Ok(())
 }
 
-/// Every repository of an owner, in the owner's repository group.
+/// Every repository of an owner, in the owner's repository group (or the operator's).
 async fn add_owner(
     conn: &mut PgConnection,
     cfg: &Config,
     collector: &Collector,
-    platform: Platform,
-    owner: &str,
+    (platform, owner, named): (Platform, &str, Option<i64>),
     priority: i32,
 ) -> Result<usize> {
     let client = collector.client(platform)?;
@@ -70,7 +76,10 @@ async fn add_owner(
             collect::gitlab::owner_repos(client, &cfg.gitlab.api_url, owner).await?
         }
     };
-    let group = repos::upsert_group(conn, platform, owner).await?;
+    let group = match named {
+        Some(g) => g,
+        None => repos::upsert_group(conn, Group::Owner(platform, owner)).await?,
+    };
     let mut added = 0;
     for u in &urls {
         let Target::Repo(r) = parse_target(u, cfg)? else {
@@ -84,15 +93,15 @@ async fn add_owner(
     Ok(added)
 }
 
-/// Augur's repository table (`augur_data.repo`) or CollectOSS's (`data.repo`).
-async fn augur_repo_table(conn: &mut PgConnection) -> Result<&'static str> {
-    for table in ["augur_data.repo", "data.repo"] {
+/// The schema of Augur's repository table (`augur_data.repo`) or CollectOSS's (`data.repo`).
+async fn augur_schema(conn: &mut PgConnection) -> Result<&'static str> {
+    for schema in ["augur_data", "data"] {
         let found: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(table)
+            .bind(format!("{schema}.repo"))
             .fetch_one(&mut *conn)
             .await?;
         if found {
-            return Ok(table);
+            return Ok(schema);
         }
     }
     bail!("--from-augur: this database has neither augur_data.repo nor data.repo");
@@ -132,25 +141,30 @@ fn progress_bar(total: usize) -> indicatif::ProgressBar {
 }
 
 /// `add-repo --from-augur`: every URL of `augur_data.repo` (or CollectOSS's `data.repo`),
-/// checked through the API: found added (under its current name when renamed), 404/410 skipped.
+/// checked through the API: found added (under its current name when renamed) in its Augur
+/// group's namesake (unless the operator named one), 404/410 skipped.
 async fn import_augur_repos(
     conn: &mut PgConnection,
     cfg: &Config,
     collector: &Collector,
+    named: Option<i64>,
     priority: i32,
 ) -> Result<usize> {
-    let table = augur_repo_table(conn).await?;
-    let urls: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT repo_git FROM {table} WHERE repo_git IS NOT NULL ORDER BY repo_id"
+    let schema = augur_schema(conn).await?;
+    let table = format!("{schema}.repo");
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.repo_git, nullif(btrim(g.rg_name), '')
+           FROM {schema}.repo r LEFT JOIN {schema}.repo_groups g USING (repo_group_id)
+          WHERE r.repo_git IS NOT NULL ORDER BY r.repo_id"
     )))
     .fetch_all(&mut *conn)
     .await?;
-    let total = urls.len();
-    tracing::info!(total, table, "importing repositories from Augur");
+    let total = rows.len();
+    tracing::info!(total, table = %table, "importing repositories from Augur");
     let bar = progress_bar(total);
     let mut added = std::collections::BTreeSet::new();
     let (mut skipped, mut invalid) = (0usize, 0usize);
-    for (i, raw) in urls.iter().enumerate() {
+    for (i, (raw, augur_group)) in rows.iter().enumerate() {
         bar.inc(1);
         let url = raw
             .trim()
@@ -164,7 +178,14 @@ async fn import_augur_repos(
         };
         match canonical(collector, cfg, r, &url).await? {
             Some(r) => {
-                let id = repos::upsert_repo(conn, cfg, &r, None).await?;
+                let group = match (named, augur_group) {
+                    (Some(g), _) => Some(g),
+                    (None, Some(name)) => {
+                        Some(repos::upsert_group(conn, Group::Named(name)).await?)
+                    }
+                    (None, None) => None,
+                };
+                let id = repos::upsert_repo(conn, cfg, &r, group).await?;
                 queue::enqueue(conn, id, priority).await?;
                 added.insert(id);
             }

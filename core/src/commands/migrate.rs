@@ -17,6 +17,10 @@ fn options(cfg: &Config, args: &MigrateArgs) -> Options {
         lock_timeout: cfg.lock_timeout(),
         target: args.target,
         tool_version: TOOL_VERSION.to_owned(),
+        settings: vec![(
+            "aveloxis.default_repo_group".to_owned(),
+            cfg.collection.default_repo_group.clone(),
+        )],
         ..Options::default()
     }
 }

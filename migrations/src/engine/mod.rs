@@ -67,6 +67,10 @@ pub struct Options {
     pub target: Option<u32>,
     /// Written to `schema_meta.tool_version`.
     pub tool_version: String,
+    /// Session settings the steps may read with `current_setting(name, true)` (custom names,
+    /// `aveloxis.*`): the operator's configuration a backfill needs, such as the default
+    /// repository group's name.
+    pub settings: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -79,6 +83,7 @@ impl Default for Options {
             lock_retries: 5,
             target: None,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            settings: Vec::new(),
         }
     }
 }
@@ -142,6 +147,13 @@ pub async fn run(
     )))
     .execute(&mut *conn)
     .await?;
+    for (name, value) in &opts.settings {
+        sqlx::query("SELECT set_config($1, $2, false)")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *conn)
+            .await?;
+    }
     // If this process dies (SIGKILL, lost terminal), make the server abandon the statement
     // instead of finishing a long DDL nobody will record. PostgreSQL 14+; older servers lack the
     // setting and simply keep the old behaviour.
