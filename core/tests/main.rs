@@ -4,6 +4,7 @@
 mod support;
 
 mod aggregates;
+mod authors;
 mod claims;
 mod cli;
 mod client;

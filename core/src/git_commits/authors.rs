@@ -1,6 +1,9 @@
-//! Author e-mails → contributors: an alias, else `contributors.cntrb_email`, else a new
-//! e-mail-only contributor with a random id plus an alias row (so the id is stable across
-//! runs); and the affiliation of an e-mail's domain.
+//! Author e-mails → contributors, cheapest first: an alias; else the GitHub account a noreply
+//! address names (`id+login@users.noreply.github.com` by id, `login@…` by a known login); else
+//! `contributors.cntrb_email`; else a new contributor — the named GitHub user for an
+//! `id+login` address, an e-mail-only one with a random id otherwise — plus an alias row (so no
+//! e-mail is resolved twice and the id is stable across runs); and the affiliation of an
+//! e-mail's domain.
 
 use std::collections::HashMap;
 
@@ -11,6 +14,7 @@ use uuid::Uuid;
 
 use super::DATA_SOURCE;
 use super::log::LogCommit;
+use crate::contributor_id::{PLATFORM_GITHUB, contributor_id};
 
 /// Advisory lock serialising the creation of e-mail-only contributors across concurrent facade
 /// runs (two repositories sharing a new author must end with one contributor).
@@ -21,6 +25,30 @@ const CONTRIBUTOR_LOCK_KEY: i64 = 0x4156_4C58_4641_4344; // "AVLXFACD"
 const LOOKUP_AUTHORS: &str = include_str!("sql/lookup_authors.sql");
 const INSERT_ALIASES: &str = include_str!("sql/insert_aliases.sql");
 const INSERT_CONTRIBUTORS: &str = include_str!("sql/insert_contributors.sql");
+const INSERT_GITHUB_AUTHORS: &str = include_str!("sql/insert_github_authors.sql");
+
+/// The domain of GitHub's noreply commit addresses.
+const GITHUB_NOREPLY: &str = "users.noreply.github.com";
+
+/// The GitHub account a noreply address names: `(Some(id), login)` for `id+login@…`,
+/// `(None, login)` for the older `login@…`. Logins are lower-cased (GitHub's are
+/// case-insensitive); anything that is not a possible login is no match.
+pub(super) fn github_noreply(email: &str) -> Option<(Option<i64>, String)> {
+    let (local, domain) = email.rsplit_once('@')?;
+    if !domain.eq_ignore_ascii_case(GITHUB_NOREPLY) {
+        return None;
+    }
+    let (id, login) = match local.split_once('+') {
+        Some((id, login)) => (Some(id.parse::<i64>().ok().filter(|i| *i > 0)?), login),
+        None => (None, local),
+    };
+    let name = login.strip_suffix("[bot]").unwrap_or(login);
+    let valid = !name.is_empty()
+        && name.len() <= 39
+        && !name.starts_with('-')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    valid.then(|| (id, login.to_ascii_lowercase()))
+}
 
 /// Normalised e-mail: trimmed, lower-case, without surrounding angle brackets.
 pub(super) fn normalize_email(raw: &str) -> String {
@@ -85,6 +113,17 @@ impl Affiliations {
 struct EmailKey<'a> {
     email: &'a str,
     raw: &'a str,
+    gh_id: Option<i64>,
+    login: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct GitHubAuthor<'a> {
+    id: Uuid,
+    email: &'a str,
+    name: &'a str,
+    gh_id: i64,
+    login: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -137,12 +176,19 @@ impl Authors {
         emails.sort();
         for email in emails {
             match found.get(email) {
-                Some((Some(alias_id), _)) => {
-                    self.0.insert(email.clone(), *alias_id);
+                Some(Found {
+                    alias: Some(id), ..
+                }) => {
+                    self.0.insert(email.clone(), *id);
                 }
-                Some((None, Some(email_id))) => {
-                    self.0.insert(email.clone(), *email_id);
-                    new_aliases.push((*email_id, email.clone()));
+                Some(Found {
+                    noreply: Some(id), ..
+                })
+                | Some(Found {
+                    email: Some(id), ..
+                }) => {
+                    self.0.insert(email.clone(), *id);
+                    new_aliases.push((*id, email.clone()));
                 }
                 _ => missing.push(email.clone()),
             }
@@ -182,14 +228,26 @@ impl Authors {
             missing.iter().map(|e| (e.clone(), wanted[e])).collect();
         let found = lookup_authors(conn, &still).await?;
         let mut created: Vec<NewContributor<'_>> = Vec::new();
+        let mut github: Vec<GitHubAuthor<'_>> = Vec::new();
         let mut still_sorted: Vec<(&String, &(&str, &str))> = still.iter().collect();
         still_sorted.sort();
         for (email, (_, name)) in still_sorted {
-            match found.get(email) {
-                Some((Some(id), _)) | Some((None, Some(id))) => {
-                    self.0.insert(email.clone(), *id);
+            match (found.get(email).and_then(Found::any), github_noreply(email)) {
+                (Some(id), _) => {
+                    self.0.insert(email.clone(), id);
                 }
-                _ => {
+                (None, Some((Some(gh_id), login))) => {
+                    let id = contributor_id(PLATFORM_GITHUB, gh_id as u64);
+                    self.0.insert(email.clone(), id);
+                    github.push(GitHubAuthor {
+                        id,
+                        email,
+                        name: name.trim(),
+                        gh_id,
+                        login,
+                    });
+                }
+                (None, _) => {
                     let id = Uuid::new_v4();
                     self.0.insert(email.clone(), id);
                     created.push(NewContributor {
@@ -199,6 +257,15 @@ impl Authors {
                     });
                 }
             }
+        }
+        if !github.is_empty() {
+            sqlx::query(INSERT_GITHUB_AUTHORS)
+                .bind(sqlx::types::Json(&github))
+                .bind(crate::TOOL_VERSION)
+                .bind(DATA_SOURCE)
+                .execute(&mut *conn)
+                .await
+                .context("insert GitHub commit authors named by noreply addresses")?;
         }
         if !created.is_empty() {
             sqlx::query(INSERT_CONTRIBUTORS)
@@ -213,17 +280,35 @@ impl Authors {
     }
 }
 
-type Found = HashMap<String, (Option<Uuid>, Option<Uuid>)>;
+/// What the lookup found for one e-mail, by the way it was found.
+#[derive(Debug, Default)]
+struct Found {
+    alias: Option<Uuid>,
+    noreply: Option<Uuid>,
+    email: Option<Uuid>,
+}
+
+impl Found {
+    /// The contributor, in order of trust: alias, noreply account, e-mail.
+    fn any(&self) -> Option<Uuid> {
+        self.alias.or(self.noreply).or(self.email)
+    }
+}
 
 async fn lookup_authors(
     conn: &mut PgConnection,
     wanted: &HashMap<String, (&str, &str)>,
-) -> Result<Found> {
+) -> Result<HashMap<String, Found>> {
     let keys: Vec<EmailKey<'_>> = wanted
         .iter()
-        .map(|(email, (raw, _))| EmailKey {
-            email,
-            raw: raw.trim(),
+        .map(|(email, (raw, _))| {
+            let named = github_noreply(email);
+            EmailKey {
+                email,
+                raw: raw.trim(),
+                gh_id: named.as_ref().and_then(|(id, _)| *id),
+                login: named.map(|(_, login)| login),
+            }
         })
         .collect();
     let rows = sqlx::query(LOOKUP_AUTHORS)
@@ -233,10 +318,44 @@ async fn lookup_authors(
         .context("look up commit authors")?;
     let mut out = HashMap::with_capacity(rows.len());
     for row in rows {
-        out.insert(
-            row.try_get::<String, _>("email")?,
-            (row.try_get("alias_id")?, row.try_get("email_id")?),
-        );
+        let found = Found {
+            alias: row.try_get("alias_id")?,
+            noreply: row.try_get("noreply_id")?,
+            email: row.try_get("email_id")?,
+        };
+        out.insert(row.try_get::<String, _>("email")?, found);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::github_noreply;
+
+    #[test]
+    fn github_noreply_addresses_name_their_account() {
+        assert_eq!(
+            github_noreply("12345+octo-cat@users.noreply.github.com"),
+            Some((Some(12345), "octo-cat".into()))
+        );
+        assert_eq!(
+            github_noreply("49699333+dependabot[bot]@users.noreply.github.com"),
+            Some((Some(49699333), "dependabot[bot]".into()))
+        );
+        assert_eq!(
+            github_noreply("Octo-Cat@Users.NoReply.GitHub.com"),
+            Some((None, "octo-cat".into()))
+        );
+        for not in [
+            "octo@example.com",
+            "x+octo@users.noreply.github.com",
+            "0+octo@users.noreply.github.com",
+            "12+@users.noreply.github.com",
+            "-bad@users.noreply.github.com",
+            "a.b@users.noreply.github.com",
+            "octo@users.noreply.github.com.evil.example",
+        ] {
+            assert_eq!(github_noreply(not), None, "{not}");
+        }
+    }
 }

@@ -44,6 +44,12 @@ pub(super) const DOMAINS: &[&str] = &[
     "lab.example.net",
 ];
 
+/// GitHub's bots and their account ids.
+const BOTS: [(&str, u64); 2] = [
+    ("dependabot[bot]", 49_699_333),
+    ("github-actions[bot]", 41_898_282),
+];
+
 /// The pool: the organisation (index 0), two bots (1 and 2), then `n` people.
 pub(super) fn gen_users(rng: &mut Rng, n: usize) -> Vec<User> {
     let mut users = vec![User {
@@ -58,17 +64,15 @@ pub(super) fn gen_users(rng: &mut Rng, n: usize) -> Vec<User> {
         kind: UserKind::Organization,
     }];
     let mut id = 10_000 + rng.range(0, 99);
-    for (i, bot) in ["dependabot[bot]", "github-actions[bot]"]
-        .iter()
-        .enumerate()
-    {
+    // The bots have their real ids: a noreply address names its account's id.
+    for (bot, bot_id) in BOTS {
         id += rng.range(1, 50_000);
         users.push(User {
-            id,
+            id: bot_id,
             login: bot.to_string(),
             name: bot.trim_end_matches("[bot]").to_string(),
             email: None,
-            commit_email: format!("{}+{bot}@users.noreply.github.com", 49_699_333 + i),
+            commit_email: format!("{bot_id}+{bot}@users.noreply.github.com"),
             company: None,
             location: None,
             created_at: T0 - 300 * DAY,
@@ -77,13 +81,20 @@ pub(super) fn gen_users(rng: &mut Rng, n: usize) -> Vec<User> {
     }
     for i in 0..n {
         id += rng.range(1, 50_000);
+        if BOTS.iter().any(|(_, b)| *b == id) {
+            id += 1;
+        }
         let first = rng.pick(FIRST);
         let last = rng.pick(LAST);
         let login = format!("{first}-{last}{i}");
         let public = rng.chance(0.3);
         let email = format!("{first}.{last}{i}@{}", rng.pick(DOMAINS));
+        // Real-world shapes: GitHub's noreply address in its current (`id+login@`) and its
+        // older (`login@`) form, or a personal address (not always the public one).
         let commit_email = if rng.chance(0.35) {
             format!("{id}+{login}@users.noreply.github.com")
+        } else if i % 5 == 4 {
+            format!("{login}@users.noreply.github.com")
         } else {
             email.clone()
         };
