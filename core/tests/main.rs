@@ -18,6 +18,7 @@ mod gitlab;
 mod migrate;
 mod optional;
 mod private;
+mod private_clone;
 mod quarantine;
 mod schema;
 mod writes;

@@ -26,7 +26,8 @@
 //!   per-token rate limits with 403/429, `ETag`/`If-None-Match` → 304
 //!   (free of charge), 301 renames, 404 deleted, 410 gone, private
 //!   repositories (404 to anonymous API requests; on the web a 404 or a
-//!   GitLab sign-in redirect), and injected
+//!   GitLab sign-in redirect; `git clone` only with a key as HTTP Basic
+//!   credentials, else a 401 challenge), and injected
 //!   faults from a YAML manifest, deterministic under a seed.
 //! - **Replay and record** ([`cassette`], [`record`]): recorded interactions
 //!   (ours, or `@octokit/fixtures` as-is) with URL rewriting; unmatched

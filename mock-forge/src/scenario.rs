@@ -44,8 +44,9 @@ pub enum WebDialect {
     GitLab,
 }
 
-/// A private repository: served to API requests with a token; anonymous API requests get 404 and
-/// its web pages answer what the forge named by `web` shows a stranger.
+/// A private repository: served to API requests with a token; anonymous API requests get 404,
+/// its web pages answer what the forge named by `web` shows a stranger, and `git clone` needs a
+/// token as the password of HTTP Basic credentials (401 with a `Basic` challenge otherwise).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PrivateRepo {

@@ -45,6 +45,7 @@ use crate::config::Config;
 use crate::forge::client::{ClientOptions, ForgeClient};
 use crate::forge::keys::KeyPool;
 use crate::forge::{Platform, RepoRef};
+use crate::git_commits::{DEFAULT_GIT_TIMEOUT, GitAuth, sync_repo_with};
 use crate::queue;
 
 /// Rows written per table (and children whose parent was missing).
@@ -187,15 +188,35 @@ impl Collector {
         counts.staged_pages = pages;
         counts.notes = notes;
 
-        let clone_url = format!("{}.git", repo.web_url(&self.cfg));
-        let bare =
-            crate::git_commits::sync_repo(&self.cfg.collection.repo_clone_dir, repo_id, &clone_url)
-                .await?;
+        let bare = self.sync_clone(platform, repo_id, &repo).await?;
         let f = crate::git_commits::collect_commits(conn, repo_id, &bare).await?;
         counts.commits = f.commits;
         crate::aggregates::refresh_repo(conn, repo_id).await?;
         record_success(conn, repo_id, &counts, &fence).await?;
         Ok(Outcome::Collected(counts))
+    }
+
+    /// The bare clone of `repo`, cloned or fetched with a key of its platform when the pool has
+    /// one (a private repository needs it; a public one is cloned with it too, and anonymously
+    /// when there is none). See [`GitAuth`] for how the key reaches git.
+    async fn sync_clone(
+        &self,
+        platform: Platform,
+        repo_id: i64,
+        repo: &RepoRef,
+    ) -> Result<std::path::PathBuf> {
+        let url = format!("{}.git", repo.web_url(&self.cfg));
+        let auth = GitAuth::lend(self.client(platform)?.keys(), platform, &url)?;
+        if let Some(a) = &auth {
+            tracing::debug!(
+                repo_id,
+                key_id = a.key_id(),
+                origin = a.origin(),
+                "git with a key"
+            );
+        }
+        let root = &self.cfg.collection.repo_clone_dir;
+        sync_repo_with(root, repo_id, &url, auth.as_ref(), DEFAULT_GIT_TIMEOUT).await
     }
 
     /// Stage every page of `repo` changed since `since` (all with `None`); returns the pages

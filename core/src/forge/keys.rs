@@ -216,6 +216,19 @@ impl KeyPool {
         }
     }
 
+    /// A valid key to lend to git for one repository's clone or fetch (a clone of its id and
+    /// secret; the pool keeps the key). The API's rate limits do not apply to git, so a key at its
+    /// floor is lent too; the cursor is left where it is. `None` when no key is valid.
+    pub fn lend(&self) -> Option<ApiKey> {
+        let states = self.states.lock().ok()?;
+        let n = states.len();
+        let start = self.cursor.load(Ordering::Relaxed);
+        (0..n)
+            .map(|off| &states[(start + off) % n])
+            .find(|k| !k.invalid)
+            .map(|k| k.key.clone())
+    }
+
     /// Record the rate-limit headers of a response made with key `idx`.
     pub fn observe(&self, idx: usize, h: &HeaderMap) {
         if let Ok(mut s) = self.states.lock()
@@ -321,5 +334,22 @@ mod tests {
         p.invalidate(0);
         assert!(matches!(p.acquire(), Acquire::None));
         assert!(matches!(pool(0).acquire(), Acquire::None));
+    }
+
+    #[test]
+    fn lend_gives_any_valid_key_even_one_at_its_floor() {
+        let p = pool(2);
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        h.insert("x-ratelimit-reset", "99999999999".parse().unwrap());
+        p.exhaust(0, &h);
+        p.exhaust(1, &h);
+        assert!(matches!(p.acquire(), Acquire::WaitUntil(_)));
+        assert_eq!(p.lend().unwrap().token.expose(), "tok0");
+        p.invalidate(0);
+        assert_eq!(p.lend().unwrap().id, 2);
+        p.invalidate(1);
+        assert!(p.lend().is_none());
+        assert!(pool(0).lend().is_none());
     }
 }

@@ -1,5 +1,6 @@
-//! Git processes: the bare clone per repository (fetch, or re-clone when broken), and URL
-//! redaction so that no credential reaches a log line or an error.
+//! Git processes: the bare clone per repository (fetch, or re-clone when broken), with a key
+//! when one is given ([`GitAuth`]), and URL redaction so that no credential reaches a log line or
+//! an error.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -10,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
 use super::DEFAULT_GIT_TIMEOUT;
+use super::auth::GitAuth;
 
 /// Keep at most this much of a git process's stderr for error messages.
 const STDERR_LIMIT: usize = 64 * 1024;
@@ -52,13 +54,35 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// `text` with every occurrence of `url` and of the secrets embedded in it masked.
-fn redact_text(text: &str, url: &str) -> String {
-    let mut out = text.replace(url, &redact_url(url));
-    for secret in url_secrets(url) {
-        out = out.replace(&secret, "***");
+/// Where git clones or fetches from: the URL, and the key to send there, if any.
+#[derive(Clone, Copy)]
+struct Remote<'a> {
+    url: &'a str,
+    auth: Option<&'a GitAuth>,
+}
+
+impl Remote<'_> {
+    /// A git command for this remote: [`git_command`] carrying the key, if any.
+    fn command(&self) -> Command {
+        let mut cmd = git_command();
+        if let Some(auth) = self.auth {
+            auth.apply(&mut cmd);
+        }
+        cmd
     }
-    out
+
+    /// `text` with every occurrence of the URL, of the secrets embedded in it and of the key
+    /// masked.
+    fn redact(&self, text: &str) -> String {
+        let mut out = text.replace(self.url, &redact_url(self.url));
+        for secret in url_secrets(self.url) {
+            out = out.replace(&secret, "***");
+        }
+        match self.auth {
+            Some(auth) => auth.scrub(&out),
+            None => out,
+        }
+    }
 }
 
 /// A `git` command that never prompts and dies with its future, in a process group of its own:
@@ -83,9 +107,14 @@ pub(super) fn git_command() -> Command {
 pub struct Interrupted(String);
 
 /// Runs `cmd` to completion within `timeout`; `what` names the operation (already redacted)
-/// and `url` is the URL whose secrets must not leak through git's stderr. A git killed by a
-/// signal or by the time limit fails with [`Interrupted`].
-async fn run_git(mut cmd: Command, timeout: Duration, what: &str, url: &str) -> Result<Vec<u8>> {
+/// and `remote` is what git talks to, whose secrets must not leak through git's stderr. A git
+/// killed by a signal or by the time limit fails with [`Interrupted`].
+async fn run_git(
+    mut cmd: Command,
+    timeout: Duration,
+    what: &str,
+    remote: Remote<'_>,
+) -> Result<Vec<u8>> {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd
         .spawn()
@@ -107,7 +136,7 @@ async fn run_git(mut cmd: Command, timeout: Duration, what: &str, url: &str) -> 
         return Err(Interrupted(format!("{what}: git was stopped by signal {sig}")).into());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let stderr = redact_text(stderr.trim(), url);
+    let stderr = remote.redact(stderr.trim());
     bail!("{what} failed ({}): {stderr}", output.status)
 }
 
@@ -125,27 +154,30 @@ async fn remove_path(path: &Path) -> Result<()> {
     .with_context(|| format!("remove {}", path.display()))
 }
 
-/// Bare clone `url` into `<clone_root>/<repo_id>.git`, or fetch if it exists; if the fetch
-/// fails, remove and re-clone — unless git was interrupted (a signal, the time limit), which
-/// says nothing about the clone: then the error is returned and the clone kept.
+/// Bare clone `url` into `<clone_root>/<repo_id>.git`, or fetch if it exists, anonymously; if the
+/// fetch fails, remove and re-clone — unless git was interrupted (a signal, the time limit),
+/// which says nothing about the clone: then the error is returned and the clone kept.
 pub async fn sync_repo(clone_root: &Path, repo_id: i64, url: &str) -> Result<PathBuf> {
-    sync_repo_with_timeout(clone_root, repo_id, url, DEFAULT_GIT_TIMEOUT).await
+    sync_repo_with(clone_root, repo_id, url, None, DEFAULT_GIT_TIMEOUT).await
 }
 
-/// [`sync_repo`] with an explicit time limit for each git invocation.
-pub async fn sync_repo_with_timeout(
+/// [`sync_repo`] sending `auth` (when given) to the forge, with an explicit time limit for each
+/// git invocation. The key stays out of argv, the remote URL and the clone's config.
+pub async fn sync_repo_with(
     clone_root: &Path,
     repo_id: i64,
     url: &str,
+    auth: Option<&GitAuth>,
     timeout: Duration,
 ) -> Result<PathBuf> {
+    let remote = Remote { url, auth };
     let shown = redact_url(url);
     tokio::fs::create_dir_all(clone_root)
         .await
         .with_context(|| format!("create clone directory {}", clone_root.display()))?;
     let dest = clone_root.join(format!("{repo_id}.git"));
     if tokio::fs::symlink_metadata(&dest).await.is_ok() {
-        match fetch(&dest, url, timeout).await {
+        match fetch(&dest, remote, timeout).await {
             Ok(()) => return Ok(dest),
             Err(e) if e.is::<Interrupted>() => {
                 return Err(e.context(format!(
@@ -162,7 +194,7 @@ pub async fn sync_repo_with_timeout(
     }
     let partial = clone_root.join(format!(".{repo_id}.git.partial"));
     remove_path(&partial).await?;
-    let mut cmd = git_command();
+    let mut cmd = remote.command();
     cmd.arg("clone")
         .arg("--bare")
         .arg("--quiet")
@@ -170,7 +202,7 @@ pub async fn sync_repo_with_timeout(
         .arg(url)
         .arg(&partial);
     let what = format!("git clone of {shown} (repo {repo_id})");
-    if let Err(e) = run_git(cmd, timeout, &what, url).await.map(drop) {
+    if let Err(e) = run_git(cmd, timeout, &what, remote).await.map(drop) {
         let _ = remove_path(&partial).await;
         return Err(e);
     }
@@ -180,9 +212,9 @@ pub async fn sync_repo_with_timeout(
     Ok(dest)
 }
 
-/// Fetches branches and tags of `url` into the bare clone at `dest` (mirroring deletions).
-async fn fetch(dest: &Path, url: &str, timeout: Duration) -> Result<()> {
-    let shown = redact_url(url);
+/// Fetches branches and tags of `remote` into the bare clone at `dest` (mirroring deletions).
+async fn fetch(dest: &Path, remote: Remote<'_>, timeout: Duration) -> Result<()> {
+    let shown = redact_url(remote.url);
     // An explicit --git-dir never falls back to an enclosing repository, so a directory that is
     // not a bare repository fails here instead of fetching into something else.
     let mut check = git_command();
@@ -191,11 +223,15 @@ async fn fetch(dest: &Path, url: &str, timeout: Duration) -> Result<()> {
         .arg(dest)
         .args(["rev-parse", "--is-bare-repository"]);
     let what = format!("check the clone of {shown} at {}", dest.display());
-    let bare = run_git(check, Duration::from_secs(60), &what, url).await?;
+    let local = Remote {
+        auth: None,
+        ..remote
+    };
+    let bare = run_git(check, Duration::from_secs(60), &what, local).await?;
     if String::from_utf8_lossy(&bare).trim() != "true" {
         bail!("{what}: not a bare repository");
     }
-    let mut cmd = git_command();
+    let mut cmd = remote.command();
     cmd.arg("--git-dir")
         .arg(dest)
         .args([
@@ -206,9 +242,9 @@ async fn fetch(dest: &Path, url: &str, timeout: Duration) -> Result<()> {
             "--no-write-fetch-head",
         ])
         .arg("--")
-        .arg(url)
+        .arg(remote.url)
         .args(["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
-    run_git(cmd, timeout, &format!("git fetch of {shown}"), url)
+    run_git(cmd, timeout, &format!("git fetch of {shown}"), remote)
         .await
         .map(drop)
 }

@@ -28,9 +28,11 @@
 //! empty) and noted in `aveloxis_ops.quarantine` (`dates`).
 
 //!
-//! `git` runs git (clone/fetch, redaction), `log` parses its output, `dates` reads its dates,
-//! `authors` resolves e-mails to contributors, `writer` upserts batches (SQL in `sql/`).
+//! `git` runs git (clone/fetch, redaction), `auth` hands it a forge key (through its environment,
+//! for the forge's origin only), `log` parses its output, `dates` reads its dates, `authors`
+//! resolves e-mails to contributors, `writer` upserts batches (SQL in `sql/`).
 
+mod auth;
 mod authors;
 mod dates;
 mod git;
@@ -48,9 +50,10 @@ use tokio::io::AsyncBufReadExt;
 use tokio::io::BufReader;
 use tokio::process::Command;
 
+pub use self::auth::GitAuth;
 use self::authors::Affiliations;
 use self::git::{git_command, read_limited};
-pub use self::git::{redact_url, sync_repo, sync_repo_with_timeout};
+pub use self::git::{redact_url, sync_repo, sync_repo_with};
 use self::log::{LOG_FORMAT, LogParser};
 use self::writer::Writer;
 

@@ -1,7 +1,9 @@
 //! Access to the APIs: authentication (`Authorization` or GitLab's
 //! `PRIVATE-TOKEN`), per-token budgets with 403/429 when exhausted, rate
 //! headers in each forge's dialect, and `ETag`/`If-None-Match` → 304 (which
-//! refunds the request, as GitHub does).
+//! refunds the request, as GitHub does). Git over HTTP of a private
+//! repository takes a key as HTTP Basic credentials (the key is the password),
+//! and answers anything else with a 401 challenge, as both forges do.
 
 use axum::body::Bytes;
 
@@ -9,6 +11,7 @@ use crate::forge::Forge;
 use crate::http::{Caller, Reply, Req};
 use crate::ratelimit::Snapshot;
 use crate::rng::body_hash;
+use crate::scenario::WebDialect;
 use crate::time::now;
 
 /// Which forge a gate is for.
@@ -51,16 +54,83 @@ pub fn caller(f: &Forge, req: &Req, platform: Platform) -> Result<Caller, Reply>
             return Err(unauthorized(platform, "Requires authentication"));
         }
         None => ("anonymous".to_string(), f.rate.anonymous_limit),
-        Some(t) => {
-            let tokens = f.tokens.read().unwrap_or_else(|e| e.into_inner());
-            match tokens.get(&t) {
-                Some(limit) => (t.clone(), limit.unwrap_or(f.rate.limit)),
-                None if f.accept_any_token => (t.clone(), f.rate.limit),
-                None => return Err(unauthorized(platform, "Bad credentials")),
-            }
-        }
+        Some(t) => match accepted(f, &t) {
+            Some(limit) => (t, limit),
+            None => return Err(unauthorized(platform, "Bad credentials")),
+        },
     };
     Ok(Caller { key, limit })
+}
+
+/// The limit of `token` when the forge accepts it.
+fn accepted(f: &Forge, token: &str) -> Option<u64> {
+    let tokens = f.tokens.read().unwrap_or_else(|e| e.into_inner());
+    match tokens.get(token) {
+        Some(limit) => Some(limit.unwrap_or(f.rate.limit)),
+        None if f.accept_any_token => Some(f.rate.limit),
+        None => None,
+    }
+}
+
+/// Admits a git request for a private repository whose web pages speak `dialect`: it must carry
+/// an accepted key as the password of HTTP Basic credentials (any non-empty user name, as
+/// GitHub's `x-access-token` and GitLab's `oauth2`); anything else is the 401 challenge that
+/// makes git ask for credentials.
+pub fn git_access(f: &Forge, req: &Req, dialect: WebDialect) -> Result<(), Reply> {
+    let realm = match dialect {
+        WebDialect::GitHub => "GitHub",
+        WebDialect::GitLab => "GitLab",
+    };
+    match basic_password(req) {
+        Some(token) if accepted(f, &token).is_some() => Ok(()),
+        given => Err(Reply::text(
+            401,
+            match given {
+                Some(_) => "Invalid username or token.\n",
+                None => "Authentication required.\n",
+            },
+        )
+        .with("www-authenticate", format!("Basic realm=\"{realm}\""))),
+    }
+}
+
+/// The password of `Authorization: Basic base64(user:password)` when the user is not empty.
+fn basic_password(req: &Req) -> Option<String> {
+    let (scheme, encoded) = req.header("authorization")?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(base64_decode(encoded.trim())?).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    (!user.is_empty() && !password.is_empty()).then(|| password.to_string())
+}
+
+/// Standard base64 (padding optional); `None` for anything else.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let body = text.trim_end_matches('=');
+    if body.len() % 4 == 1 || text.len() - body.len() > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    for chunk in body.as_bytes().chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= digit(*c)? << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Some(out)
 }
 
 /// Authenticates and charges one request; `Err` is the reply to send
@@ -227,5 +297,18 @@ mod tests {
         assert!(etag_matches("\"abc\", \"x\"", "W/\"abc\""));
         assert!(etag_matches("*", "W/\"abc\""));
         assert!(!etag_matches("\"abd\"", "W/\"abc\""));
+    }
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(
+            base64_decode("eC1hY2Nlc3MtdG9rZW46dA==").unwrap(),
+            b"x-access-token:t"
+        );
+        assert_eq!(base64_decode("Zm9vYg").unwrap(), b"foob");
+        assert_eq!(base64_decode("Zm9v").unwrap(), b"foo");
+        assert_eq!(base64_decode("").unwrap(), b"");
+        assert!(base64_decode("Zm9v!").is_none());
+        assert!(base64_decode("Z").is_none());
     }
 }

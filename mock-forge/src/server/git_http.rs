@@ -1,12 +1,15 @@
 //! `git clone` over git's read-only "dumb" HTTP protocol: the bare
 //! repository is built with real git on the first request for it (once per
-//! repository, off the async workers), then served file by file.
+//! repository, off the async workers), then served file by file. A private
+//! repository (and its old names) answers only requests carrying a key
+//! ([`access::git_access`]); strangers get a 401 challenge.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 
+use super::access;
 use crate::forge::{Forge, Lookup};
 use crate::git;
 use crate::http::{Reply, Req};
@@ -27,7 +30,14 @@ pub async fn git_http(forge: &Arc<Forge>, req: &Req) -> Reply {
             "mock-forge serves git over the read-only dumb HTTP protocol\n",
         );
     }
-    let i = match forge.lookup(&format!("{owner}/{name}")) {
+    let found = forge.lookup(&format!("{owner}/{name}"));
+    if let Lookup::Repo(i) | Lookup::Moved(i) = found
+        && let Some(dialect) = forge.private_web(i)
+        && let Err(refused) = access::git_access(forge, req, dialect)
+    {
+        return refused;
+    }
+    let i = match found {
         Lookup::Repo(i) => i,
         Lookup::Moved(i) => {
             let q = if req.raw_query.is_empty() {
