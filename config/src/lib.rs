@@ -80,6 +80,14 @@ pub struct CollectionConfig {
     /// The repository group of repositories added by their own URL (not by an owner's URL and
     /// without `add-repo --group`): every repository belongs to a group, as in Augur.
     pub default_repo_group: String,
+    /// Contributor profiles fetched (`/users/{login}`, `/users/:id`) after each repository's
+    /// collection, at most; 0 turns the enrichment off.
+    pub enrich_per_run: u32,
+    /// A profile is fetched again when it is older than this many days.
+    pub enrich_after_days: u32,
+    /// Requests of each API key's window that the enrichment never spends (the core phases
+    /// keep them).
+    pub key_reserve: u32,
 }
 
 /// Augur's name for the group of repositories added alone.
@@ -95,6 +103,9 @@ impl Default for CollectionConfig {
             matview_rebuild_on_startup: false,
             repo_clone_dir: PathBuf::from("repos"),
             default_repo_group: DEFAULT_REPO_GROUP.to_owned(),
+            enrich_per_run: 50,
+            enrich_after_days: 30,
+            key_reserve: 500,
         }
     }
 }
@@ -347,6 +358,9 @@ impl Config {
             }
             ("COLLECTION", "repo_clone_dir") => c.repo_clone_dir = PathBuf::from(v),
             ("COLLECTION", "default_repo_group") => c.default_repo_group = v.to_owned(),
+            ("COLLECTION", "enrich_per_run") => c.enrich_per_run = num(v)?,
+            ("COLLECTION", "enrich_after_days") => c.enrich_after_days = num(v)?,
+            ("COLLECTION", "key_reserve") => c.key_reserve = num(v)?,
             ("GITHUB", "api_url") => self.github.api_url = v.to_owned(),
             ("GITHUB", "web_url") => self.github.web_url = v.to_owned(),
             ("GITLAB", "api_url") => self.gitlab.api_url = v.to_owned(),

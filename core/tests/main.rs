@@ -12,6 +12,7 @@ mod closers;
 mod collect;
 mod daemon;
 mod dashboard;
+mod enrich;
 mod etag;
 mod facade;
 mod gitlab;

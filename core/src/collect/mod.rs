@@ -15,11 +15,13 @@
 //! what to fetch (`fetch`) and how staged pages become rows (`map`), `mapped` the rows with
 //! their origins and what the mappers refused, `optional` the endpoints a repository may not
 //! have (zero items and a note, never a failed run), `specs`/`upsert` how rows are written,
-//! `derived` the columns computed from other collected rows (GitHub closers from events).
+//! `derived` the columns computed from other collected rows (GitHub closers from events),
+//! `enrich` the contributor profiles fetched after the core phases, within a key reserve.
 //! Repository, queue and quarantine rows change only through `crate::repos`, `crate::queue` and
 //! `crate::quarantine`.
 
 mod derived;
+pub mod enrich;
 pub mod github;
 pub mod gitlab;
 mod mapped;
@@ -60,6 +62,8 @@ pub struct Counts {
     pub notes: Vec<optional::Note>,
     /// Items (or pages) quarantined, by staged entity.
     pub quarantined: BTreeMap<String, u64>,
+    /// Contributor profiles fetched after the core phases (see `enrich`).
+    pub enriched: enrich::Enriched,
 }
 
 impl Counts {
@@ -193,6 +197,13 @@ impl Collector {
         counts.commits = f.commits;
         crate::aggregates::refresh_repo(conn, repo_id).await?;
         record_success(conn, repo_id, &counts, &fence).await?;
+        // After the core phases are recorded: the profiles never hold up or fail a collection.
+        match enrich::run(conn, &self.cfg, client, self.api(platform)).await {
+            Ok(e) => counts.enriched = e,
+            Err(e) => {
+                tracing::warn!(repo_id, error = %format!("{e:#}"), "contributor enrichment stopped")
+            }
+        }
         Ok(Outcome::Collected(counts))
     }
 

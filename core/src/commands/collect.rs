@@ -46,6 +46,19 @@ fn print_collected(url: &str, repo_id: i64, secs: f64, c: &Counts) {
     for (entity, n) in &c.quarantined {
         println!("  warning: {n} {entity} items quarantined (aveloxis_ops.quarantine says why)");
     }
+    let e = &c.enriched;
+    if e.profiles + e.not_found > 0 || e.reserve_reached {
+        println!(
+            "  contributor profiles: {} fetched, {} no longer on the forge{}",
+            e.profiles,
+            e.not_found,
+            if e.reserve_reached {
+                "; stopped at the API keys' reserve"
+            } else {
+                ""
+            }
+        );
+    }
 }
 
 /// Heartbeat period of a command-line collection (a `serve` scheduler recovers claims after

@@ -18,6 +18,11 @@ pub struct Metrics {
     /// Job durations in seconds: (bucket upper bounds counts, sum, count).
     pub durations: std::sync::Mutex<(Vec<u64>, f64, u64)>,
     pub busy_workers: AtomicU64,
+    /// Contributor profiles written, and accounts the forge no longer had.
+    pub profiles_enriched: AtomicU64,
+    pub profiles_not_found: AtomicU64,
+    /// Enrichment passes stopped because every key was down to its reserve.
+    pub enrich_reserve_stops: AtomicU64,
 }
 
 /// Histogram bucket bounds for job durations (seconds).
@@ -36,6 +41,15 @@ impl Metrics {
             }
             d.1 += secs;
             d.2 += 1;
+        }
+    }
+
+    pub(super) fn enriched(&self, e: &crate::collect::enrich::Enriched) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.profiles_enriched.fetch_add(e.profiles, Relaxed);
+        self.profiles_not_found.fetch_add(e.not_found, Relaxed);
+        if e.reserve_reached {
+            self.enrich_reserve_stops.fetch_add(1, Relaxed);
         }
     }
 

@@ -81,6 +81,7 @@ async fn run_job(shared: &Arc<Shared>, id: &str, opts: &ServeOptions, job: queue
     match &result {
         Ok(Outcome::Collected(c)) => {
             shared.metrics.jobs_ok.fetch_add(1, Ordering::Relaxed);
+            shared.metrics.enriched(&c.enriched);
             how = Finish::Success {
                 recollect_after: recollect,
                 items: (c.get("issues") + c.get("pulls")) as i64,

@@ -18,6 +18,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::Platform;
+pub use super::body::{parse_json, retry_after_secs};
 use super::keys::{Acquire, KeyPool};
 use crate::config::Secret;
 
@@ -79,6 +80,11 @@ pub enum ForgeError {
         url: String,
         status: u16,
         message: String,
+    },
+    #[error("every {platform} API key is down to its reserve of {reserve} requests")]
+    Reserved {
+        platform: &'static str,
+        reserve: i64,
     },
     #[error("{url}: too many redirects")]
     Redirects { url: String },
@@ -203,7 +209,15 @@ impl ForgeClient {
 
     /// GET `url` and parse JSON, with every policy of this module applied.
     pub async fn get(&self, url: &str) -> Result<Page, ForgeError> {
-        self.get_pinned(url, host_of(url), Use::Single).await
+        self.get_pinned(url, host_of(url), Use::Single, None).await
+    }
+
+    /// [`ForgeClient::get`] with a key that keeps more than `reserve` requests of its window;
+    /// [`ForgeError::Reserved`] at once (no waiting) when no key does. For phases that must
+    /// never spend the budget the core collection needs.
+    pub async fn get_reserved(&self, url: &str, reserve: i64) -> Result<Page, ForgeError> {
+        self.get_pinned(url, host_of(url), Use::Single, Some(reserve))
+            .await
     }
 
     /// [`ForgeClient::get`] with credentials only for `origin_host` (a listing's first host).
@@ -212,6 +226,7 @@ impl ForgeClient {
         url: &str,
         origin_host: Option<String>,
         usage: Use,
+        reserve: Option<i64>,
     ) -> Result<Page, ForgeError> {
         let mut attempt = 0u32;
         let mut current = url.to_owned();
@@ -225,7 +240,7 @@ impl ForgeClient {
                     last,
                 });
             }
-            let Some((idx, token)) = self.next_key().await? else {
+            let Some((idx, token)) = self.next_key(reserve).await? else {
                 continue;
             };
             // Credentials only ever go to the host we were asked to talk to.
@@ -254,9 +269,17 @@ impl ForgeClient {
     }
 
     /// A usable key, or `None` after waiting for the earliest reset when all are exhausted.
-    async fn next_key(&self) -> Result<Option<(usize, Secret)>, ForgeError> {
-        match self.keys.acquire() {
+    async fn next_key(&self, reserve: Option<i64>) -> Result<Option<(usize, Secret)>, ForgeError> {
+        let acquired = match reserve {
+            Some(r) => self.keys.acquire_above(r),
+            None => self.keys.acquire(),
+        };
+        match acquired {
             Acquire::Key(i, t) => Ok(Some((i, t))),
+            Acquire::WaitUntil(_) if let Some(reserve) = reserve => Err(ForgeError::Reserved {
+                platform: self.platform.name(),
+                reserve,
+            }),
             Acquire::WaitUntil(at) => {
                 let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
                 tracing::warn!(
@@ -469,7 +492,7 @@ impl ForgeClient {
                 });
             }
             let page = self
-                .get_pinned(&u, origin.clone(), Use::ListingPage)
+                .get_pinned(&u, origin.clone(), Use::ListingPage, None)
                 .await?;
             let go = keep_going(&page.body);
             next = if go { page.next.clone() } else { None };
@@ -505,38 +528,6 @@ async fn forge_message(resp: reqwest::Response) -> String {
     said.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
-/// A `Retry-After` value in seconds from now: delay-seconds, or an HTTP date (RFC 9110's
-/// IMF-fixdate, `Wed, 21 Oct 2015 07:28:00 GMT`; a date in the past is 0).
-pub fn retry_after_secs(v: &str) -> Option<u64> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(secs);
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let secs = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
-    Some(secs.max(0) as u64)
-}
-
-/// Parse a body as JSON, sanitising at the boundary: invalid UTF-8 is replaced (lossily) and
-/// NUL characters, which PostgreSQL text cannot hold, are removed from every string.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, serde_json::Error> {
-    let mut v: Value = match std::str::from_utf8(bytes) {
-        Ok(s) => serde_json::from_str(s)?,
-        Err(_) => serde_json::from_str(&String::from_utf8_lossy(bytes))?,
-    };
-    strip_nul(&mut v);
-    Ok(v)
-}
-
-fn strip_nul(v: &mut Value) {
-    match v {
-        Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
-        Value::Array(a) => a.iter_mut().for_each(strip_nul),
-        Value::Object(o) => o.values_mut().for_each(strip_nul),
-        _ => {}
-    }
-}
-
 /// reqwest errors print the URL; ours already name it, and URLs never carry tokens, but keep
 /// messages short and uniform.
 fn without_url(e: &reqwest::Error) -> String {
@@ -550,29 +541,6 @@ fn without_url(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bodies_are_sanitised() {
-        let v = parse_json(b"{\"a\": \"x\\u0000y\", \"b\": [\"\\u0000\"]}").unwrap();
-        assert_eq!(v, serde_json::json!({"a": "xy", "b": [""]}));
-        let mut raw = b"{\"a\": \"caf".to_vec();
-        raw.extend([0xff, b'"', b'}']);
-        let v = parse_json(&raw).unwrap();
-        assert_eq!(v["a"], "caf\u{fffd}");
-        assert!(parse_json(b"{\"a\": ").is_err());
-    }
-
-    #[test]
-    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
-        assert_eq!(retry_after_secs(" 7 "), Some(7));
-        let soon = (chrono::Utc::now() + chrono::Duration::seconds(30))
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string();
-        let secs = retry_after_secs(&soon).unwrap();
-        assert!((28..=30).contains(&secs), "{soon}: {secs}");
-        assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0));
-        assert_eq!(retry_after_secs("soon"), None);
-    }
 
     #[test]
     fn link_headers_are_parsed() {

@@ -180,6 +180,13 @@ impl KeyPool {
 
     /// The next usable key, round-robin.
     pub fn acquire(&self) -> Acquire {
+        self.acquire_above(self.floor)
+    }
+
+    /// The next key with more than `floor` requests left in its window (or not known to have
+    /// fewer), round-robin: what a phase that must leave each key a reserve asks for.
+    pub fn acquire_above(&self, floor: i64) -> Acquire {
+        let floor = floor.max(self.floor);
         let Ok(mut states) = self.states.lock() else {
             return Acquire::None;
         };
@@ -193,7 +200,7 @@ impl KeyPool {
             if k.invalid {
                 continue;
             }
-            let low = k.remaining.is_some_and(|r| r <= self.floor);
+            let low = k.remaining.is_some_and(|r| r <= floor);
             match (low, k.reset_at) {
                 (true, Some(reset)) if reset > now => {
                     earliest = Some(earliest.map_or(reset, |e| e.min(reset)));

@@ -1,5 +1,6 @@
 //! Talking to forges: URLs, keys, the HTTP choke point, where a repository is now.
 
+mod body;
 pub mod client;
 mod etag;
 pub mod keys;

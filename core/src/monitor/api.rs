@@ -179,6 +179,9 @@ pub(super) async fn api_stats(State(app): St) -> Response {
         Err(e) => return err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     let m = &app.shared.metrics;
+    let pending = crate::collect::enrich::pending(&mut conn, &app.shared.collector.cfg)
+        .await
+        .ok();
     let mut keys = Vec::new();
     for p in [Platform::GitHub, Platform::GitLab] {
         if let Ok(c) = app.shared.collector.client(p) {
@@ -194,6 +197,7 @@ pub(super) async fn api_stats(State(app): St) -> Response {
         "workers": {"total": app.shared.workers, "busy": m.busy_workers.load(Ordering::Relaxed),
                     "paused": app.shared.paused.load(Ordering::Relaxed)},
         "keys": keys,
+        "profiles": {"enriched": m.profiles_enriched.load(Ordering::Relaxed), "pending": pending},
     }))
     .into_response()
 }

@@ -62,6 +62,31 @@ fn counters(o: &mut String, m: &Metrics) {
             let _ = writeln!(o, "aveloxis_errors_total{{class=\"{}\"}} {n}", label(class));
         }
     }
+    let _ = writeln!(
+        o,
+        "# HELP aveloxis_contributor_profiles_total Contributor profiles fetched, by outcome."
+    );
+    let _ = writeln!(o, "# TYPE aveloxis_contributor_profiles_total counter");
+    for (k, v) in [
+        ("enriched", &m.profiles_enriched),
+        ("not_found", &m.profiles_not_found),
+    ] {
+        let _ = writeln!(
+            o,
+            "aveloxis_contributor_profiles_total{{outcome=\"{k}\"}} {}",
+            v.load(Ordering::Relaxed)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "# HELP aveloxis_enrichment_reserve_stops_total Enrichment passes stopped at the key reserve."
+    );
+    let _ = writeln!(o, "# TYPE aveloxis_enrichment_reserve_stops_total counter");
+    let _ = writeln!(
+        o,
+        "aveloxis_enrichment_reserve_stops_total {}",
+        m.enrich_reserve_stops.load(Ordering::Relaxed)
+    );
     let _ = writeln!(o, "# HELP aveloxis_busy_workers Workers running a job.");
     let _ = writeln!(o, "# TYPE aveloxis_busy_workers gauge");
     let _ = writeln!(

@@ -33,6 +33,7 @@ pub fn one(f: &Forge, web: &str, id: &str) -> Reply {
             o.insert("created_at".into(), json!(iso_millis(u.created_at)));
             o.insert("organization".into(), json!(u.company));
             o.insert("location".into(), json!(u.location));
+            o.insert("bot".into(), json!(u.kind == crate::model::UserKind::Bot));
             Reply::json(200, &v)
         }
         None => not_found("User"),
