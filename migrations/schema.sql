@@ -226,6 +226,7 @@ CREATE INDEX IF NOT EXISTS idx_contributors_login ON aveloxis_data.contributors 
 CREATE INDEX IF NOT EXISTS idx_contributors_gh_login ON aveloxis_data.contributors (gh_login);
 CREATE INDEX IF NOT EXISTS idx_contributors_email ON aveloxis_data.contributors (cntrb_email);
 CREATE INDEX IF NOT EXISTS idx_contributors_canonical ON aveloxis_data.contributors (cntrb_canonical);
+CREATE INDEX IF NOT EXISTS idx_contributors_last_enriched_at ON aveloxis_data.contributors (cntrb_last_enriched_at NULLS FIRST);
 
 CREATE TABLE IF NOT EXISTS aveloxis_data.contributor_identities (
     identity_id          BIGSERIAL PRIMARY KEY,
