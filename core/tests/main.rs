@@ -10,6 +10,7 @@ mod cli;
 mod client;
 mod closers;
 mod collect;
+mod conformance;
 mod daemon;
 mod dashboard;
 mod enrich;
