@@ -15,7 +15,7 @@ use crate::support::*;
 
 fn real(name: &str) -> Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/real/github")
+        .join("tests/fixtures/real")
         .join(name);
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
 }
@@ -30,7 +30,7 @@ fn list(v: Value) -> Vec<Value> {
 async fn stage(conn: &mut PgConnection, repo_id: i64, entity: &str, ctx: Value, items: Value) {
     sqlx::query(
         "INSERT INTO aveloxis_ops.staging (repo_id, platform_id, entity_type, payload)
-         VALUES ($1, 1, $2, $3)",
+         SELECT $1, platform_id, $2, $3 FROM aveloxis_data.repos WHERE repo_id = $1",
     )
     .bind(repo_id)
     .bind(entity)
@@ -40,8 +40,8 @@ async fn stage(conn: &mut PgConnection, repo_id: i64, entity: &str, ctx: Value, 
     .unwrap();
 }
 
-/// (table, column, why the recorded responses leave it empty).
-const EMPTY_BY_DESIGN: &[(&str, &str, &str)] = &[
+/// GitHub: (table, column, why the recorded responses leave it empty).
+const GITHUB_EMPTY: &[(&str, &str, &str)] = &[
     (
         "contributors",
         "cntrb_email",
@@ -92,23 +92,23 @@ const EMPTY_BY_DESIGN: &[(&str, &str, &str)] = &[
 
 /// Stage every recording as one collection would, linked to each other where the recordings
 /// come from different repositories (only the linking URLs and numbers are changed).
-async fn stage_recordings(conn: &mut PgConnection, repo_id: i64) {
-    let issue = real("issue.json");
-    let pull = real("pull.json");
+async fn stage_github(conn: &mut PgConnection, repo_id: i64) {
+    let issue = real("github/issue.json");
+    let pull = real("github/pull.json");
     let n = pull["number"].clone();
-    let mut issues = list(real("issues_list.json"));
+    let mut issues = list(real("github/issues_list.json"));
     issues.push(issue.clone());
-    let mut pulls = list(real("pulls_list.json"));
+    let mut pulls = list(real("github/pulls_list.json"));
     pulls.push(pull.clone());
-    let events: Vec<Value> = list(real("issue_events.json"))
+    let events: Vec<Value> = list(real("github/issue_events.json"))
         .into_iter()
-        .chain(list(real("issue_event_closed.json")))
+        .chain(list(real("github/issue_event_closed.json")))
         .map(|mut e| {
             e["issue"] = issue.clone();
             e
         })
         .collect();
-    let review_comments: Vec<Value> = list(real("pull_review_comment.json"))
+    let review_comments: Vec<Value> = list(real("github/pull_review_comment.json"))
         .into_iter()
         .map(|mut c| {
             c["pull_request_url"] = pull["url"].clone();
@@ -116,13 +116,13 @@ async fn stage_recordings(conn: &mut PgConnection, repo_id: i64) {
         })
         .collect();
     let pr = json!({"pr_number": n});
-    stage(conn, repo_id, "repo", Value::Null, real("repo.json")).await;
+    stage(conn, repo_id, "repo", Value::Null, real("github/repo.json")).await;
     stage(
         conn,
         repo_id,
         "contributors",
         Value::Null,
-        real("contributor.json"),
+        real("github/contributor.json"),
     )
     .await;
     stage(
@@ -130,7 +130,7 @@ async fn stage_recordings(conn: &mut PgConnection, repo_id: i64) {
         repo_id,
         "releases",
         Value::Null,
-        json!(list(real("release.json"))),
+        json!(list(real("github/release.json"))),
     )
     .await;
     stage(conn, repo_id, "issues", Value::Null, json!(issues)).await;
@@ -140,7 +140,7 @@ async fn stage_recordings(conn: &mut PgConnection, repo_id: i64) {
         repo_id,
         "pull_reviews",
         pr.clone(),
-        real("pull_review.json"),
+        real("github/pull_review.json"),
     )
     .await;
     stage(
@@ -148,17 +148,24 @@ async fn stage_recordings(conn: &mut PgConnection, repo_id: i64) {
         repo_id,
         "pull_commits",
         pr.clone(),
-        real("pull_commit.json"),
+        real("github/pull_commit.json"),
     )
     .await;
-    stage(conn, repo_id, "pull_files", pr, real("pull_file.json")).await;
+    stage(
+        conn,
+        repo_id,
+        "pull_files",
+        pr,
+        real("github/pull_file.json"),
+    )
+    .await;
     stage(conn, repo_id, "events", Value::Null, json!(events)).await;
     stage(
         conn,
         repo_id,
         "issue_comments",
         Value::Null,
-        json!(list(real("comment.json"))),
+        json!(list(real("github/comment.json"))),
     )
     .await;
     stage(
@@ -171,25 +178,32 @@ async fn stage_recordings(conn: &mut PgConnection, repo_id: i64) {
     .await;
 }
 
-#[tokio::test]
-async fn real_github_responses_fill_every_column_our_specs_write() {
+/// A repository of `platform` at `url` whose staged recordings `stage_all` writes, processed;
+/// then every spec column NULL in every row of a table that has rows must be in `allowed`.
+async fn check(
+    platform: i16,
+    url: &str,
+    allowed: &[(&str, &str, &str)],
+    filled: &[&str],
+    stage_all: impl AsyncFnOnce(&mut PgConnection, i64),
+) {
     let db = migrated_db().await;
     let mut conn = db.connect().await;
     let group = test_group(&mut conn).await;
     let repo_id: i64 = sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_owner, repo_name, repo_group_id)
-         VALUES (1, 'https://github.com/PyGithub/PyGithub', 'PyGithub', 'PyGithub', $1)
-         RETURNING repo_id",
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_group_id)
+         VALUES ($1, $2, $3) RETURNING repo_id",
     )
+    .bind(platform)
+    .bind(url)
     .bind(group)
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    stage_recordings(&mut conn, repo_id).await;
+    stage_all(&mut conn, repo_id).await;
     aveloxis_core::collect::process_staged(&mut conn, repo_id, Fence::Unclaimed)
         .await
         .unwrap();
-
     let mut empty = BTreeSet::new();
     let mut tables_with_rows = BTreeSet::new();
     for e in specs::all() {
@@ -203,19 +217,230 @@ async fn real_github_responses_fill_every_column_our_specs_write() {
             .await
             .unwrap();
             if rows > 0 {
-                tables_with_rows.insert(spec.table);
+                tables_with_rows.insert(spec.table.trim_start_matches("aveloxis_data."));
             }
             if rows > 0 && nulls == rows {
                 empty.insert((spec.table.trim_start_matches("aveloxis_data."), *column));
             }
         }
     }
-    let allowed: BTreeSet<(&str, &str)> =
-        EMPTY_BY_DESIGN.iter().map(|(t, c, _)| (*t, *c)).collect();
+    // Every table the recordings feed got rows (a mapper that dropped them all would pass the
+    // column check vacuously).
+    let missing: Vec<_> = filled
+        .iter()
+        .filter(|t| !tables_with_rows.contains(*t))
+        .collect();
+    assert!(missing.is_empty(), "no rows in {missing:?}");
+    let allowed: BTreeSet<(&str, &str)> = allowed.iter().map(|(t, c, _)| (*t, *c)).collect();
     let unexpected: Vec<_> = empty.difference(&allowed).collect();
     let stale: Vec<_> = allowed.difference(&empty).collect();
     assert!(
         unexpected.is_empty() && stale.is_empty(),
         "columns left NULL by every real response: {unexpected:?}\nlisted but filled: {stale:?}\ntables: {tables_with_rows:?}"
     );
+}
+
+#[tokio::test]
+async fn real_github_responses_fill_every_column_our_specs_write() {
+    check(
+        1,
+        "https://github.com/PyGithub/PyGithub",
+        GITHUB_EMPTY,
+        &[
+            "contributor_identities",
+            "contributors",
+            "issue_assignees",
+            "issue_events",
+            "issue_labels",
+            "issue_message_ref",
+            "issues",
+            "messages",
+            "pull_request_assignees",
+            "pull_request_commits",
+            "pull_request_files",
+            "pull_request_labels",
+            "pull_request_meta",
+            "pull_request_reviewers",
+            "pull_request_reviews",
+            "pull_requests",
+            "releases",
+            "review_comments",
+        ],
+        async |c, r| stage_github(c, r).await,
+    )
+    .await;
+}
+
+/// GitLab: (table, column, why the recorded responses leave it empty).
+const GITLAB_EMPTY: &[(&str, &str, &str)] = &[
+    (
+        "contributor_identities",
+        "node_id",
+        "GitLab has no node ids",
+    ),
+    (
+        "contributor_identities",
+        "user_type",
+        "GitLab user objects carry no type",
+    ),
+    (
+        "contributors",
+        "cntrb_email",
+        "user objects in listings carry no e-mail (the profile's public_email: enrichment)",
+    ),
+    (
+        "contributors",
+        "cntrb_type",
+        "user objects in listings carry no type (the profile's bot flag: enrichment)",
+    ),
+    ("contributors", "gh_avatar_url", "GitHub only"),
+    ("contributors", "gh_html_url", "GitHub only"),
+    ("contributors", "gh_login", "GitHub only"),
+    ("contributors", "gh_node_id", "GitHub only"),
+    ("contributors", "gh_site_admin", "GitHub only"),
+    ("contributors", "gh_type", "GitHub only"),
+    ("contributors", "gh_url", "GitHub only"),
+    ("contributors", "gh_user_id", "GitHub only"),
+    (
+        "issue_labels",
+        "label_color",
+        "issues name their labels only; colours come from the project's label listing (no GitLab recording of it)",
+    ),
+    ("issue_labels", "label_description", "as label_color"),
+    ("issue_labels", "node_id", "GitLab has no node ids"),
+    ("issue_labels", "platform_label_id", "as label_color"),
+    (
+        "issue_message_ref",
+        "issue_msg_ref_src_node_id",
+        "GitLab has no node ids",
+    ),
+    ("issues", "events_url", "GitHub only"),
+    ("issues", "labels_url", "GitHub only"),
+    ("issues", "node_id", "GitLab has no node ids"),
+    ("messages", "node_id", "GitLab has no node ids"),
+    (
+        "pull_request_commits",
+        "author_cntrb_id",
+        "GitLab commits name their author by e-mail only",
+    ),
+    ("pull_request_commits", "pr_cmt_comments_url", "GitHub only"),
+    (
+        "pull_request_commits",
+        "pr_cmt_node_id",
+        "GitLab has no node ids",
+    ),
+    ("pull_request_labels", "is_default", "GitHub only"),
+    (
+        "pull_request_labels",
+        "label_color",
+        "as issue_labels.label_color",
+    ),
+    (
+        "pull_request_labels",
+        "label_description",
+        "as issue_labels.label_color",
+    ),
+    ("pull_request_labels", "node_id", "GitLab has no node ids"),
+    (
+        "pull_request_labels",
+        "platform_label_id",
+        "as issue_labels.label_color",
+    ),
+    (
+        "pull_request_message_ref",
+        "pr_message_ref_src_node_id",
+        "GitLab has no node ids",
+    ),
+    (
+        "pull_request_meta",
+        "cntrb_id",
+        "GitLab's source and target branches carry no user",
+    ),
+    ("pull_requests", "author_association", "GitHub only"),
+    ("pull_requests", "node_id", "GitLab has no node ids"),
+    ("pull_requests", "pr_comments_url", "GitHub only"),
+    ("pull_requests", "pr_commits_url", "GitHub only"),
+    ("pull_requests", "pr_issue_url", "GitHub only"),
+    (
+        "pull_requests",
+        "pr_locked",
+        "the recorded merge requests have discussion_locked null",
+    ),
+    ("pull_requests", "pr_review_comments_url", "GitHub only"),
+    ("pull_requests", "pr_statuses_url", "GitHub only"),
+];
+
+/// Stage GitLab's recordings, each child under the item its recording belongs to.
+async fn stage_gitlab(conn: &mut PgConnection, repo_id: i64) {
+    let issue = real("gitlab/issue.json");
+    let mr = real("gitlab/merge_request.json");
+    let merged = real("gitlab/merge_request_merged.json");
+    let mut issues = list(real("gitlab/issues_list.json"));
+    issues.extend([issue.clone(), real("gitlab/issue_open.json")]);
+    let mut mrs = list(real("gitlab/merge_requests_list.json"));
+    mrs.extend([mr.clone(), merged.clone()]);
+    let diffs = real("gitlab/mr_changes.json")["changes"].clone();
+    stage(
+        conn,
+        repo_id,
+        "project",
+        Value::Null,
+        real("gitlab/project.json"),
+    )
+    .await;
+    stage(
+        conn,
+        repo_id,
+        "releases",
+        Value::Null,
+        real("gitlab/release.json"),
+    )
+    .await;
+    stage(conn, repo_id, "issues", Value::Null, json!(issues)).await;
+    stage(conn, repo_id, "merge_requests", Value::Null, json!(mrs)).await;
+    stage(
+        conn,
+        repo_id,
+        "issue_notes",
+        issue,
+        real("gitlab/note.json"),
+    )
+    .await;
+    stage(conn, repo_id, "mr_notes", mr, real("gitlab/mr_note.json")).await;
+    stage(
+        conn,
+        repo_id,
+        "mr_commits",
+        merged.clone(),
+        real("gitlab/mr_commit.json"),
+    )
+    .await;
+    stage(conn, repo_id, "mr_diffs", merged, diffs).await;
+}
+
+#[tokio::test]
+async fn real_gitlab_responses_fill_every_column_our_specs_write() {
+    check(
+        2,
+        "https://gitlab.com/packit-service/ogr-tests",
+        GITLAB_EMPTY,
+        &[
+            "contributor_identities",
+            "contributors",
+            "issue_labels",
+            "issue_message_ref",
+            "issues",
+            "messages",
+            "pull_request_assignees",
+            "pull_request_commits",
+            "pull_request_files",
+            "pull_request_labels",
+            "pull_request_message_ref",
+            "pull_request_meta",
+            "pull_requests",
+            "releases",
+        ],
+        async |c, r| stage_gitlab(c, r).await,
+    )
+    .await;
 }
