@@ -18,6 +18,7 @@ mod etag;
 mod facade;
 mod gitlab;
 mod migrate;
+mod moving;
 mod optional;
 mod private;
 mod private_clone;

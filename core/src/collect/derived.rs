@@ -1,4 +1,5 @@
-//! Columns derived from other collected rows rather than read from one forge item.
+//! Columns derived from other collected rows rather than read from one forge item, and the
+//! children a re-listed item no longer has.
 //!
 //! GitHub's issue listing carries no `closed_by` (only the single-issue endpoint does), so the
 //! closer of an issue or pull request is the actor of its latest `closed` event, which the
@@ -6,7 +7,104 @@
 //! issue and its events are consistent whenever a transaction commits.
 
 use anyhow::{Context, Result};
+use serde_json::Value;
 use sqlx::PgConnection;
+
+use super::specs::Entity;
+
+/// Children stated in full by their parent's document (an issue's `labels` and `assignees`, a
+/// pull request's `labels`, `assignees` and `requested_reviewers`): (child, parent, the
+/// column naming the parent in both rows, the parent table and its id column, the child's own
+/// key column and its type).
+const STATED_BY_PARENT: &[(Entity, Entity, &str, &str, &str, &str, &str)] = &[
+    (
+        Entity::IssueLabels,
+        Entity::Issues,
+        "platform_issue_id",
+        "aveloxis_data.issues",
+        "issue_id",
+        "label_text",
+        "text",
+    ),
+    (
+        Entity::IssueAssignees,
+        Entity::Issues,
+        "platform_issue_id",
+        "aveloxis_data.issues",
+        "issue_id",
+        "platform_assignee_id",
+        "bigint",
+    ),
+    (
+        Entity::PrLabels,
+        Entity::PullRequests,
+        "pr_number",
+        "aveloxis_data.pull_requests",
+        "pull_request_id",
+        "label_name",
+        "text",
+    ),
+    (
+        Entity::PrAssignees,
+        Entity::PullRequests,
+        "pr_number",
+        "aveloxis_data.pull_requests",
+        "pull_request_id",
+        "platform_assignee_id",
+        "bigint",
+    ),
+    (
+        Entity::PrReviewers,
+        Entity::PullRequests,
+        "pr_number",
+        "aveloxis_data.pull_requests",
+        "pull_request_id",
+        "platform_reviewer_id",
+        "bigint",
+    ),
+];
+
+/// The parent entity of `child` when the parent's document states every `child` row.
+pub(super) fn stated_by(child: Entity) -> Option<Entity> {
+    STATED_BY_PARENT.iter().find(|r| r.0 == child).map(|r| r.1)
+}
+
+/// After `parents` (rows of the parent entity, each a full document from the forge) and
+/// `children` (the rows those documents state) are written: remove the children of those
+/// parents that the documents no longer state (a removed label, an unassigned person, a
+/// reviewer no longer requested). Parents absent from this batch keep all their children.
+pub(super) async fn drop_unstated(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    child: Entity,
+    parents: &[Value],
+    children: &[Value],
+) -> Result<u64> {
+    let Some(&(_, _, link, parent_table, id, key, ty)) =
+        STATED_BY_PARENT.iter().find(|r| r.0 == child)
+    else {
+        return Ok(0);
+    };
+    let listed: Vec<i64> = parents.iter().filter_map(|p| p[link].as_i64()).collect();
+    if listed.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "DELETE FROM {table} c USING {parent_table} p
+          WHERE c.{id} = p.{id} AND p.repo_id = $1 AND p.{link} = ANY($2)
+            AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset($3) AS x({link} bigint, {key} {ty})
+                             WHERE x.{link} = p.{link} AND x.{key} = c.{key})",
+        table = child.table()
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(repo_id)
+        .bind(&listed)
+        .bind(Value::Array(children.to_vec()))
+        .execute(&mut *conn)
+        .await
+        .with_context(|| format!("removing {} no longer stated", child.table()))?;
+    Ok(done.rows_affected())
+}
 
 /// Set `issues.closed_by_id` of `repo_id` from the events: the actor of the latest `closed`
 /// event for a closed issue; none for an open one (a reopened issue loses its closer, as the

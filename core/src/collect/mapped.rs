@@ -188,11 +188,21 @@ pub(crate) async fn write_rows(
         .await?;
         counts.quarantine(&r.entity);
     }
+    // Parents written in this batch, for the children their documents state in full.
+    let mut parents: HashMap<Entity, Vec<Value>> = HashMap::new();
     for &entity in specs::all() {
         let batch = rows.rows.remove(entity.key()).unwrap_or_default();
         let origins = rows.origins.remove(entity.key()).unwrap_or_default();
         if !batch.is_empty() {
             write_entity(conn, &rows, entity, &batch, &origins, counts).await?;
+        }
+        if let Some(parent) = super::derived::stated_by(entity)
+            && let Some(listed) = parents.get(&parent)
+        {
+            super::derived::drop_unstated(conn, rows.repo_id, entity, listed, &batch).await?;
+        }
+        if matches!(entity, Entity::Issues | Entity::PullRequests) {
+            parents.insert(entity, batch);
         }
     }
     if let Some(key) = rows.rows.keys().next() {

@@ -54,6 +54,9 @@ pub(super) static ISSUES: Spec = Spec {
     key: &["repo_id", "platform_issue_id"],
     required: &[],
     meta: true,
+    // The listing states these in full: a cleared body and a reopened issue's close time are
+    // NULL on the forge and must become NULL here.
+    overwrite: &["issue_body", "closed_at"],
 };
 
 pub(super) static ISSUE_LABELS: Spec = Spec {
@@ -80,6 +83,7 @@ pub(super) static ISSUE_LABELS: Spec = Spec {
     key: &["issue_id", "label_text"],
     required: &[ISSUE_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static ISSUE_ASSIGNEES: Spec = Spec {
@@ -102,4 +106,5 @@ pub(super) static ISSUE_ASSIGNEES: Spec = Spec {
     key: &["issue_id", "platform_assignee_id"],
     required: &[ISSUE_REQ],
     meta: true,
+    overwrite: &[],
 };

@@ -37,6 +37,7 @@ pub(super) static ISSUE_EVENTS: Spec = Spec {
     key: &["repo_id", "platform_event_id", "event_kind"],
     required: &[ISSUE_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static PR_EVENTS: Spec = Spec {
@@ -59,6 +60,7 @@ pub(super) static PR_EVENTS: Spec = Spec {
     key: &["repo_id", "platform_event_id", "event_kind"],
     required: &[PR_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static MESSAGES: Spec = Spec {
@@ -89,6 +91,7 @@ pub(super) static MESSAGES: Spec = Spec {
     key: &["platform_id", "platform_msg_id", "msg_kind"],
     required: &[],
     meta: true,
+    overwrite: &[],
 };
 
 const MSG_REQ: (&str, &str) = (
@@ -119,6 +122,7 @@ pub(super) static ISSUE_MESSAGE_REF: Spec = Spec {
     key: &["issue_id", "msg_id"],
     required: &[ISSUE_REQ, MSG_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static PR_MESSAGE_REF: Spec = Spec {
@@ -146,6 +150,7 @@ pub(super) static PR_MESSAGE_REF: Spec = Spec {
     key: &["pull_request_id", "msg_id"],
     required: &[PR_REQ, MSG_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static REVIEW_MESSAGE_REF: Spec = Spec {
@@ -184,6 +189,7 @@ pub(super) static REVIEW_MESSAGE_REF: Spec = Spec {
         ),
     ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static REVIEW_COMMENTS: Spec = Spec {
@@ -246,4 +252,5 @@ pub(super) static REVIEW_COMMENTS: Spec = Spec {
     key: &["repo_id", "platform_src_id"],
     required: &[PR_REQ, MSG_REQ],
     meta: true,
+    overwrite: &[],
 };

@@ -50,6 +50,7 @@ pub(super) static CONTRIBUTORS: Spec = Spec {
     key: &["cntrb_id"],
     required: &[],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static IDENTITIES: Spec = Spec {
@@ -78,6 +79,7 @@ pub(super) static IDENTITIES: Spec = Spec {
     key: &["platform_id", "platform_user_id"],
     required: &[],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static RELEASES: Spec = Spec {
@@ -112,6 +114,7 @@ pub(super) static RELEASES: Spec = Spec {
     key: &["repo_id", "release_id"],
     required: &[],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static REPO_CLONES: Spec = Spec {
@@ -132,4 +135,5 @@ pub(super) static REPO_CLONES: Spec = Spec {
     key: &["repo_id", "clone_timestamp"],
     required: &[],
     meta: true,
+    overwrite: &[],
 };

@@ -66,6 +66,8 @@ pub(super) static PULL_REQUESTS: Spec = Spec {
     key: &["repo_id", "platform_pr_id"],
     required: &[],
     meta: true,
+    // As issues: a cleared body and a reopened pull request's close time.
+    overwrite: &["pr_body", "closed_at"],
 };
 
 pub(super) static PR_LABELS: Spec = Spec {
@@ -94,6 +96,7 @@ pub(super) static PR_LABELS: Spec = Spec {
     key: &["pull_request_id", "label_name"],
     required: &[PR_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static PR_ASSIGNEES: Spec = Spec {
@@ -114,6 +117,7 @@ pub(super) static PR_ASSIGNEES: Spec = Spec {
     key: &["pull_request_id", "platform_assignee_id"],
     required: &[PR_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static PR_REVIEWERS: Spec = Spec {
@@ -136,6 +140,7 @@ pub(super) static PR_REVIEWERS: Spec = Spec {
     key: &["pull_request_id", "platform_reviewer_id"],
     required: &[PR_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static PR_META: Spec = Spec {
@@ -162,6 +167,7 @@ pub(super) static PR_META: Spec = Spec {
     key: &["pull_request_id", "head_or_base"],
     required: &[PR_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static PR_REVIEWS: Spec = Spec {
@@ -200,6 +206,7 @@ pub(super) static PR_REVIEWS: Spec = Spec {
     key: &["pull_request_id", "platform_review_id"],
     required: &[PR_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static PR_COMMITS: Spec = Spec {
@@ -232,6 +239,7 @@ pub(super) static PR_COMMITS: Spec = Spec {
     key: &["pull_request_id", "pr_cmt_sha"],
     required: &[PR_REQ],
     meta: true,
+    overwrite: &[],
 };
 
 pub(super) static PR_FILES: Spec = Spec {
@@ -256,4 +264,5 @@ pub(super) static PR_FILES: Spec = Spec {
     key: &["pull_request_id", "pr_file_path"],
     required: &[PR_REQ],
     meta: true,
+    overwrite: &[],
 };

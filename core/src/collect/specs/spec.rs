@@ -18,6 +18,10 @@ pub struct Spec {
     /// Also write `tool_source`, `tool_version`, `data_source` (from the row) and
     /// `data_collection_date` (now).
     pub meta: bool,
+    /// Columns the forge's document always states in full, so a NULL overwrites the stored
+    /// value (a cleared body, a reopened item's close time). Every other column keeps its value
+    /// when a row brings NULL ("NULL never overwrites": a partial object never erases).
+    pub overwrite: &'static [&'static str],
 }
 
 /// Metadata columns every data row carries when `Spec::meta` is set.
@@ -80,7 +84,10 @@ impl Spec {
         let updates: Vec<String> = targets
             .iter()
             .filter(|c| !self.key.contains(c))
-            .map(|c| format!("{c} = COALESCE(EXCLUDED.{c}, t.{c})"))
+            .map(|c| match self.overwrite.contains(c) {
+                true => format!("{c} = EXCLUDED.{c}"),
+                false => format!("{c} = COALESCE(EXCLUDED.{c}, t.{c})"),
+            })
             .collect();
         let action = if updates.is_empty() {
             "DO NOTHING".to_owned()
