@@ -21,4 +21,5 @@ mod private;
 mod private_clone;
 mod quarantine;
 mod schema;
+mod shapes;
 mod writes;
