@@ -7,7 +7,13 @@
 -- view in aveloxis_augur_data and runs the file again, so definitions here are
 -- plain CREATE ... IF NOT EXISTS / CREATE OR REPLACE.
 --
--- Materialized views (19, upstream/Augur names, Augur column names):
+-- Materialized views (23).  Where Augur's result shape is all we compute, the
+-- matview carries Augur's name and exact columns (api_get_all_*,
+-- explorer_pr_response, explorer_pr_files, explorer_cntrb_per_file,
+-- explorer_repo_files).  Where we compute more, the matview is <name>_ext and
+-- Augur's name is a plain view with exactly Augur's columns, in Augur's order,
+-- in aveloxis_augur_data (first on the consumers' search_path); see the end of
+-- this file.  core/tests/shapes.rs checks every name against Augur's list.
 --   * created WITH NO DATA: a fresh install never blocks on a populated build;
 --     `aveloxis refresh-views` populates them (`migrate --skip-views` skips
 --     this file altogether);
