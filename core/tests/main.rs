@@ -4,6 +4,7 @@
 mod support;
 
 mod aggregates;
+mod augur_views;
 mod authors;
 mod claims;
 mod cli;
