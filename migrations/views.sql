@@ -77,7 +77,9 @@ SELECT a.cntrb_id,
        co.cntrb_login AS login,
        a.source_id,
        row_number() OVER (PARTITION BY a.cntrb_id, a.repo_id
-                          ORDER BY a.created_at, a.action, a.source_id) AS rank
+                          ORDER BY a.created_at, a.action, a.source_id) AS rank,
+       row_number() OVER (PARTITION BY a.cntrb_id, a.repo_id
+                          ORDER BY a.created_at DESC, a.action DESC, a.source_id DESC) AS rank_newest
 FROM (
     SELECT c.cmt_ght_author_id AS cntrb_id, min(c.cmt_author_timestamp) AS created_at,
            c.repo_id, 'commit'::text AS action, c.cmt_commit_hash AS source_id
@@ -140,7 +142,9 @@ SELECT a.cntrb_id,
        co.cntrb_login AS login,
        a.source_id,
        row_number() OVER (PARTITION BY a.cntrb_id, a.repo_id
-                          ORDER BY a.created_at, a.action, a.source_id) AS rank
+                          ORDER BY a.created_at, a.action, a.source_id) AS rank,
+       row_number() OVER (PARTITION BY a.cntrb_id, a.repo_id
+                          ORDER BY a.created_at DESC, a.action DESC, a.source_id DESC) AS rank_newest
 FROM (
     SELECT c.cmt_ght_author_id AS cntrb_id, min(c.cmt_author_timestamp) AS created_at,
            c.repo_id, 'commit'::text AS action, c.cmt_commit_hash AS source_id
@@ -206,7 +210,9 @@ SELECT a.cntrb_id,
        co.cntrb_login AS login,
        a.action,
        row_number() OVER (PARTITION BY a.cntrb_id
-                          ORDER BY a.created_at, a.repo_id, a.action, a.source_id) AS rank
+                          ORDER BY a.created_at, a.repo_id, a.action, a.source_id) AS rank,
+       row_number() OVER (PARTITION BY a.cntrb_id, a.repo_id
+                          ORDER BY a.created_at DESC, a.action DESC, a.source_id DESC) AS rank_newest
 FROM (
     SELECT c.cmt_ght_author_id AS cntrb_id, min(c.cmt_author_timestamp) AS created_at,
            c.repo_id, 'commit'::text AS action, c.cmt_commit_hash AS source_id
@@ -269,8 +275,7 @@ SELECT f.cntrb_id,
        r.repo_name,
        co.cntrb_full_name AS full_name,
        co.cntrb_login AS login,
-       f.action,
-       row_number() OVER (PARTITION BY f.cntrb_id ORDER BY f.created_at, f.repo_id) AS rank
+       f.action
 FROM (
     SELECT DISTINCT ON (a.cntrb_id, a.repo_id)
            a.cntrb_id, a.created_at, a.repo_id, a.action
@@ -1220,25 +1225,30 @@ LEFT JOIN aveloxis_data.review_comments rc ON rc.msg_id = ref.msg_id;
 -- aveloxis_data).  Through the consumers' search_path these names resolve here
 -- first, so a client sees exactly Augur's columns; the _ext matview (refreshed
 -- concurrently on its own unique index) keeps everything else we compute.
--- Ranks are oldest first, as in Augur (rank 1 = the first action).
+-- Ranks are Augur's (its revision 25): per contributor and repository, newest
+-- first (rank 1 = the latest action); the _ext matviews also keep our
+-- oldest-first rank.
 -- -----------------------------------------------------------------------------
 CREATE OR REPLACE VIEW aveloxis_augur_data.explorer_contributor_actions AS
-SELECT x.cntrb_id, x.created_at, x.repo_id, x.action, x.repo_name, x.login, x.rank
+SELECT x.cntrb_id, x.created_at, x.repo_id, x.action, x.repo_name, x.login, x.rank_newest AS rank
 FROM aveloxis_data.explorer_contributor_actions_ext x;
 
 CREATE OR REPLACE VIEW aveloxis_augur_data.explorer_contributor_recent_actions AS
-SELECT x.cntrb_id, x.created_at, x.repo_id, x.action, x.repo_name, x.login, x.rank
+SELECT x.cntrb_id, x.created_at, x.repo_id, x.action, x.repo_name, x.login, x.rank_newest AS rank
 FROM aveloxis_data.explorer_contributor_recent_actions_ext x;
 
 CREATE OR REPLACE VIEW aveloxis_augur_data.augur_new_contributors AS
-SELECT x.cntrb_id, x.created_at, x.repo_id, x.action, x.repo_name, x.login, x.rank
+SELECT x.cntrb_id, x.created_at, x.repo_id, x.action, x.repo_name, x.login, x.rank_newest AS rank
 FROM aveloxis_data.augur_new_contributors_ext x;
 
--- rank: 1 for the repository of the contributor's first action anywhere.
+-- As in Augur: the 7 most recent actions of each contributor in each repository
+-- (rank 1..7, newest first).  Each contributor's first action per repository is
+-- explorer_new_contributors_ext.
 CREATE OR REPLACE VIEW aveloxis_augur_data.explorer_new_contributors AS
 SELECT x.cntrb_id, x.created_at, x.month::float8 AS month, x.year::float8 AS year,
-       x.repo_id, x.repo_name, x.full_name, x.login, x.rank
-FROM aveloxis_data.explorer_new_contributors_ext x;
+       x.repo_id, x.repo_name, x.full_name, x.login, x.rank_newest AS rank
+FROM aveloxis_data.augur_new_contributors_ext x
+WHERE x.rank_newest <= 7;
 
 CREATE OR REPLACE VIEW aveloxis_augur_data.explorer_commits_and_committers_daily_count AS
 SELECT x.repo_id, x.repo_name,

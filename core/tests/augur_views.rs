@@ -72,6 +72,25 @@ async fn heat_map_response_and_review_location_views_hold_augurs_rows() {
         .execute(&mut conn)
         .await
         .unwrap();
+    // Augur ranks each contributor's actions per repository newest first.
+    for view in [
+        "explorer_contributor_actions",
+        "augur_new_contributors",
+        "explorer_new_contributors",
+    ] {
+        assert_eq!(
+            rows(
+                &mut conn,
+                &format!(
+                    "SELECT created_at AT TIME ZONE 'UTC', rank FROM {view}
+                     WHERE cntrb_id = '{AUTHOR}' ORDER BY rank"
+                )
+            )
+            .await,
+            vec!["(\"2024-01-02 00:00:00\",1)", "(\"2024-01-01 00:00:00\",2)"],
+            "{view}"
+        );
+    }
     // The inline and the conversation comment collapse into one response; PR 2 appears once.
     assert_eq!(
         rows(
