@@ -1189,14 +1189,15 @@ SELECT a.cntrb_alias_id,
 FROM aveloxis_data.contributors_aliases a;
 
 -- The location and context of each inline review comment come from the comment
--- itself (review_comments, found by its message).  Values are GitHub's as
+-- itself (review_comments, found by its message: one per message and repository),
+-- and so do its URLs and update time when the link row lacks them.  Values are GitHub's as
 -- collected: unlike Augur, a 0 or JSON null stays itself (never 'None').
 CREATE OR REPLACE VIEW aveloxis_augur_data.pull_request_review_message_ref AS
 SELECT ref.pr_review_msg_ref_id,
        ref.pr_review_id,
        ref.repo_id,
        ref.msg_id,
-       ref.pr_review_msg_url,
+       coalesce(ref.pr_review_msg_url, rc.url) AS pr_review_msg_url,
        ref.pr_review_src_id,
        ref.pr_review_msg_src_id,
        ref.pr_review_msg_node_id,
@@ -1206,9 +1207,9 @@ SELECT ref.pr_review_msg_ref_id,
        rc.original_position::bigint AS pr_review_msg_original_position,
        rc.commit_id AS pr_review_msg_commit_id,
        rc.original_commit_id AS pr_review_msg_original_commit_id,
-       ref.pr_review_msg_updated_at,
-       ref.pr_review_msg_html_url,
-       ref.pr_url,
+       coalesce(ref.pr_review_msg_updated_at, rc.updated_at) AS pr_review_msg_updated_at,
+       coalesce(ref.pr_review_msg_html_url, rc.html_url) AS pr_review_msg_html_url,
+       coalesce(ref.pr_url, p.pr_url) AS pr_url,
        rc.author_association AS pr_review_msg_author_association,
        rc.start_line::bigint AS pr_review_msg_start_line,
        rc.original_start_line::bigint AS pr_review_msg_original_start_line,
@@ -1218,7 +1219,8 @@ SELECT ref.pr_review_msg_ref_id,
        rc.side AS pr_review_msg_side,
        ref.tool_source, ref.tool_version, ref.data_source, ref.data_collection_date
 FROM aveloxis_data.pull_request_review_message_ref ref
-LEFT JOIN aveloxis_data.review_comments rc ON rc.msg_id = ref.msg_id;
+LEFT JOIN aveloxis_data.review_comments rc ON rc.msg_id = ref.msg_id AND rc.repo_id = ref.repo_id
+LEFT JOIN aveloxis_data.pull_requests p ON p.pull_request_id = rc.pull_request_id;
 
 -- -----------------------------------------------------------------------------
 -- Augur-shaped views over our richer materialized views (<name>_ext in

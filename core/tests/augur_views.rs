@@ -20,9 +20,9 @@ async fn seed(conn: &mut PgConnection) {
          INSERT INTO aveloxis_data.contributors (cntrb_id, cntrb_login)
          VALUES ('{AUTHOR}', 'author'), ('{REVIEWER}', 'reviewer');
          INSERT INTO aveloxis_data.pull_requests (pull_request_id, repo_id, platform_pr_id,
-                                                  pr_number, author_id, created_at)
-         VALUES (901, 900, 1, 1, '{AUTHOR}', '2024-01-01Z'),
-                (902, 900, 2, 2, '{AUTHOR}', '2024-01-02Z');
+                                                  pr_number, author_id, created_at, pr_url)
+         VALUES (901, 900, 1, 1, '{AUTHOR}', '2024-01-01Z', 'https://api/pulls/1'),
+                (902, 900, 2, 2, '{AUTHOR}', '2024-01-02Z', 'https://api/pulls/2');
          INSERT INTO aveloxis_data.pull_request_files (pull_request_id, repo_id, pr_file_path)
          VALUES (901, 900, 'src/a.rs'), (901, 900, 'src/b.rs');
          INSERT INTO aveloxis_data.pull_request_reviews (pr_review_id, pull_request_id, repo_id,
@@ -38,9 +38,11 @@ async fn seed(conn: &mut PgConnection) {
          VALUES (901, 900, 905);
          INSERT INTO aveloxis_data.review_comments (repo_id, pull_request_id, pr_review_id,
              msg_id, cntrb_id, platform_src_id, diff_hunk, path, position, original_position,
-             line, original_line, side, commit_id, original_commit_id, author_association)
+             line, original_line, side, commit_id, original_commit_id, author_association,
+             url, html_url, updated_at)
          VALUES (900, 901, 903, 904, '{REVIEWER}', 10, '@@ -1 +1 @@', 'src/a.rs', 3, 4,
-                 12, 11, 'RIGHT', 'c0ffee', 'beef', 'MEMBER');
+                 12, 11, 'RIGHT', 'c0ffee', 'beef', 'MEMBER', 'https://api/c/10',
+                 'https://html/c/10', '2024-01-04Z');
          INSERT INTO aveloxis_data.repo_labor (repo_id, rl_analysis_date, file_path, file_name)
          VALUES (900, '2024-01-01Z', '/c/old.rs', 'old.rs'),
                 (900, '2024-02-01Z', '/c/src/a.rs', 'a.rs'),
@@ -138,10 +140,14 @@ async fn heat_map_response_and_review_location_views_hold_augurs_rows() {
                     pr_review_msg_original_commit_id, pr_review_msg_author_association,
                     pr_review_msg_start_line, pr_review_msg_original_start_line,
                     pr_review_msg_start_side, pr_review_msg_line, pr_review_msg_original_line,
-                    pr_review_msg_side
+                    pr_review_msg_side, pr_review_msg_url, pr_review_msg_html_url, pr_url,
+                    pr_review_msg_updated_at AT TIME ZONE 'UTC'
              FROM pull_request_review_message_ref"
         )
         .await,
-        vec!["(\"@@ -1 +1 @@\",src/a.rs,3,4,c0ffee,beef,MEMBER,,,,12,11,RIGHT)"]
+        vec![
+            "(\"@@ -1 +1 @@\",src/a.rs,3,4,c0ffee,beef,MEMBER,,,,12,11,RIGHT,https://api/c/10,\
+             https://html/c/10,https://api/pulls/1,\"2024-01-04 00:00:00\")"
+        ]
     );
 }
