@@ -102,6 +102,9 @@ FROM (
     SELECT e.cntrb_id, e.created_at, e.repo_id, 'pull_request_' || e.action, e.pr_event_id::text
     FROM aveloxis_data.pull_request_events e
     WHERE e.cntrb_id IS NOT NULL AND e.action IN ('closed', 'merged')
+      AND NOT (e.action = 'closed' AND EXISTS (  -- a merged PR's close is its merge
+          SELECT 1 FROM aveloxis_data.pull_requests mp
+          WHERE mp.pull_request_id = e.pull_request_id AND mp.merged_at IS NOT NULL))
     UNION ALL
     SELECT m.cntrb_id, m.msg_timestamp, ref.repo_id, 'issue_comment', m.msg_id::text
     FROM aveloxis_data.issue_message_ref ref
@@ -167,6 +170,9 @@ FROM (
     SELECT e.cntrb_id, e.created_at, e.repo_id, 'pull_request_' || e.action, e.pr_event_id::text
     FROM aveloxis_data.pull_request_events e
     WHERE e.cntrb_id IS NOT NULL AND e.action IN ('closed', 'merged')
+      AND NOT (e.action = 'closed' AND EXISTS (  -- a merged PR's close is its merge
+          SELECT 1 FROM aveloxis_data.pull_requests mp
+          WHERE mp.pull_request_id = e.pull_request_id AND mp.merged_at IS NOT NULL))
     UNION ALL
     SELECT m.cntrb_id, m.msg_timestamp, ref.repo_id, 'issue_comment', m.msg_id::text
     FROM aveloxis_data.issue_message_ref ref
@@ -235,6 +241,9 @@ FROM (
     SELECT e.cntrb_id, e.created_at, e.repo_id, 'pull_request_' || e.action, e.pr_event_id::text
     FROM aveloxis_data.pull_request_events e
     WHERE e.cntrb_id IS NOT NULL AND e.action IN ('closed', 'merged')
+      AND NOT (e.action = 'closed' AND EXISTS (  -- a merged PR's close is its merge
+          SELECT 1 FROM aveloxis_data.pull_requests mp
+          WHERE mp.pull_request_id = e.pull_request_id AND mp.merged_at IS NOT NULL))
     UNION ALL
     SELECT m.cntrb_id, m.msg_timestamp, ref.repo_id, 'issue_comment', m.msg_id::text
     FROM aveloxis_data.issue_message_ref ref
@@ -301,6 +310,9 @@ FROM (
         SELECT e.cntrb_id, e.created_at, e.repo_id, 'pull_request_' || e.action, e.pr_event_id::text
         FROM aveloxis_data.pull_request_events e
         WHERE e.cntrb_id IS NOT NULL AND e.action IN ('closed', 'merged')
+          AND NOT (e.action = 'closed' AND EXISTS (  -- a merged PR's close is its merge
+              SELECT 1 FROM aveloxis_data.pull_requests mp
+              WHERE mp.pull_request_id = e.pull_request_id AND mp.merged_at IS NOT NULL))
         UNION ALL
         SELECT m.cntrb_id, m.msg_timestamp, ref.repo_id, 'issue_comment', m.msg_id::text
         FROM aveloxis_data.issue_message_ref ref

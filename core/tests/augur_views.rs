@@ -23,6 +23,12 @@ async fn seed(conn: &mut PgConnection) {
                                                   pr_number, author_id, created_at, pr_url)
          VALUES (901, 900, 1, 1, '{AUTHOR}', '2024-01-01Z', 'https://api/pulls/1'),
                 (902, 900, 2, 2, '{AUTHOR}', '2024-01-02Z', 'https://api/pulls/2');
+         UPDATE aveloxis_data.pull_requests SET merged_at = '2024-01-05Z', closed_at = '2024-01-05Z'
+          WHERE pull_request_id = 901;
+         INSERT INTO aveloxis_data.pull_request_events (pull_request_id, repo_id, platform_event_id,
+                                                        action, cntrb_id, created_at)
+         VALUES (901, 900, 1, 'closed', '{REVIEWER}', '2024-01-05Z'),
+                (901, 900, 2, 'merged', '{REVIEWER}', '2024-01-05Z');
          INSERT INTO aveloxis_data.pull_request_files (pull_request_id, repo_id, pr_file_path)
          VALUES (901, 900, 'src/a.rs'), (901, 900, 'src/b.rs');
          INSERT INTO aveloxis_data.pull_request_reviews (pr_review_id, pull_request_id, repo_id,
@@ -93,6 +99,18 @@ async fn heat_map_response_and_review_location_views_hold_augurs_rows() {
             "{view}"
         );
     }
+    // As in Augur, closing a merged PR is not an action of its own: the merge is.
+    assert_eq!(
+        rows(
+            &mut conn,
+            &format!(
+                "SELECT action FROM explorer_contributor_actions
+                 WHERE cntrb_id = '{REVIEWER}' AND action LIKE 'pull_request_%' ORDER BY 1"
+            )
+        )
+        .await,
+        vec!["(pull_request_comment)", "(pull_request_merged)"]
+    );
     // The inline and the conversation comment collapse into one response; PR 2 appears once.
     assert_eq!(
         rows(
