@@ -4,6 +4,7 @@
 mod support;
 
 mod aggregates;
+mod augur_views;
 mod authors;
 mod claims;
 mod cli;
@@ -24,4 +25,5 @@ mod private;
 mod private_clone;
 mod quarantine;
 mod schema;
+mod shapes;
 mod writes;
