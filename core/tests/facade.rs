@@ -228,7 +228,8 @@ async fn assert_matches_git(
             commits,
             commit_file_rows: rows,
             parents,
-            messages: commits
+            messages: commits,
+            removed: counts.removed,
         }
     );
     assert_eq!(db_files(conn, repo_id).await, truth);
@@ -548,11 +549,13 @@ async fn facade_fetch_picks_up_new_commits_and_broken_clones_are_recloned() {
             commit_file_rows: first.commit_file_rows + 2,
             parents: first.parents + 1,
             messages: first.messages + 1,
+            removed: 0,
         }
     );
     assert_matches_git(&mut conn, repo_id, &bare, &second).await;
 
-    // A deleted upstream branch disappears from the clone (its commit stays in the table).
+    // A deleted upstream branch disappears from the clone, and the commit only it reached
+    // from the tables (a fresh collection would never see it).
     git(&fx.work(), &["checkout", "-q", "main"]);
     git(&fx.work(), &["branch", "-q", "-D", "feature"]);
     sync_repo(&fx.clones(), repo_id, &fx.url()).await.unwrap();
@@ -568,7 +571,14 @@ async fn facade_fetch_picks_up_new_commits_and_broken_clones_are_recloned() {
     assert!(!bare.join("junk").exists());
     assert_eq!(rev_count(&bare), first.commits);
     let third = collect_commits(&mut conn, repo_id, &bare).await.unwrap();
-    assert_eq!(third, first);
+    assert_eq!(
+        third,
+        FacadeCounts {
+            removed: 1,
+            ..first.clone()
+        }
+    );
+    assert_matches_git(&mut conn, repo_id, &bare, &third).await;
 
     // A plain file in its place is handled the same way.
     std::fs::remove_dir_all(&bare).unwrap();
@@ -583,6 +593,72 @@ async fn facade_fetch_picks_up_new_commits_and_broken_clones_are_recloned() {
     sync_repo(&fx.clones(), repo_id, &fx.url()).await.unwrap();
     assert_eq!(git(&bare, &["rev-parse", "--is-bare-repository"]), "true");
     assert_eq!(rev_count(&bare), first.commits);
+}
+
+/// Patches counted by the repository aggregates of the database.
+async fn patches(conn: &mut PgConnection) -> i64 {
+    sqlx::query_scalar("SELECT coalesce(sum(patches), 0)::bigint FROM aveloxis_data.dm_repo_annual")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// A force-push drops the tip of a branch: the dropped commits leave `commits`,
+/// `commit_messages`, `commit_parents` and the repository's aggregates, so the tables equal
+/// a fresh collection of the rewritten history.
+#[tokio::test]
+async fn a_force_push_removes_the_commits_it_dropped_everywhere() {
+    let fx = Fixture::new();
+    let db = migrated_db().await;
+    let mut conn = db.connect().await;
+    let repo_id = add_repo(&mut conn, &fx.url()).await;
+    let bare = sync_repo(&fx.clones(), repo_id, &fx.url()).await.unwrap();
+    let first = collect_commits(&mut conn, repo_id, &bare).await.unwrap();
+    aveloxis_core::aggregates::refresh_repo(&mut conn, repo_id)
+        .await
+        .unwrap();
+    let dropped = git(&fx.work(), &["rev-parse", "HEAD"]);
+
+    // Rewrite main: drop its tip (and the tag on it), commit something else in its place.
+    git(&fx.work(), &["tag", "-d", "v1"]);
+    git(&fx.work(), &["reset", "-q", "--hard", "HEAD~1"]);
+    write(&fx.work(), "rewritten.txt", b"new\n");
+    commit_as(&fx.work(), ALICE.0, ALICE.1, "Rewritten");
+    sync_repo(&fx.clones(), repo_id, &fx.url()).await.unwrap();
+    let after = collect_commits(&mut conn, repo_id, &bare).await.unwrap();
+    assert_eq!(after.removed, 1);
+    assert_eq!(after.commits, first.commits);
+    assert_matches_git(&mut conn, repo_id, &bare, &after).await;
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM aveloxis_data.commits WHERE cmt_commit_hash = $1)
+              + (SELECT count(*) FROM aveloxis_data.commit_messages WHERE cmt_hash = $1)
+              + (SELECT count(*) FROM aveloxis_data.commit_parents
+                  WHERE cmt_commit_hash = $1 OR parent_commit_hash = $1)",
+    )
+    .bind(&dropped)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "{dropped} is gone from every commit table");
+
+    // The aggregates count what a fresh collection of the rewritten history counts.
+    aveloxis_core::aggregates::refresh_repo(&mut conn, repo_id)
+        .await
+        .unwrap();
+    let moved = patches(&mut conn).await;
+    let fresh_db = migrated_db().await;
+    let mut fresh = fresh_db.connect().await;
+    let fresh_id = add_repo(&mut fresh, &fx.url()).await;
+    let fresh_bare = sync_repo(&fx.tmp.path().join("fresh"), fresh_id, &fx.url())
+        .await
+        .unwrap();
+    collect_commits(&mut fresh, fresh_id, &fresh_bare)
+        .await
+        .unwrap();
+    aveloxis_core::aggregates::refresh_repo(&mut fresh, fresh_id)
+        .await
+        .unwrap();
+    assert_eq!(moved, patches(&mut fresh).await);
 }
 
 #[tokio::test]

@@ -30,13 +30,15 @@
 //!
 //! `git` runs git (clone/fetch, redaction), `auth` hands it a forge key (through its environment,
 //! for the forge's origin only), `log` parses its output, `dates` reads its dates, `authors`
-//! resolves e-mails to contributors, `writer` upserts batches (SQL in `sql/`).
+//! resolves e-mails to contributors, `writer` upserts batches (SQL in `sql/`), `prune` removes
+//! the commits no branch or tag reaches any more (force-pushed away).
 
 mod auth;
 mod authors;
 mod dates;
 mod git;
 mod log;
+mod prune;
 mod writer;
 
 use std::collections::HashSet;
@@ -68,6 +70,8 @@ pub struct FacadeCounts {
     pub parents: u64,
     /// Rows upserted into `commit_messages`.
     pub messages: u64,
+    /// Commits removed because no branch or tag reaches them any more.
+    pub removed: u64,
 }
 
 /// Time limit of one `git clone` or `git fetch` in [`sync_repo`].
@@ -177,6 +181,7 @@ pub async fn collect_commits(
             String::from_utf8_lossy(&stderr).trim()
         );
     }
+    writer.counts.removed = prune::remove_unreachable(conn, repo_id, &seen).await?;
     tracing::debug!(repo_id, counts = ?writer.counts, "facade commits written");
     Ok(writer.counts)
 }
