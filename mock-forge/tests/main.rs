@@ -11,6 +11,7 @@ mod github_api;
 mod gitlab_api;
 mod openapi;
 mod private;
+mod profiles;
 mod record;
 mod replay;
 mod third_party;

@@ -14,11 +14,12 @@
 //! `ETag`s and rate headers are the server's. Layout: `routes` parses paths,
 //! `render` makes the JSON shapes, `cache` keeps pre-rendered listings,
 //! `paging` holds the list conventions, and one module per resource answers
-//! (`users`, `repos`, `issues`, `pulls`, `commits`).
+//! (`users`, `orgs`, `repos`, `issues`, `pulls`, `commits`).
 
 mod cache;
 mod commits;
 mod issues;
+mod orgs;
 mod paging;
 mod pulls;
 mod render;
@@ -64,6 +65,9 @@ pub fn answer(f: &Forge, req: &Req, route: Route<'_>, caller: &Caller) -> Reply 
         Route::RateLimit => users::rate_limit(f, caller),
         Route::User(login) => users::user(f, &u, login),
         Route::UserEvents(login) => users::user_events(f, login),
+        Route::UserOrgs(login) => orgs::user_orgs(f, &u, req, login),
+        Route::Org(org) => orgs::org(f, &u, org),
+        Route::OrgMembers(org) => orgs::members(f, &u, req, org),
         Route::OrgRepos(org) => repos::org_repos(f, &u, req, org),
         Route::SearchUsers => users::search_users(f, &u, req),
         Route::Repo(target, rest, sub) => match resolve(f, &u, req, caller, target, &rest) {

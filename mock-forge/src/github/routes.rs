@@ -76,6 +76,12 @@ pub enum Route<'a> {
     User(&'a str),
     /// `/users/{login}/events`.
     UserEvents(&'a str),
+    /// `/users/{login}/orgs`.
+    UserOrgs(&'a str),
+    /// `/orgs/{org}`.
+    Org(&'a str),
+    /// `/orgs/{org}/members`.
+    OrgMembers(&'a str),
     /// `/orgs/{org}/repos` and `/users/{login}/repos`.
     OrgRepos(&'a str),
     /// `/search/users`.
@@ -101,6 +107,9 @@ pub fn parse_route<'a>(segs: &[&'a str]) -> Option<Route<'a>> {
         ["rate_limit"] => Route::RateLimit,
         ["users", login] => Route::User(login),
         ["users", login, "events"] => Route::UserEvents(login),
+        ["users", login, "orgs"] => Route::UserOrgs(login),
+        ["orgs", org] => Route::Org(org),
+        ["orgs", org, "members"] => Route::OrgMembers(org),
         ["orgs", org, "repos"] | ["users", org, "repos"] => Route::OrgRepos(org),
         ["search", "users"] => Route::SearchUsers,
         ["repos", owner, name, rest @ ..] => {
