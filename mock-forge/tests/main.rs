@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod conformance;
 mod faults;
 mod generate;
 mod git_clone;

@@ -77,7 +77,8 @@ pub fn answer(f: &Forge, req: &Req, route: Route<'_>, caller: &Caller) -> Reply 
                     link_path.push('/');
                     link_path.push_str(s);
                 }
-                repo_route(f, &u, req, ri, sub, link_path)
+                let authenticated = caller.key != "anonymous";
+                repo_route(f, &u, req, (ri, authenticated), sub, link_path)
             }
             Err(r) => r,
         },
@@ -140,6 +141,8 @@ struct RepoCtx<'a> {
     link_path: String,
     /// The `since` filter.
     since: Option<i64>,
+    /// The caller sent an accepted token (GitHub then adds `permissions`).
+    authenticated: bool,
 }
 
 impl<'a> RepoCtx<'a> {
@@ -169,7 +172,17 @@ impl<'a> RepoCtx<'a> {
     }
 }
 
-fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path: String) -> Reply {
+/// Answers repository route `sub` of the repository at `at` (its position,
+/// and whether the caller is authenticated).
+fn repo_route(
+    f: &Forge,
+    u: &Urls,
+    req: &Req,
+    at: (usize, bool),
+    sub: Sub<'_>,
+    link_path: String,
+) -> Reply {
+    let (ri, authenticated) = at;
     let since = match paging::since(req) {
         Ok(s) => s,
         Err(r) => return r,
@@ -183,6 +196,7 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         rs: &f.repos[ri],
         link_path,
         since,
+        authenticated,
     };
     match sub {
         Sub::Info => repos::info(&c),

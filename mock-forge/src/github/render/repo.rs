@@ -66,7 +66,7 @@ pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
         let o = v.as_object_mut().expect("object");
         o.insert("network_count".into(), json!(repo.forks));
         o.insert("subscribers_count".into(), json!(repo.subscribers));
-        o.insert("temp_clone_token".into(), Value::Null);
+        o.insert("custom_properties".into(), json!({}));
         o.insert(
             "organization".into(),
             user_json(u, &f.world.users[repo.owner_user]),
