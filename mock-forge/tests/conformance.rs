@@ -7,7 +7,7 @@
 //!
 //! Rules of the comparison: two objects compare their keys and then every
 //! common key; two non-empty arrays compare the union of their elements'
-//! shapes (events only against mock events of the types the recording has);
+//! shapes (events kind by kind, for the kinds both sides have);
 //! `null`, empty arrays and scalars end the recursion (a `null` milestone is
 //! data, not shape).
 
@@ -60,13 +60,24 @@ fn union(items: &[&Value]) -> Value {
     acc
 }
 
-/// The elements of `mine` to compare with the recording's `real` elements:
-/// events of the recorded types only.
-fn comparable<'a>(real: &[&Value], mine: &'a [Value]) -> Vec<&'a Value> {
-    let kinds: BTreeSet<&str> = real.iter().filter_map(|v| v["event"].as_str()).collect();
-    mine.iter()
-        .filter(|m| kinds.is_empty() || m["event"].as_str().is_some_and(|e| kinds.contains(e)))
-        .collect()
+/// Compares the shapes of two lists under `path`: events kind by kind
+/// (kinds only one side has are data, not shape), other items all together.
+fn diff_lists(real: &[&Value], mine: &[Value], path: &str, out: &mut Vec<String>) {
+    let kinds: BTreeSet<Option<&str>> = real.iter().map(|v| v["event"].as_str()).collect();
+    for kind in kinds {
+        let r: Vec<&Value> = real
+            .iter()
+            .copied()
+            .filter(|v| v["event"].as_str() == kind)
+            .collect();
+        let m: Vec<&Value> = mine
+            .iter()
+            .filter(|v| v["event"].as_str() == kind)
+            .collect();
+        if !m.is_empty() {
+            diff(&union(&r), &union(&m), path, out);
+        }
+    }
 }
 
 /// Key differences between `real` and `mine` under `path`.
@@ -85,12 +96,9 @@ fn diff(real: &Value, mine: &Value, path: &str, out: &mut Vec<String>) {
                 }
             }
         }
-        (Value::Array(r), Value::Array(m)) if !r.is_empty() && !m.is_empty() => {
+        (Value::Array(r), Value::Array(m)) => {
             let r: Vec<&Value> = r.iter().collect();
-            let m = comparable(&r, m);
-            if !m.is_empty() {
-                diff(&union(&r), &union(&m), &format!("{path}[]."), out);
-            }
+            diff_lists(&r, m, &format!("{path}[]."), out);
         }
         _ => {}
     }
@@ -103,10 +111,7 @@ fn compare(fixture: &str, mine: &Value) -> Vec<String> {
     let real: Value = serde_json::from_str(&text).unwrap();
     let mut out = Vec::new();
     match (&real, mine) {
-        (Value::Object(_), Value::Array(m)) => {
-            let r = [&real];
-            diff(&real, &union(&comparable(&r, m)), "", &mut out)
-        }
+        (Value::Object(_), Value::Array(m)) => diff_lists(&[&real], m, "", &mut out),
         _ => diff(&real, mine, "", &mut out),
     }
     out
@@ -174,6 +179,16 @@ fn github_cases(f: &MockForge) -> Vec<(String, String)> {
     let issue = pick(repo, false);
     let pull = pick(repo, true);
     let reviewed = repo.reviews[0].number;
+    let commented = repo
+        .issue_comments
+        .iter()
+        .map(|c| c.number)
+        .find(|&n| {
+            repo.events
+                .iter()
+                .any(|e| e.number == n && e.event == "closed")
+        })
+        .unwrap();
     let person = &w.users[4];
     let user = format!("{api}/users/{}", person.login);
     let sha = &repo.commits[repo.commits.len() / 2].sha;
@@ -184,6 +199,10 @@ fn github_cases(f: &MockForge) -> Vec<(String, String)> {
         ("user_orgs.json", format!("{user}/orgs")),
         ("repo.json", r.clone()),
         ("issue.json", l(&format!("issues/{issue}"))),
+        (
+            "issue_timeline.json",
+            l(&format!("issues/{commented}/timeline?per_page=100")),
+        ),
         ("issues_list.json", l("issues?state=all&per_page=100")),
         ("comment.json", l("issues/comments?per_page=100")),
         (

@@ -116,6 +116,10 @@ fn pygithub_crawls_a_repository_to_its_ground_truth() {
         t.issue_comments + t.pull_request_issue_comments
     );
     assert_eq!(n("events"), t.issue_events + t.pull_request_events);
+    assert_eq!(
+        n("timeline"),
+        t.issue_events + t.pull_request_events + t.issue_comments + t.pull_request_issue_comments
+    );
     assert_eq!(n("issue_labels"), t.issue_labels + t.pull_request_labels);
     assert_eq!(n("pulls"), t.pull_requests);
     assert_eq!(n("reviews"), t.reviews);

@@ -205,6 +205,7 @@ fn repo_route(
         Sub::IssueComments(n) => issues::comments(&c, n),
         Sub::IssueLabels(n) => issues::labels(&c, n),
         Sub::IssueEvents(n) => issues::events(&c, n),
+        Sub::IssueTimeline(n) => issues::timeline(&c, n),
         Sub::AllEvents => issues::all_events(&c),
         Sub::AllComments => issues::all_comments(&c),
         Sub::Pulls => pulls::list(&c),

@@ -15,7 +15,7 @@ base, token, full_name = sys.argv[1], sys.argv[2], sys.argv[3]
 g = Github(base_url=base, auth=Auth.Token(token), per_page=100, retry=None,
            seconds_between_requests=0)
 repo = g.get_repo(full_name)
-out = {"full_name": repo.full_name, "issues": 0, "comments": 0, "events": 0,
+out = {"full_name": repo.full_name, "issues": 0, "comments": 0, "events": 0, "timeline": 0,
        "issue_labels": 0, "pulls": 0, "reviews": 0, "pull_commits": 0,
        "pull_files": 0, "commits": 0, "profiles": {}, "commit_authors": {},
        "searches": {}}
@@ -45,6 +45,8 @@ for issue in repo.get_issues(state="all"):
         profile(c.user)
     for e in issue.get_events():
         out["events"] += 1
+    for t in issue.get_timeline():
+        out["timeline"] += 1
 for pull in repo.get_pulls(state="all"):
     out["pulls"] += 1
     profile(pull.user)
