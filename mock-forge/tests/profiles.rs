@@ -3,7 +3,7 @@
 
 use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario};
 
-use crate::support::{get, github_all};
+use crate::support::{get, github_all, request};
 
 const T: &str = DEFAULT_TOKENS[0];
 
@@ -76,4 +76,39 @@ fn searches_spend_their_own_budget_of_thirty_a_minute() {
     assert!(r.json()["message"].as_str().unwrap().contains("rate limit"));
     // The core budget is untouched.
     assert_eq!(get(&format!("{api}/users/mock-org"), Some(T)).status, 200);
+}
+
+#[test]
+fn gitlab_users_by_id_and_username_match_the_ground_truth() {
+    let f = MockForge::start(Scenario::generate(Preset::Tiny, 42)).unwrap();
+    let api = f.gitlab_api_url();
+    let gl = |url: String| {
+        let r = request("GET", &url, &[("PRIVATE-TOKEN", T)], None);
+        assert_eq!(r.status, 200, "{url}");
+        r.json()
+    };
+    for (login, p) in &f.ground_truth().user_profiles {
+        let v = gl(format!("{api}/users/{}", p.id));
+        assert_eq!(v["username"], login.as_str());
+        assert_eq!(v["name"].as_str(), Some(p.name.as_str()));
+        assert_eq!(v["organization"].as_str(), p.company.as_deref());
+        assert_eq!(v["location"].as_str(), p.location.as_deref());
+        assert_eq!(v["public_email"].as_str(), p.email.as_deref());
+        assert_eq!(v["bot"], p.kind == "Bot", "{login}");
+        let by_name = gl(format!("{api}/users?username={login}"));
+        assert_eq!(by_name[0]["id"].as_u64(), Some(p.id), "{login}");
+    }
+}
+
+#[test]
+fn a_bare_email_query_finds_the_account_that_commits_with_it() {
+    let f = MockForge::start(Scenario::generate(Preset::Tiny, 42)).unwrap();
+    let api = f.github_api_url();
+    // A noreply address (`id+login@...`): its `+` must arrive encoded.
+    let u = &f.world().users[6];
+    assert!(u.commit_email.contains('+'), "{}", u.commit_email);
+    let q = aveloxis_mock_forge::http::percent_encode(&u.commit_email);
+    let r = get(&format!("{api}/search/users?q={q}"), Some(T)).json();
+    assert_eq!(r["total_count"], 1);
+    assert_eq!(r["items"][0]["login"], u.login.as_str());
 }
