@@ -170,3 +170,40 @@ fn pygithub_crawls_a_repository_to_its_ground_truth() {
         assert_eq!(found, &serde_json::json!(want), "{email}");
     }
 }
+
+#[test]
+fn pygithub_reads_repository_metadata_without_a_501() {
+    if !pygithub_runs() {
+        return;
+    }
+    let f = MockForge::start(Scenario::generate(Preset::Tiny, 42)).unwrap();
+    let api = f.github_enterprise_api_url();
+    let v = run_script(
+        "pygithub_meta.py",
+        &[&api, DEFAULT_TOKENS[0], "mock-org/tiny"],
+    );
+    assert!(
+        f.unmatched_requests().is_empty(),
+        "{:?}",
+        f.unmatched_requests()
+    );
+    let world = f.world();
+    let repo = world.repos.iter().find(|r| r.name == "tiny").unwrap();
+    let head = &repo.commits.last().unwrap().sha;
+    assert_eq!(v["head"], head.as_str());
+    assert_eq!(v["branches"], serde_json::json!([["main", head]]));
+    let langs = v["languages"].as_object().unwrap();
+    assert_eq!(langs.keys().collect::<Vec<_>>(), vec![&repo.language]);
+    assert_eq!(v["topics"], v["repo_topics"]);
+    // The world holds no milestones, reactions, commit comments or statuses.
+    for k in [
+        "milestones",
+        "reactions",
+        "commit_comments",
+        "head_comments",
+        "statuses",
+    ] {
+        assert_eq!(v[k], 0, "{k}");
+    }
+    assert_eq!(v["combined_state"], "pending");
+}

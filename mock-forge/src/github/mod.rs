@@ -14,11 +14,12 @@
 //! `ETag`s and rate headers are the server's. Layout: `routes` parses paths,
 //! `render` makes the JSON shapes, `cache` keeps pre-rendered listings,
 //! `paging` holds the list conventions, and one module per resource answers
-//! (`users`, `orgs`, `repos`, `issues`, `pulls`, `commits`).
+//! (`users`, `orgs`, `repos`, `issues`, `pulls`, `commits`, `meta`).
 
 mod cache;
 mod commits;
 mod issues;
+mod meta;
 mod orgs;
 mod paging;
 mod pulls;
@@ -223,5 +224,12 @@ fn repo_route(
         Sub::Clones => repos::clones(&c),
         Sub::Commit(sha) => commits::one(&c, sha),
         Sub::Commits => commits::list(&c),
+        Sub::CommitNone(sha) => meta::commit_none(&c, sha),
+        Sub::CombinedStatus(sha) => meta::combined_status(&c, sha),
+        Sub::Languages => meta::languages(&c),
+        Sub::Topics => meta::topics(&c),
+        Sub::Branches => meta::branches(&c),
+        Sub::Empty => meta::none(&c),
+        Sub::IssueReactions(n) => meta::issue_reactions(&c, n),
     }
 }

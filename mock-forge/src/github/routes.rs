@@ -27,6 +27,16 @@ pub enum Sub<'a> {
     Contributors,
     Clones,
     Commit(&'a str),
+    /// `/commits/{sha}/statuses`, `/commits/{sha}/comments`, `/statuses/{sha}`.
+    CommitNone(&'a str),
+    /// `/commits/{sha}/status`.
+    CombinedStatus(&'a str),
+    Languages,
+    Topics,
+    Branches,
+    /// `/milestones`, `/comments` (commit comments): the world has none.
+    Empty,
+    IssueReactions(u64),
     Commits,
     Assignees,
 }
@@ -57,6 +67,13 @@ pub fn parse_sub<'a>(rest: &[&'a str]) -> Option<Sub<'a>> {
         ["traffic", "clones"] => Sub::Clones,
         ["commits"] => Sub::Commits,
         ["commits", sha] => Sub::Commit(sha),
+        ["commits", sha, "statuses" | "comments"] | ["statuses", sha] => Sub::CommitNone(sha),
+        ["commits", sha, "status"] => Sub::CombinedStatus(sha),
+        ["languages"] => Sub::Languages,
+        ["topics"] => Sub::Topics,
+        ["branches"] => Sub::Branches,
+        ["milestones"] | ["comments"] => Sub::Empty,
+        ["issues", n, "reactions"] => Sub::IssueReactions(num(n)?),
         ["assignees"] => Sub::Assignees,
         _ => return None,
     })

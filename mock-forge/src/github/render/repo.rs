@@ -8,6 +8,9 @@ use crate::github::Urls;
 use crate::model::{RepoData, State};
 use crate::time::iso;
 
+/// The topics of every generated repository.
+pub const TOPICS: [&str; 2] = ["open-source", "mock"];
+
 /// `repository` / `full-repository`.
 pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
     let fname = repo.full_name();
@@ -44,7 +47,7 @@ pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
             "open_issues_count": open,
             "open_issues": open,
             "is_template": false,
-            "topics": ["open-source", "mock"],
+            "topics": TOPICS,
             "has_issues": true,
             "has_projects": true,
             "has_wiki": true,
