@@ -44,6 +44,42 @@ pub enum UserKind {
     Organization,
 }
 
+impl UserKind {
+    /// GitHub's `type` of the account.
+    pub fn github_type(self) -> &'static str {
+        match self {
+            UserKind::User => "User",
+            UserKind::Bot => "Bot",
+            UserKind::Organization => "Organization",
+        }
+    }
+}
+
+/// Positions of the people every organisation counts as (public) members:
+/// the first five people of the pool, the maintainers who answer as
+/// `MEMBER` in `author_association`.
+pub const MEMBER_POSITIONS: std::ops::Range<usize> = 3..8;
+
+impl World {
+    /// The members of organisation `org` (user positions, in order); empty
+    /// for an account that is not an organisation.
+    pub fn org_members(&self, org: usize) -> Vec<usize> {
+        if self.users[org].kind != UserKind::Organization {
+            return Vec::new();
+        }
+        MEMBER_POSITIONS
+            .filter(|&i| self.users.get(i).is_some_and(|u| u.kind == UserKind::User))
+            .collect()
+    }
+
+    /// The organisations user `user` is a member of (user positions).
+    pub fn orgs_of(&self, user: usize) -> Vec<usize> {
+        (0..self.users.len())
+            .filter(|&o| self.org_members(o).contains(&user))
+            .collect()
+    }
+}
+
 /// A forge account.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct User {

@@ -15,6 +15,10 @@ use crate::model::{RepoData, State, World};
 pub struct GroundTruth {
     /// Users in the world (every account any repository references).
     pub users: usize,
+    /// Every account's public profile, keyed by login: what `/users/{login}`,
+    /// `/users/{login}/orgs` and `/orgs/{org}/members` answer.
+    #[serde(default)]
+    pub user_profiles: BTreeMap<String, UserProfile>,
     /// Per repository, keyed by `owner/name`.
     pub repos: BTreeMap<String, RepoTruth>,
     /// Old `owner/name` → new `owner/name` (301).
@@ -23,6 +27,51 @@ pub struct GroundTruth {
     pub deleted: Vec<String>,
     /// Repositories answering 410.
     pub gone: Vec<String>,
+}
+
+/// One account's public profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfile {
+    /// Numeric id.
+    pub id: u64,
+    /// GitHub's `type`: `User`, `Bot` or `Organization`.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// Company (`null` when unset).
+    pub company: Option<String>,
+    /// Location.
+    pub location: Option<String>,
+    /// Public e-mail (`null` when hidden).
+    pub email: Option<String>,
+    /// The address the account commits with (what `in:email` search finds).
+    pub commit_email: String,
+    /// Repositories the account owns.
+    pub public_repos: usize,
+    /// Logins of the organisations the account is a public member of.
+    pub orgs: Vec<String>,
+    /// For an organisation: its members' logins, in `/members` order.
+    pub members: Vec<String>,
+}
+
+impl UserProfile {
+    /// The profile of user `i` of `world`.
+    pub fn of(world: &World, i: usize) -> Self {
+        let u = &world.users[i];
+        let login = |&j: &usize| world.users[j].login.clone();
+        Self {
+            id: u.id,
+            kind: u.kind.github_type().to_string(),
+            name: u.name.clone(),
+            company: u.company.clone(),
+            location: u.location.clone(),
+            email: u.email.clone(),
+            commit_email: u.commit_email.clone(),
+            public_repos: world.repos.iter().filter(|r| r.owner_user == i).count(),
+            orgs: world.orgs_of(i).iter().map(login).collect(),
+            members: world.org_members(i).iter().map(login).collect(),
+        }
+    }
 }
 
 /// Counts for one repository. "issues" never include pull requests here,
@@ -216,6 +265,9 @@ impl GroundTruth {
     pub fn of(world: &World) -> Self {
         Self {
             users: world.users.len(),
+            user_profiles: (0..world.users.len())
+                .map(|i| (world.users[i].login.clone(), UserProfile::of(world, i)))
+                .collect(),
             repos: world
                 .repos
                 .iter()

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod conformance;
 mod faults;
 mod generate;
 mod git_clone;
@@ -11,6 +12,7 @@ mod github_api;
 mod gitlab_api;
 mod openapi;
 mod private;
+mod profiles;
 mod record;
 mod replay;
 mod third_party;

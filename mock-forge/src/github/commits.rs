@@ -9,19 +9,27 @@ use super::render::commit::commit_json;
 use crate::http::{PageReq, Reply, json_array};
 use crate::model::Commit;
 
+/// The commit a SHA prefix of at least seven characters names.
+pub fn find<'a>(c: &RepoCtx<'a>, sha: &str) -> Option<&'a Commit> {
+    if sha.len() < 7 {
+        return None;
+    }
+    c.repo.commits.iter().find(|x| x.sha.starts_with(sha))
+}
+
+/// GitHub's 422 for a SHA no commit has.
+pub fn no_commit(sha: &str) -> Reply {
+    Reply::json(
+        422,
+        &json!({"message": format!("No commit found for SHA: {sha}"), "documentation_url": "https://docs.github.com/rest/commits/commits#get-a-commit", "status": "422"}),
+    )
+}
+
 /// `/commits/{sha}`, with stats and files; 422 for an unknown SHA.
 pub fn one(c: &RepoCtx<'_>, sha: &str) -> Reply {
-    let found = if sha.len() >= 7 {
-        c.repo.commits.iter().find(|x| x.sha.starts_with(sha))
-    } else {
-        None
-    };
-    match found {
+    match find(c, sha) {
         Some(x) => Reply::json(200, &commit_json(c.f, c.u, c.repo, x, true)),
-        None => Reply::json(
-            422,
-            &json!({"message": format!("No commit found for SHA: {sha}"), "documentation_url": "https://docs.github.com/rest/commits/commits#get-a-commit", "status": "422"}),
-        ),
+        None => no_commit(sha),
     }
 }
 

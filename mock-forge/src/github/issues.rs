@@ -1,6 +1,8 @@
 //! Issues: the issue list (pull requests included) with its filters, one
-//! issue, its comments, labels and events, and the repository-wide event
-//! and comment lists.
+//! issue, its comments, labels, events and timeline, and the repository-wide
+//! event and comment lists.
+
+use serde_json::{Value, json};
 
 use super::RepoCtx;
 use super::paging::{desc, link_header, state_filter};
@@ -132,6 +134,35 @@ pub fn events(c: &RepoCtx<'_>, n: u64) -> Reply {
         .map(|&i| cache.events[i].as_str())
         .collect();
     c.page(&items)
+}
+
+/// `/issues/{n}/timeline`: the issue's events and its comments (as
+/// `commented` entries with the commenter as `actor`), oldest first.
+pub fn timeline(c: &RepoCtx<'_>, n: u64) -> Reply {
+    let Some(p) = c.pos(n) else {
+        return not_found();
+    };
+    let (cache, repo) = (c.cache(), c.repo);
+    let mut entries: Vec<(i64, u64, String)> = c.rs.events[p]
+        .iter()
+        .map(|&i| {
+            (
+                repo.events[i].created_at,
+                repo.events[i].id,
+                cache.events[i].clone(),
+            )
+        })
+        .collect();
+    for &i in &c.rs.comments[p] {
+        let mut v: Value = serde_json::from_str(&cache.issue_comments[i]).unwrap_or(Value::Null);
+        let actor = v["user"].clone();
+        super::render::extend(&mut v, json!({"event": "commented", "actor": actor}));
+        let cm = &repo.issue_comments[i];
+        entries.push((cm.created_at, cm.id, v.to_string()));
+    }
+    entries.sort_by_key(|(t, id, _)| (*t, *id));
+    let items: Vec<String> = entries.into_iter().map(|(_, _, s)| s).collect();
+    c.page_owned(&items)
 }
 
 /// `/issues/events`: newest first, each with its issue embedded (rendered

@@ -14,11 +14,13 @@
 //! `ETag`s and rate headers are the server's. Layout: `routes` parses paths,
 //! `render` makes the JSON shapes, `cache` keeps pre-rendered listings,
 //! `paging` holds the list conventions, and one module per resource answers
-//! (`users`, `repos`, `issues`, `pulls`, `commits`).
+//! (`users`, `orgs`, `repos`, `issues`, `pulls`, `commits`, `meta`).
 
 mod cache;
 mod commits;
 mod issues;
+mod meta;
+mod orgs;
 mod paging;
 mod pulls;
 mod render;
@@ -64,6 +66,9 @@ pub fn answer(f: &Forge, req: &Req, route: Route<'_>, caller: &Caller) -> Reply 
         Route::RateLimit => users::rate_limit(f, caller),
         Route::User(login) => users::user(f, &u, login),
         Route::UserEvents(login) => users::user_events(f, login),
+        Route::UserOrgs(login) => orgs::user_orgs(f, &u, req, login),
+        Route::Org(org) => orgs::org(f, &u, org),
+        Route::OrgMembers(org) => orgs::members(f, &u, req, org),
         Route::OrgRepos(org) => repos::org_repos(f, &u, req, org),
         Route::SearchUsers => users::search_users(f, &u, req),
         Route::Repo(target, rest, sub) => match resolve(f, &u, req, caller, target, &rest) {
@@ -73,7 +78,8 @@ pub fn answer(f: &Forge, req: &Req, route: Route<'_>, caller: &Caller) -> Reply 
                     link_path.push('/');
                     link_path.push_str(s);
                 }
-                repo_route(f, &u, req, ri, sub, link_path)
+                let authenticated = caller.key != "anonymous";
+                repo_route(f, &u, req, (ri, authenticated), sub, link_path)
             }
             Err(r) => r,
         },
@@ -136,6 +142,8 @@ struct RepoCtx<'a> {
     link_path: String,
     /// The `since` filter.
     since: Option<i64>,
+    /// The caller sent an accepted token (GitHub then adds `permissions`).
+    authenticated: bool,
 }
 
 impl<'a> RepoCtx<'a> {
@@ -165,7 +173,17 @@ impl<'a> RepoCtx<'a> {
     }
 }
 
-fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path: String) -> Reply {
+/// Answers repository route `sub` of the repository at `at` (its position,
+/// and whether the caller is authenticated).
+fn repo_route(
+    f: &Forge,
+    u: &Urls,
+    req: &Req,
+    at: (usize, bool),
+    sub: Sub<'_>,
+    link_path: String,
+) -> Reply {
+    let (ri, authenticated) = at;
     let since = match paging::since(req) {
         Ok(s) => s,
         Err(r) => return r,
@@ -179,6 +197,7 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         rs: &f.repos[ri],
         link_path,
         since,
+        authenticated,
     };
     match sub {
         Sub::Info => repos::info(&c),
@@ -187,6 +206,7 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         Sub::IssueComments(n) => issues::comments(&c, n),
         Sub::IssueLabels(n) => issues::labels(&c, n),
         Sub::IssueEvents(n) => issues::events(&c, n),
+        Sub::IssueTimeline(n) => issues::timeline(&c, n),
         Sub::AllEvents => issues::all_events(&c),
         Sub::AllComments => issues::all_comments(&c),
         Sub::Pulls => pulls::list(&c),
@@ -204,5 +224,12 @@ fn repo_route(f: &Forge, u: &Urls, req: &Req, ri: usize, sub: Sub<'_>, link_path
         Sub::Clones => repos::clones(&c),
         Sub::Commit(sha) => commits::one(&c, sha),
         Sub::Commits => commits::list(&c),
+        Sub::CommitNone(sha) => meta::commit_none(&c, sha),
+        Sub::CombinedStatus(sha) => meta::combined_status(&c, sha),
+        Sub::Languages => meta::languages(&c),
+        Sub::Topics => meta::topics(&c),
+        Sub::Branches => meta::branches(&c),
+        Sub::Empty => meta::none(&c),
+        Sub::IssueReactions(n) => meta::issue_reactions(&c, n),
     }
 }

@@ -12,8 +12,17 @@ use crate::http::{Reply, Req};
 use crate::time::iso;
 
 /// `/repos/{owner}/{name}`: the `full-repository`.
+/// An authenticated caller also sees its `permissions` (a reader's: pull
+/// only), as GitHub shows them to any signed-in user.
 pub fn info(c: &RepoCtx<'_>) -> Reply {
-    Reply::json(200, &repo_json(c.f, c.u, c.repo, true))
+    let mut v = repo_json(c.f, c.u, c.repo, true);
+    if c.authenticated {
+        super::render::extend(
+            &mut v,
+            json!({"permissions": {"admin": false, "maintain": false, "push": false, "triage": false, "pull": true}}),
+        );
+    }
+    Reply::json(200, &v)
 }
 
 /// `/orgs/{org}/repos` (and `/users/{login}/repos`).

@@ -11,6 +11,7 @@ pub enum Sub<'a> {
     IssueComments(u64),
     IssueLabels(u64),
     IssueEvents(u64),
+    IssueTimeline(u64),
     AllEvents,
     AllComments,
     Pulls,
@@ -26,6 +27,16 @@ pub enum Sub<'a> {
     Contributors,
     Clones,
     Commit(&'a str),
+    /// `/commits/{sha}/statuses`, `/commits/{sha}/comments`, `/statuses/{sha}`.
+    CommitNone(&'a str),
+    /// `/commits/{sha}/status`.
+    CombinedStatus(&'a str),
+    Languages,
+    Topics,
+    Branches,
+    /// `/milestones`, `/comments` (commit comments): the world has none.
+    Empty,
+    IssueReactions(u64),
     Commits,
     Assignees,
 }
@@ -41,6 +52,7 @@ pub fn parse_sub<'a>(rest: &[&'a str]) -> Option<Sub<'a>> {
         ["issues", n, "comments"] => Sub::IssueComments(num(n)?),
         ["issues", n, "labels"] => Sub::IssueLabels(num(n)?),
         ["issues", n, "events"] => Sub::IssueEvents(num(n)?),
+        ["issues", n, "timeline"] => Sub::IssueTimeline(num(n)?),
         ["pulls"] => Sub::Pulls,
         ["pulls", "comments"] => Sub::AllReviewComments,
         ["pulls", n] => Sub::Pull(num(n)?),
@@ -55,6 +67,13 @@ pub fn parse_sub<'a>(rest: &[&'a str]) -> Option<Sub<'a>> {
         ["traffic", "clones"] => Sub::Clones,
         ["commits"] => Sub::Commits,
         ["commits", sha] => Sub::Commit(sha),
+        ["commits", sha, "statuses" | "comments"] | ["statuses", sha] => Sub::CommitNone(sha),
+        ["commits", sha, "status"] => Sub::CombinedStatus(sha),
+        ["languages"] => Sub::Languages,
+        ["topics"] => Sub::Topics,
+        ["branches"] => Sub::Branches,
+        ["milestones"] | ["comments"] => Sub::Empty,
+        ["issues", n, "reactions"] => Sub::IssueReactions(num(n)?),
         ["assignees"] => Sub::Assignees,
         _ => return None,
     })
@@ -76,6 +95,12 @@ pub enum Route<'a> {
     User(&'a str),
     /// `/users/{login}/events`.
     UserEvents(&'a str),
+    /// `/users/{login}/orgs`.
+    UserOrgs(&'a str),
+    /// `/orgs/{org}`.
+    Org(&'a str),
+    /// `/orgs/{org}/members`.
+    OrgMembers(&'a str),
     /// `/orgs/{org}/repos` and `/users/{login}/repos`.
     OrgRepos(&'a str),
     /// `/search/users`.
@@ -101,6 +126,9 @@ pub fn parse_route<'a>(segs: &[&'a str]) -> Option<Route<'a>> {
         ["rate_limit"] => Route::RateLimit,
         ["users", login] => Route::User(login),
         ["users", login, "events"] => Route::UserEvents(login),
+        ["users", login, "orgs"] => Route::UserOrgs(login),
+        ["orgs", org] => Route::Org(org),
+        ["orgs", org, "members"] => Route::OrgMembers(org),
         ["orgs", org, "repos"] | ["users", org, "repos"] => Route::OrgRepos(org),
         ["search", "users"] => Route::SearchUsers,
         ["repos", owner, name, rest @ ..] => {

@@ -2,7 +2,7 @@
 //! `created_after`, `order_by`, `sort`), one by `iid`, issue statistics, and
 //! resource label events.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::ProjectCtx;
 use super::render::{gl_state, label_event_id, not_found, user_json};
@@ -52,11 +52,23 @@ pub fn list(c: &ProjectCtx<'_>, mr: bool) -> Reply {
     c.page(&items)
 }
 
-/// `/issues/{iid}` or (with `mr`) `/merge_requests/{iid}`.
+/// `/issues/{iid}` or (with `mr`) `/merge_requests/{iid}`, with the fields
+/// only a single item carries (the caller's subscription, task status; for
+/// merge requests pipelines, diff refs, the change count).
 pub fn one(c: &ProjectCtx<'_>, iid: &str, mr: bool) -> Reply {
     match (c.by_iid(iid, mr), mr) {
-        (Some(p), false) => Reply::raw_json(200, c.cache().issues[p].clone()),
-        (Some(p), true) => Reply::raw_json(200, c.cache().mrs[p].clone()),
+        (Some(p), false) => {
+            let mut v: Value = serde_json::from_str(&c.cache().issues[p]).unwrap_or(Value::Null);
+            let one =
+                json!({"subscribed": false, "task_status": "", "service_desk_reply_to": null});
+            super::render::extend(&mut v, one);
+            Reply::json(200, &v)
+        }
+        (Some(p), true) => {
+            let mut v: Value = serde_json::from_str(&c.cache().mrs[p]).unwrap_or(Value::Null);
+            super::render::extend(&mut v, super::render::mr_detail(c.repo, p));
+            Reply::json(200, &v)
+        }
         (None, false) => not_found("Issue"),
         (None, true) => not_found("Merge Request"),
     }

@@ -50,6 +50,7 @@ pub fn diffs(c: &ProjectCtx<'_>, iid: &str, changes: bool) -> Reply {
         return c.page_owned(diffs);
     }
     let mut v: Value = serde_json::from_str(&c.cache().mrs[p]).unwrap_or(Value::Null);
+    super::render::extend(&mut v, super::render::mr_detail(repo, p));
     if let Some(o) = v.as_object_mut() {
         o.insert("changes".into(), json!(diffs));
     }

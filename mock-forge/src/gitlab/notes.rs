@@ -45,6 +45,9 @@ impl Noteable<'_> {
             "resolvable": false,
             "confidential": false,
             "internal": false,
+            "imported": false,
+            "imported_from": "none",
+            "commands_changes": {},
         })
     }
 }

@@ -81,20 +81,27 @@ pub fn releases(c: &ProjectCtx<'_>) -> Reply {
             json!({"tag_name": r.tag_name, "description": r.body, "name": r.name, "created_at": iso_millis(r.created_at),
                 "released_at": iso_millis(r.published_at), "upcoming_release": false, "author": user_json(web, &users[r.author]),
                 "commit": commit_json(web, repo, x), "commit_path": format!("/{}/-/commit/{}", repo.full_name(), x.sha),
-                "tag_path": format!("/{}/-/tags/{}", repo.full_name(), r.tag_name), "assets": {"count": 0, "sources": [], "links": []},
+                "tag_path": format!("/{}/-/tags/{}", repo.full_name(), r.tag_name), "assets": {"count": 0, "sources": [], "links": []}, "evidences": [],
                 "_links": {"self": format!("{web}/{}/-/releases/{}", repo.full_name(), r.tag_name)}})
         })
         .collect();
     c.page_owned(items)
 }
 
-/// `/labels`.
+/// `/labels`; the issue and merge request counts with `with_counts=true`.
 pub fn labels(c: &ProjectCtx<'_>) -> Reply {
+    let counts = c.req.q("with_counts") == Some("true");
     let items = c
         .repo
         .labels
         .iter()
-        .map(|l| json!({"id": l.id, "name": l.name, "color": format!("#{}", l.color), "text_color": "#FFFFFF", "description": l.description, "open_issues_count": 0, "closed_issues_count": 0, "open_merge_requests_count": 0, "subscribed": false, "priority": null, "is_project_label": true}))
+        .map(|l| {
+            let mut v = json!({"id": l.id, "name": l.name, "color": format!("#{}", l.color), "text_color": "#FFFFFF", "description": l.description, "description_html": l.description, "archived": false, "subscribed": false, "priority": null, "is_project_label": true});
+            if counts {
+                super::render::extend(&mut v, json!({"open_issues_count": 0, "closed_issues_count": 0, "open_merge_requests_count": 0}));
+            }
+            v
+        })
         .collect();
     c.page_owned(items)
 }

@@ -60,7 +60,7 @@ pub fn project_json(f: &Forge, web: &str, repo: &RepoData, stats: bool) -> Value
         "forks_count": repo.forks,
         "star_count": repo.stargazers,
         "last_activity_at": iso_millis(repo.pushed_at),
-        "namespace": {"id": owner.id, "name": owner.name, "path": owner.login, "kind": "group", "full_path": owner.login, "parent_id": null, "web_url": format!("{web}/groups/{}", owner.login)},
+        "namespace": {"id": owner.id, "name": owner.name, "path": owner.login, "kind": "group", "full_path": owner.login, "parent_id": null, "avatar_url": null, "web_url": format!("{web}/groups/{}", owner.login)},
         "visibility": if private { "private" } else { "public" },
         "archived": false,
         "open_issues_count": open,
@@ -68,6 +68,7 @@ pub fn project_json(f: &Forge, web: &str, repo: &RepoData, stats: bool) -> Value
         "merge_requests_enabled": true,
         "empty_repo": repo.commits.is_empty(),
     });
+    extend(&mut v, project_settings(f, web, repo));
     if stats {
         let size = repo.commits.len() as u64 * 3072;
         v.as_object_mut().expect("object").insert(
@@ -76,6 +77,113 @@ pub fn project_json(f: &Forge, web: &str, repo: &RepoData, stats: bool) -> Value
         );
     }
     v
+}
+
+/// Adds every field of the object `more` to the object `v`.
+pub fn extend(v: &mut Value, more: Value) {
+    if let (Some(o), Value::Object(more)) = (v.as_object_mut(), more) {
+        o.extend(more);
+    }
+}
+
+/// A project's links, feature access levels and merge settings, as a
+/// non-member sees them on gitlab.com (every feature enabled, the defaults
+/// of a new project, no membership in `permissions`).
+fn project_settings(f: &Forge, web: &str, repo: &RepoData) -> Value {
+    let fname = repo.full_name();
+    let api = format!("{web}/api/v4/projects/{}", repo.project_id);
+    let creator = f
+        .world
+        .users
+        .get(crate::model::MEMBER_POSITIONS.start)
+        .map_or(0, |u| u.id);
+    let html = repo
+        .description
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let mut v = json!({
+        "_links": {"self": api, "issues": format!("{api}/issues"), "merge_requests": format!("{api}/merge_requests"), "repo_branches": format!("{api}/repository/branches"), "labels": format!("{api}/labels"), "events": format!("{api}/events"), "members": format!("{api}/members"), "cluster_agents": format!("{api}/cluster_agents")},
+        "avatar_url": null,
+        "creator_id": creator,
+        "description_html": format!("<p dir=\"auto\">{html}</p>"),
+        "updated_at": iso_millis(repo.pushed_at),
+        "import_status": "none",
+        "wiki_enabled": true,
+        "permissions": {"project_access": null, "group_access": null},
+        "container_registry_enabled": true,
+        "container_registry_image_prefix": format!("registry.mock-forge/{}", fname.to_ascii_lowercase()),
+        "container_expiration_policy": {"cadence": "1d", "enabled": false, "keep_n": 10, "older_than": "90d", "name_regex": null, "name_regex_keep": null, "next_run_at": iso_millis(repo.created_at + 86_400)},
+        "compliance_frameworks": [],
+        "shared_with_groups": [],
+        "ci_config_path": "",
+        "external_authorization_classification_label": "",
+        "issue_branch_template": null,
+        "merge_commit_template": null,
+        "squash_commit_template": null,
+        "suggestion_commit_message": null,
+        "merge_method": "merge",
+        "squash_option": "default_off",
+        "repository_object_format": "sha1",
+        "security_and_compliance_access_level": "private",
+    });
+    project_flags(v.as_object_mut().expect("object"));
+    v
+}
+
+/// A new project's feature access levels and switches.
+fn project_flags(o: &mut serde_json::Map<String, Value>) {
+    for feature in [
+        "analytics",
+        "builds",
+        "container_registry",
+        "environments",
+        "feature_flags",
+        "forking",
+        "infrastructure",
+        "issues",
+        "merge_requests",
+        "model_experiments",
+        "model_registry",
+        "monitor",
+        "pages",
+        "releases",
+        "repository",
+        "requirements",
+        "snippets",
+        "wiki",
+    ] {
+        o.insert(format!("{feature}_access_level"), json!("enabled"));
+    }
+    for (flag, on) in [
+        ("allow_merge_on_skipped_pipeline", None),
+        ("autoclose_referenced_issues", Some(true)),
+        ("can_create_merge_request_in", Some(true)),
+        ("emails_disabled", Some(false)),
+        ("emails_enabled", Some(true)),
+        ("enforce_auth_checks_on_uploads", Some(true)),
+        ("jobs_enabled", Some(true)),
+        ("lfs_enabled", Some(true)),
+        (
+            "only_allow_merge_if_all_discussions_are_resolved",
+            Some(false),
+        ),
+        ("only_allow_merge_if_pipeline_succeeds", Some(false)),
+        ("packages_enabled", Some(true)),
+        ("printing_merge_request_link_enabled", Some(true)),
+        ("public_jobs", Some(true)),
+        ("remove_source_branch_after_merge", Some(true)),
+        ("request_access_enabled", Some(true)),
+        ("requirements_enabled", Some(false)),
+        ("resolve_outdated_diff_discussions", Some(false)),
+        ("security_and_compliance_enabled", Some(false)),
+        ("service_desk_enabled", Some(true)),
+        ("shared_runners_enabled", Some(true)),
+        ("snippets_enabled", Some(true)),
+        ("warn_about_potentially_unwanted_characters", Some(true)),
+    ] {
+        o.insert(flag.into(), json!(on));
+    }
 }
 
 /// `opened`, `closed` or (for merge requests) `merged`.
@@ -95,6 +203,7 @@ pub fn issue_json(f: &Forge, web: &str, repo: &RepoData, p: usize) -> Value {
     let is = &repo.issues[p];
     let users = &f.world.users;
     let fname = repo.full_name();
+    let api = format!("{web}/api/v4/projects/{}", repo.project_id);
     json!({
         "id": is.id,
         "iid": rs_iid,
@@ -125,6 +234,12 @@ pub fn issue_json(f: &Forge, web: &str, repo: &RepoData, p: usize) -> Value {
         "task_completion_status": {"count": 0, "completed_count": 0},
         "references": {"short": format!("#{rs_iid}"), "relative": format!("#{rs_iid}"), "full": format!("{fname}#{rs_iid}")},
         "severity": "UNKNOWN",
+        "_links": {"self": format!("{api}/issues/{rs_iid}"), "notes": format!("{api}/issues/{rs_iid}/notes"), "award_emoji": format!("{api}/issues/{rs_iid}/award_emoji"), "project": api, "closed_as_duplicate_of": null},
+        "blocking_issues_count": 0,
+        "has_tasks": false,
+        "imported": false,
+        "imported_from": "none",
+        "moved_to_id": null,
     })
 }
 
@@ -189,6 +304,40 @@ pub fn mr_json(f: &Forge, web: &str, repo: &RepoData, p: usize) -> Value {
         "task_completion_status": {"count": 0, "completed_count": 0},
         "has_conflicts": false,
         "blocking_discussions_resolved": true,
+        "allow_collaboration": false,
+        "allow_maintainer_to_push": false,
+        "approvals_before_merge": null,
+        "prepared_at": iso_millis(is.created_at),
+        "squash_on_merge": false,
+    })
+}
+
+/// The fields only one merge request (`/merge_requests/{iid}`, `/changes`)
+/// carries: the pipeline, diff refs, the change count and the caller's view.
+pub fn mr_detail(repo: &RepoData, p: usize) -> Value {
+    let is = &repo.issues[p];
+    let pr = is.pull.as_ref().expect("pull");
+    let head = &repo.commits[pr.first_commit + pr.commit_count - 1].sha;
+    let base = repo.commits[pr.first_commit]
+        .parent
+        .clone()
+        .unwrap_or_else(|| head.clone());
+    let files = crate::truth::pull_files(repo, pr.first_commit, pr.commit_count).len();
+    json!({
+        "subscribed": false,
+        "changes_count": files.to_string(),
+        "diff_refs": {"base_sha": base, "head_sha": head, "start_sha": base},
+        "first_contribution": false,
+        "first_deployed_to_production_at": null,
+        "head_pipeline": null,
+        "pipeline": null,
+        "imported": false,
+        "imported_from": "none",
+        "latest_build_started_at": null,
+        "latest_build_finished_at": null,
+        "merge_after": null,
+        "merge_error": null,
+        "user": {"can_merge": false},
     })
 }
 

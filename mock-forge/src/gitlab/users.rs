@@ -7,7 +7,7 @@ use super::paging::paginate_owned;
 use super::render::{not_found, project_json, user_json};
 use crate::forge::Forge;
 use crate::http::{Reply, Req, percent_decode};
-use crate::model::RepoData;
+use crate::model::{RepoData, User, UserKind};
 use crate::time::iso_millis;
 
 /// `/users`, or the one user named by `username`.
@@ -33,11 +33,29 @@ pub fn one(f: &Forge, web: &str, id: &str) -> Reply {
             o.insert("created_at".into(), json!(iso_millis(u.created_at)));
             o.insert("organization".into(), json!(u.company));
             o.insert("location".into(), json!(u.location));
-            o.insert("bot".into(), json!(u.kind == crate::model::UserKind::Bot));
+            super::render::extend(&mut v, public_profile(u));
             Reply::json(200, &v)
         }
         None => not_found("User"),
     }
+}
+
+/// The rest of the public profile `/users/{id}` shows: empty social fields,
+/// as most accounts have them.
+fn public_profile(u: &User) -> Value {
+    json!({
+        "bio": "",
+        "bot": u.kind == UserKind::Bot,
+        "job_title": "",
+        "pronouns": null,
+        "work_information": u.company,
+        "local_time": null,
+        "website_url": "",
+        "skype": "",
+        "linkedin": "",
+        "twitter": "",
+        "discord": "",
+    })
 }
 
 /// `/groups/{group}/projects`; `include_subgroups=true` also lists projects

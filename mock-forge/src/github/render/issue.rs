@@ -54,6 +54,7 @@ pub fn issue_json(
         "type": null,
         "active_lock_reason": if is.locked { json!("resolved") } else { Value::Null },
         "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+        "issue_dependencies_summary": {"blocked_by": 0, "total_blocked_by": 0, "blocking": 0, "total_blocking": 0},
         "body": body_or_null(&is.body),
         "reactions": reactions(&a),
         "timeline_url": format!("{a}/timeline"),
@@ -115,6 +116,7 @@ pub fn event_json(f: &Forge, u: &Urls, repo: &RepoData, i: usize) -> Value {
     let users = &f.world.users;
     let fname = repo.full_name();
     let sha = e.commit.map(|c| repo.commits[c].sha.clone());
+    let issue = repo.issue_index(e.number).map(|p| &repo.issues[p]);
     let mut v = json!({
         "id": e.id,
         "node_id": node_id("E", e.id),
@@ -125,6 +127,7 @@ pub fn event_json(f: &Forge, u: &Urls, repo: &RepoData, i: usize) -> Value {
         "commit_url": sha.as_ref().map(|s| format!("{}/repos/{fname}/commits/{s}", u.api)),
         "created_at": iso(e.created_at),
         "performed_via_github_app": null,
+        "state_reason": if e.event == "closed" { issue.and_then(|i| i.state_reason.clone()) } else { None },
     });
     let o = v.as_object_mut().expect("object");
     if let Some(l) = e.label {
@@ -136,7 +139,8 @@ pub fn event_json(f: &Forge, u: &Urls, repo: &RepoData, i: usize) -> Value {
         o.insert("assigner".into(), user_json(u, &users[e.actor]));
     }
     if e.event == "renamed" {
-        o.insert("rename".into(), json!({"from": "Old title", "to": repo.issues[repo.issue_index(e.number).unwrap_or(0)].title}));
+        let to = issue.map_or("", |i| i.title.as_str());
+        o.insert("rename".into(), json!({"from": "Old title", "to": to}));
     }
     v
 }

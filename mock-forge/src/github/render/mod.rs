@@ -98,7 +98,7 @@ pub fn license_json() -> Value {
 
 /// `author_association`: members, contributors (with commits), others.
 pub fn association(rs: &RepoServe, user: usize) -> &'static str {
-    if (3..8).contains(&user) {
+    if crate::model::MEMBER_POSITIONS.contains(&user) {
         "MEMBER"
     } else if rs.contributor_set.contains(&user) {
         "CONTRIBUTOR"

@@ -8,6 +8,9 @@ use crate::github::Urls;
 use crate::model::{RepoData, State};
 use crate::time::iso;
 
+/// The topics of every generated repository.
+pub const TOPICS: [&str; 2] = ["open-source", "mock"];
+
 /// `repository` / `full-repository`.
 pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
     let fname = repo.full_name();
@@ -44,7 +47,7 @@ pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
             "open_issues_count": open,
             "open_issues": open,
             "is_template": false,
-            "topics": ["open-source", "mock"],
+            "topics": TOPICS,
             "has_issues": true,
             "has_projects": true,
             "has_wiki": true,
@@ -66,7 +69,7 @@ pub fn repo_json(f: &Forge, u: &Urls, repo: &RepoData, full: bool) -> Value {
         let o = v.as_object_mut().expect("object");
         o.insert("network_count".into(), json!(repo.forks));
         o.insert("subscribers_count".into(), json!(repo.subscribers));
-        o.insert("temp_clone_token".into(), Value::Null);
+        o.insert("custom_properties".into(), json!({}));
         o.insert(
             "organization".into(),
             user_json(u, &f.world.users[repo.owner_user]),
