@@ -2588,6 +2588,19 @@ CREATE TABLE IF NOT EXISTS aveloxis_ops.endpoint_notes (
         ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
 );
 
+-- Step 0014: the tree each repository's labor (repo_labor) was counted from; a tree already
+-- counted is not counted again.
+CREATE TABLE IF NOT EXISTS aveloxis_ops.labor_scans (
+    repo_id              BIGINT NOT NULL,
+    tree_id              TEXT NOT NULL,
+    files                BIGINT NOT NULL,
+    scanned_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT pk_labor_scans PRIMARY KEY (repo_id),
+    CONSTRAINT fk_labor_scans_repo FOREIGN KEY (repo_id)
+        REFERENCES aveloxis_data.repos (repo_id)
+        ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+);
+
 -- One row per materialized-view refresh (drives the weekly rebuild check and
 -- `refresh-views` reporting).
 CREATE TABLE IF NOT EXISTS aveloxis_ops.matview_refresh_log (

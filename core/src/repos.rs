@@ -116,6 +116,20 @@ pub(crate) async fn upsert_group(conn: &mut PgConnection, group: Group<'_>) -> R
     .await?)
 }
 
+/// The repository's languages (bytes of code per language, from its default branch).
+pub(crate) async fn set_languages(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    languages: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("UPDATE aveloxis_data.repos SET languages = $2 WHERE repo_id = $1")
+        .bind(repo_id)
+        .bind(languages)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Mark a repository gone (404/410, or a duplicate of another): data kept, reversible.
 pub(crate) async fn mark_gone(conn: &mut PgConnection, repo_id: i64) -> Result<()> {
     sqlx::query(

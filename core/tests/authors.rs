@@ -76,4 +76,14 @@ async fn commit_authors_resolve_to_the_accounts_their_noreply_addresses_name() {
     assert!(by_id > 0 && by_login > 0, "{by_id} {by_login} of {got:?}");
     let resolved = got.values().filter(|a| a.is_some()).count();
     assert_eq!(resolved, resolvable, "{got:?}");
+
+    // The collection also counted the default branch's files (one labor row per file).
+    let (rows, scanned): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM aveloxis_data.repo_labor),
+                (SELECT files FROM aveloxis_ops.labor_scans)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(rows > 0 && rows == scanned, "{rows} {scanned}");
 }

@@ -18,6 +18,7 @@ mod enrich;
 mod etag;
 mod facade;
 mod gitlab;
+mod labor;
 mod migrate;
 mod moving;
 mod optional;

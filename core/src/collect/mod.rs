@@ -195,6 +195,10 @@ impl Collector {
         let bare = self.sync_clone(platform, repo_id, &repo).await?;
         let f = crate::git_commits::collect_commits(conn, repo_id, &bare).await?;
         counts.commits = f.commits;
+        // Derived from the clone, not collected: a failure is retried next run, never fatal.
+        if let Err(e) = crate::git_commits::scan_labor(conn, repo_id, &bare).await {
+            tracing::warn!(repo_id, error = %format!("{e:#}"), "labor scan failed");
+        }
         crate::aggregates::refresh_repo(conn, repo_id).await?;
         record_success(conn, repo_id, &counts, &fence).await?;
         // After the core phases are recorded: the profiles never hold up or fail a collection.

@@ -31,12 +31,14 @@
 //! `git` runs git (clone/fetch, redaction), `auth` hands it a forge key (through its environment,
 //! for the forge's origin only), `log` parses its output, `dates` reads its dates, `authors`
 //! resolves e-mails to contributors, `writer` upserts batches (SQL in `sql/`), `prune` removes
-//! the commits no branch or tag reaches any more (force-pushed away).
+//! the commits no branch or tag reaches any more (force-pushed away), `labor` counts lines per
+//! file and language of the default branch (tokei) into `repo_labor` and `repos.languages`.
 
 mod auth;
 mod authors;
 mod dates;
 mod git;
+mod labor;
 mod log;
 mod prune;
 mod writer;
@@ -56,6 +58,7 @@ pub use self::auth::GitAuth;
 use self::authors::Affiliations;
 use self::git::{git_command, read_limited};
 pub use self::git::{redact_url, sync_repo, sync_repo_with};
+pub use self::labor::{LaborCounts, MAX_BLOB, scan_labor};
 use self::log::{LOG_FORMAT, LogParser};
 use self::writer::Writer;
 
