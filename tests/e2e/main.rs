@@ -41,7 +41,7 @@ async fn migrate_then_gate_on_an_ephemeral_cluster() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert_eq!(populated, 19);
+    assert_eq!(populated, 23);
 
     let args = aveloxis_harness::cli::SchemaCheckArgs {
         revision: aveloxis_harness::cli::RevisionArgs {
