@@ -359,6 +359,7 @@ CREATE TABLE IF NOT EXISTS aveloxis_data.unresolved_commit_emails (
     tool_version         TEXT DEFAULT '',
     data_source          TEXT DEFAULT '',
     data_collection_date TIMESTAMPTZ DEFAULT now(),
+    looked_up_at         TIMESTAMPTZ,              -- step 0015: asked of the forge once
     CONSTRAINT uq_unresolved_commit_emails_email UNIQUE (email)
 );
 

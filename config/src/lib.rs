@@ -88,6 +88,9 @@ pub struct CollectionConfig {
     /// Requests of each API key's window that the enrichment never spends (the core phases
     /// keep them).
     pub key_reserve: u32,
+    /// Commit e-mails the facade could not resolve, looked up through one of their commits on
+    /// the forge after each repository's collection, at most; 0 turns the lookup off.
+    pub resolve_per_run: u32,
 }
 
 /// Augur's name for the group of repositories added alone.
@@ -106,6 +109,7 @@ impl Default for CollectionConfig {
             enrich_per_run: 50,
             enrich_after_days: 30,
             key_reserve: 500,
+            resolve_per_run: 50,
         }
     }
 }
@@ -361,6 +365,7 @@ impl Config {
             ("COLLECTION", "enrich_per_run") => c.enrich_per_run = num(v)?,
             ("COLLECTION", "enrich_after_days") => c.enrich_after_days = num(v)?,
             ("COLLECTION", "key_reserve") => c.key_reserve = num(v)?,
+            ("COLLECTION", "resolve_per_run") => c.resolve_per_run = num(v)?,
             ("GITHUB", "api_url") => self.github.api_url = v.to_owned(),
             ("GITHUB", "web_url") => self.github.web_url = v.to_owned(),
             ("GITLAB", "api_url") => self.gitlab.api_url = v.to_owned(),

@@ -16,7 +16,8 @@
 //! their origins and what the mappers refused, `optional` the endpoints a repository may not
 //! have (zero items and a note, never a failed run), `specs`/`upsert` how rows are written,
 //! `derived` the columns computed from other collected rows (GitHub closers from events),
-//! `enrich` the contributor profiles fetched after the core phases, within a key reserve.
+//! `lookup` the commit e-mails resolved through one of their commits on the forge and `enrich`
+//! the contributor profiles, both after the core phases and within a key reserve.
 //! Repository, queue and quarantine rows change only through `crate::repos`, `crate::queue` and
 //! `crate::quarantine`.
 
@@ -24,6 +25,7 @@ mod derived;
 pub mod enrich;
 pub mod github;
 pub mod gitlab;
+pub mod lookup;
 mod mapped;
 pub mod optional;
 mod prelim;
@@ -64,6 +66,8 @@ pub struct Counts {
     pub quarantined: BTreeMap<String, u64>,
     /// Contributor profiles fetched after the core phases (see `enrich`).
     pub enriched: enrich::Enriched,
+    /// Unresolved commit e-mails looked up through their commits (see `lookup`).
+    pub looked_up: lookup::LookedUp,
 }
 
 impl Counts {
@@ -201,7 +205,16 @@ impl Collector {
         }
         crate::aggregates::refresh_repo(conn, repo_id).await?;
         record_success(conn, repo_id, &counts, &fence).await?;
-        // After the core phases are recorded: the profiles never hold up or fail a collection.
+        // After the core phases are recorded: lookups and profiles never fail a collection.
+        if platform == Platform::GitHub {
+            let r = (repo_id, repo.owner.as_str(), repo.name.as_str());
+            match lookup::run(conn, &self.cfg, client, r).await {
+                Ok(l) => counts.looked_up = l,
+                Err(e) => {
+                    tracing::warn!(repo_id, error = %format!("{e:#}"), "commit author lookup stopped")
+                }
+            }
+        }
         match enrich::run(conn, &self.cfg, client, self.api(platform)).await {
             Ok(e) => counts.enriched = e,
             Err(e) => {

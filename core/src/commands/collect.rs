@@ -46,6 +46,19 @@ fn print_collected(url: &str, repo_id: i64, secs: f64, c: &Counts) {
     for (entity, n) in &c.quarantined {
         println!("  warning: {n} {entity} items quarantined (aveloxis_ops.quarantine says why)");
     }
+    let l = &c.looked_up;
+    if l.emails > 0 || l.reserve_reached {
+        println!(
+            "  commit authors: {} e-mails looked up, {} linked to an account{}",
+            l.emails,
+            l.resolved,
+            if l.reserve_reached {
+                "; stopped at the API keys' reserve"
+            } else {
+                ""
+            }
+        );
+    }
     let e = &c.enriched;
     if e.profiles + e.not_found > 0 || e.reserve_reached {
         println!(

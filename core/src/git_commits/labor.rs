@@ -12,7 +12,8 @@
 //! Bounded cost: a tree already scanned (same tree id, `aveloxis_ops.labor_scans`) is not
 //! scanned again; only blobs of a known language up to [`MAX_BLOB`] bytes are read; bigger ones
 //! and files of no known language get a row without line counts. One analysis per repository
-//! is kept (the latest, written in one transaction with one analysis date).
+//! is kept (the latest, written in one transaction); its `rl_analysis_date` is the counted
+//! commit's committer date, so counting one tree twice gives the same rows.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -183,13 +184,17 @@ pub async fn scan_labor(
     if done.as_deref() == Some(tree.as_str()) {
         return Ok(None);
     }
+    // The analysis is as of the counted commit (its committer date), so two counts of one tree
+    // agree to the value.
+    let as_of = git_out(bare, &["log", "-1", "--format=%cI", "HEAD"]).await?;
+    let as_of = String::from_utf8_lossy(&as_of).trim().to_owned();
     let listing = git_out(bare, &["ls-tree", "-r", "-z", "--long", &tree]).await?;
     let entries = parse_tree(&listing);
     let wanted: Vec<usize> = (0..entries.len())
         .filter(|&i| entries[i].language.is_some() && entries[i].size <= MAX_BLOB)
         .collect();
     let stats = count_lines(bare, &entries, &wanted).await?;
-    write(conn, repo_id, &tree, &entries, &stats).await?;
+    write(conn, (repo_id, &tree, &as_of), &entries, &stats).await?;
     Ok(Some(LaborCounts {
         files: entries.len() as u64,
         counted: stats.len() as u64,
@@ -199,8 +204,7 @@ pub async fn scan_labor(
 /// The analysis, replacing the last one, with the languages' bytes and the scanned tree.
 async fn write(
     conn: &mut PgConnection,
-    repo_id: i64,
-    tree: &str,
+    (repo_id, tree, as_of): (i64, &str, &str),
     entries: &[Entry],
     stats: &BTreeMap<usize, tokei::CodeStats>,
 ) -> Result<()> {
@@ -235,6 +239,7 @@ async fn write(
             .bind(repo_id)
             .bind(sqlx::types::Json(chunk))
             .bind(crate::TOOL_VERSION)
+            .bind(as_of)
             .execute(&mut *tx)
             .await
             .context("insert repo_labor")?;

@@ -16,6 +16,10 @@ pub const METADATA_COLUMNS: &[&str] = &[
     "data_collection_date",
 ];
 
+/// Columns that say when something was collected or derived, not what (a profile's fetch time,
+/// an e-mail's lookup time): never equal between two collections.
+pub const COLLECTION_TIMES: &[&str] = &["cntrb_last_enriched_at", "looked_up_at"];
+
 /// The migration engine's own tables (rule 7).
 pub const BOOKKEEPING_TABLES: &[&str] = &["schema_migrations", "schema_meta"];
 
@@ -220,6 +224,8 @@ fn exclusion(
         "generated at insert time"
     } else if METADATA_COLUMNS.contains(&r.name.as_str()) {
         "collection metadata"
+    } else if COLLECTION_TIMES.contains(&r.name.as_str()) {
+        "time of collection"
     } else if r.schema == "aveloxis_ops" && BOOKKEEPING_TABLES.contains(&r.table.as_str()) {
         "schema bookkeeping"
     } else if r.schema == "aveloxis_ops"
