@@ -74,12 +74,20 @@ where
             std::future::pending::<()>().await;
         }
     };
-    let end = tokio::select! {
+    // The heartbeat ends with the job, also when the job is dropped unfinished (a worker
+    // aborted at the end of the shutdown grace): it must not go on holding a connection and
+    // renewing a claim nobody works on.
+    struct StopHeart(tokio::task::JoinHandle<()>);
+    impl Drop for StopHeart {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let _heart = StopHeart(heart);
+    tokio::select! {
         out = work => JobEnd::Done(out),
         _ = lost => JobEnd::ClaimLost,
-    };
-    heart.abort();
-    end
+    }
 }
 
 #[cfg(test)]

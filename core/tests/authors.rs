@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario};
+use aveloxis_mock_forge::{MockForge, Preset, Scenario};
 
 use crate::support::*;
 
@@ -13,13 +13,7 @@ use crate::support::*;
 async fn commit_authors_resolve_to_their_accounts_by_noreply_address_then_by_lookup() {
     let scenario = Scenario::generate(Preset::Tiny, 1);
     let forge = MockForge::start(scenario.clone()).unwrap();
-    let db = migrated_db().await;
-    db.configure(serde_json::json!({
-        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()}
-    }));
-    db.run(&["add-key", DEFAULT_TOKENS[0]]);
-    let url = forge.web_url("mock-org", "tiny");
-    db.run(&["add-repo", &url]);
+    let (db, url) = github_tiny(&forge).await;
     let out = db.run(&["collect", &url, "--full"]);
     let mut conn = db.connect().await;
 

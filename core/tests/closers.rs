@@ -2,7 +2,7 @@
 //! the actor of its latest `closed` event; an issue reopened later loses it.
 
 use aveloxis_mock_forge::model::State;
-use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario, StartOptions};
+use aveloxis_mock_forge::{MockForge, Preset, Scenario, StartOptions};
 
 use crate::support::*;
 
@@ -46,13 +46,7 @@ async fn closers_come_from_closed_events_and_leave_reopened_issues() {
     assert!(closed >= 3, "the tiny world closes issues: {want:?}");
 
     let forge = MockForge::start(scenario.clone()).unwrap();
-    let db = migrated_db().await;
-    db.configure(serde_json::json!({
-        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()}
-    }));
-    db.run(&["add-key", DEFAULT_TOKENS[0]]);
-    let url = forge.web_url("mock-org", "tiny");
-    db.run(&["add-repo", &url]);
+    let (db, url) = github_tiny(&forge).await;
     let out = db.run(&["collect", &url, "--full"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut conn = db.connect().await;

@@ -189,17 +189,7 @@ async fn check(
 ) {
     let db = migrated_db().await;
     let mut conn = db.connect().await;
-    let group = test_group(&mut conn).await;
-    let repo_id: i64 = sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_group_id)
-         VALUES ($1, $2, $3) RETURNING repo_id",
-    )
-    .bind(platform)
-    .bind(url)
-    .bind(group)
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let repo_id = repo_row(&mut conn, platform, url).await;
     stage_all(&mut conn, repo_id).await;
     aveloxis_core::collect::process_staged(&mut conn, repo_id, Fence::Unclaimed)
         .await

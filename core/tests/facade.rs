@@ -199,16 +199,7 @@ async fn count(conn: &mut PgConnection, table: &str, repo_id: i64) -> i64 {
 }
 
 async fn add_repo(conn: &mut PgConnection, git_url: &str) -> i64 {
-    let group = test_group(conn).await;
-    sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_name, repo_group_id)
-         VALUES (3, $1, 'r', $2) RETURNING repo_id",
-    )
-    .bind(git_url)
-    .bind(group)
-    .fetch_one(conn)
-    .await
-    .unwrap()
+    repo_row(conn, 3, git_url).await
 }
 
 /// Everything the database holds for a repository must match git exactly.

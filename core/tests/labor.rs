@@ -81,17 +81,8 @@ async fn labor_counts_every_file_of_the_default_branch_once_per_tree() {
 
     let db = migrated_db().await;
     let mut conn = db.connect().await;
-    let group = test_group(&mut conn).await;
     let url = format!("file://{}", work.display());
-    let repo_id: i64 = sqlx::query_scalar(
-        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_name, repo_group_id)
-         VALUES (3, $1, 'work', $2) RETURNING repo_id",
-    )
-    .bind(&url)
-    .bind(group)
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let repo_id = repo_row(&mut conn, 3, &url).await;
     let bare = sync_repo(&tmp.path().join("clones"), repo_id, &url)
         .await
         .unwrap();

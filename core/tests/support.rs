@@ -176,6 +176,34 @@ pub async fn test_group(conn: &mut PgConnection) -> i64 {
     .unwrap()
 }
 
+/// A repository row inserted by hand (`platform_id`, URL), in the tests' group.
+pub async fn repo_row(conn: &mut PgConnection, platform: i16, url: &str) -> i64 {
+    let group = test_group(conn).await;
+    sqlx::query_scalar(
+        "INSERT INTO aveloxis_data.repos (platform_id, repo_git, repo_name, repo_group_id)
+         VALUES ($1, $2, regexp_replace($2, '^.*/', ''), $3) RETURNING repo_id",
+    )
+    .bind(platform)
+    .bind(url)
+    .bind(group)
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+/// A migrated database set up to collect `mock-org/tiny` of `forge` on GitHub with the
+/// default key; returns it with the repository's URL.
+pub async fn github_tiny(forge: &aveloxis_mock_forge::MockForge) -> (TestDb, String) {
+    let db = migrated_db().await;
+    db.configure(serde_json::json!({
+        "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()}
+    }));
+    db.run(&["add-key", aveloxis_mock_forge::DEFAULT_TOKENS[0]]);
+    let url = forge.web_url("mock-org", "tiny");
+    db.run(&["add-repo", &url]);
+    (db, url)
+}
+
 pub fn migrations_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
 }

@@ -17,10 +17,7 @@ fn options(cfg: &Config, args: &MigrateArgs) -> Options {
         lock_timeout: cfg.lock_timeout(),
         target: args.target,
         tool_version: TOOL_VERSION.to_owned(),
-        settings: vec![(
-            "aveloxis.default_repo_group".to_owned(),
-            cfg.collection.default_repo_group.clone(),
-        )],
+        settings: step_settings(cfg),
         ..Options::default()
     }
 }
@@ -51,6 +48,15 @@ fn describe_failure(e: MigrateError) -> anyhow::Error {
         }
         other => anyhow::Error::new(other),
     }
+}
+
+/// The operator's settings the steps read (`current_setting('aveloxis.…', true)`): the same for
+/// `migrate` and for the migration `serve` runs before it starts.
+pub(super) fn step_settings(cfg: &Config) -> Vec<(String, String)> {
+    vec![(
+        "aveloxis.default_repo_group".to_owned(),
+        cfg.collection.default_repo_group.clone(),
+    )]
 }
 
 /// Record the operator settings the database-side scheduler reads (`aveloxis_ops.config`).

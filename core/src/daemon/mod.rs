@@ -166,10 +166,24 @@ impl Daemon {
             }
         }
         scheduler.abort();
-        let mut conn = shared.pool.acquire().await?;
-        let released = queue::release_all(&mut conn, &format!("{me}:")).await?;
-        if released > 0 {
-            tracing::info!(released, "returned unfinished jobs to the queue");
+        tracing::debug!("workers stopped; returning unfinished jobs");
+        // Bounded: a process that cannot reach its database still exits (another process's
+        // scheduler recovers its claims as stale).
+        let release = async {
+            let mut conn = shared.pool.acquire().await?;
+            queue::release_all(&mut conn, &format!("{me}:")).await
+        };
+        match tokio::time::timeout(Duration::from_secs(10), release).await {
+            Ok(Ok(released)) if released > 0 => {
+                tracing::info!(released, "returned unfinished jobs to the queue")
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %format!("{e:#}"), "could not return unfinished jobs; they are recovered as stale")
+            }
+            Err(_) => {
+                tracing::warn!("returning unfinished jobs timed out; they are recovered as stale")
+            }
         }
         Ok(())
     }
