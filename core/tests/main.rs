@@ -12,6 +12,7 @@ mod client;
 mod closers;
 mod collect;
 mod conformance;
+mod contract;
 mod daemon;
 mod dashboard;
 mod enrich;
