@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::contributor_id::{PLATFORM_GITHUB, contributor_id};
 use crate::forge::client::{ForgeClient, ForgeError};
+use crate::git_commits::{GitHubAuthor, insert_github_accounts};
 
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,10 +28,15 @@ pub struct LookedUp {
     pub reserve_reached: bool,
 }
 
-/// Unresolved e-mails of `repo_id`'s commits never looked up, each with one of its commits.
-async fn due(conn: &mut PgConnection, repo_id: i64, limit: i64) -> Result<Vec<(String, String)>> {
+/// Unresolved e-mails of `repo_id`'s commits never looked up, each with its author name and
+/// one of its commits.
+async fn due(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    limit: i64,
+) -> Result<Vec<(String, Option<String>, String)>> {
     Ok(sqlx::query_as(
-        "SELECT u.email, min(c.cmt_commit_hash)
+        "SELECT u.email, min(u.name), min(c.cmt_commit_hash)
            FROM aveloxis_data.unresolved_commit_emails u
            JOIN aveloxis_data.commits c ON c.cmt_author_email = u.email AND c.repo_id = $1
           WHERE u.looked_up_at IS NULL
@@ -42,30 +48,37 @@ async fn due(conn: &mut PgConnection, repo_id: i64, limit: i64) -> Result<Vec<(S
     .await?)
 }
 
-/// Attribute `email` to GitHub account (`id`, `login`): its contributor (created when new),
-/// the alias, every commit of the e-mail's former contributor; the e-mail leaves the
-/// unresolved list. One transaction.
-async fn attribute(conn: &mut PgConnection, email: &str, id: i64, login: &str) -> Result<()> {
+/// Attribute `email` (of author `name`) to GitHub account (`id`, `login`): its contributor
+/// (created when new, as the facade creates the accounts noreply addresses name), the alias,
+/// every commit of the e-mail's former contributor; the e-mail leaves the unresolved list. One
+/// transaction.
+async fn attribute(
+    conn: &mut PgConnection,
+    (email, name): (&str, &str),
+    id: i64,
+    login: &str,
+) -> Result<()> {
     let mut tx = conn.begin().await?;
-    let new = contributor_id(PLATFORM_GITHUB, id as u64);
-    sqlx::query(
-        "INSERT INTO aveloxis_data.contributors (cntrb_id, cntrb_login, gh_user_id, gh_login,
-                                                 tool_source, tool_version, data_source)
-         VALUES ($1, $2, $3, $2, 'aveloxis', $4, 'commit lookup')
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(new)
-    .bind(login)
-    .bind(id)
-    .bind(crate::TOOL_VERSION)
-    .execute(&mut *tx)
-    .await?;
-    // The account may be known under another id (imported from Augur): that one is it.
-    let account: Uuid =
+    // The account may be known already, under another id when imported from Augur.
+    let known: Option<Uuid> =
         sqlx::query_scalar("SELECT cntrb_id FROM aveloxis_data.contributors WHERE gh_user_id = $1")
             .bind(id)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+    let account = match known {
+        Some(a) => a,
+        None => {
+            let new = GitHubAuthor {
+                id: contributor_id(PLATFORM_GITHUB, id as u64),
+                email,
+                name,
+                gh_id: id,
+                login: login.to_owned(),
+            };
+            insert_github_accounts(&mut tx, &[new], "commit lookup").await?;
+            contributor_id(PLATFORM_GITHUB, id as u64)
+        }
+    };
     let former: Option<Uuid> = sqlx::query_scalar(
         "SELECT cntrb_id FROM aveloxis_data.contributors_aliases WHERE alias_email = $1",
     )
@@ -116,7 +129,7 @@ pub async fn run(
         return Ok(done);
     }
     let api = cfg.github.api_url.trim_end_matches('/');
-    for (email, sha) in due(conn, repo_id, limit).await? {
+    for (email, author_name, sha) in due(conn, repo_id, limit).await? {
         let url = format!("{api}/repos/{owner}/{name}/commits/{sha}");
         let author = match client
             .get_reserved(&url, cfg.collection.key_reserve as i64)
@@ -133,7 +146,8 @@ pub async fn run(
         done.emails += 1;
         match (author["id"].as_i64(), author["login"].as_str()) {
             (Some(id), Some(login)) => {
-                attribute(conn, &email, id, login).await?;
+                let author = author_name.as_deref().unwrap_or("").trim();
+                attribute(conn, (&email, author), id, login).await?;
                 done.resolved += 1;
             }
             _ => {

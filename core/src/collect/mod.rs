@@ -200,27 +200,18 @@ impl Collector {
         let f = crate::git_commits::collect_commits(conn, repo_id, &bare).await?;
         counts.commits = f.commits;
         // Derived from the clone, not collected: a failure is retried next run, never fatal.
-        if let Err(e) = crate::git_commits::scan_labor(conn, repo_id, &bare).await {
-            tracing::warn!(repo_id, error = %format!("{e:#}"), "labor scan failed");
-        }
+        let labor = crate::git_commits::scan_labor(conn, repo_id, &bare).await;
+        not_fatal(repo_id, "labor scan", labor);
         crate::aggregates::refresh_repo(conn, repo_id).await?;
         record_success(conn, repo_id, &counts, &fence).await?;
         // After the core phases are recorded: lookups and profiles never fail a collection.
         if platform == Platform::GitHub {
             let r = (repo_id, repo.owner.as_str(), repo.name.as_str());
-            match lookup::run(conn, &self.cfg, client, r).await {
-                Ok(l) => counts.looked_up = l,
-                Err(e) => {
-                    tracing::warn!(repo_id, error = %format!("{e:#}"), "commit author lookup stopped")
-                }
-            }
+            let looked = lookup::run(conn, &self.cfg, client, r).await;
+            counts.looked_up = not_fatal(repo_id, "commit author lookup", looked);
         }
-        match enrich::run(conn, &self.cfg, client, self.api(platform)).await {
-            Ok(e) => counts.enriched = e,
-            Err(e) => {
-                tracing::warn!(repo_id, error = %format!("{e:#}"), "contributor enrichment stopped")
-            }
-        }
+        let enriched = enrich::run(conn, &self.cfg, client, self.api(platform)).await;
+        counts.enriched = not_fatal(repo_id, "contributor enrichment", enriched);
         Ok(Outcome::Collected(counts))
     }
 
@@ -350,6 +341,15 @@ async fn process_staged_tx(
     staging::mark_processed(&mut tx, &staged).await?;
     tx.commit().await?;
     Ok(counts)
+}
+
+/// The result of a phase that must never fail the collection (derived or budgeted work, retried
+/// by the next run): its value, or nothing done and a warning.
+fn not_fatal<T: Default>(repo_id: i64, phase: &str, r: Result<T>) -> T {
+    r.unwrap_or_else(|e| {
+        tracing::warn!(repo_id, error = %format!("{e:#}"), "{phase} stopped");
+        T::default()
+    })
 }
 
 async fn set_status(conn: &mut PgConnection, repo_id: i64, status: &str) -> Result<()> {

@@ -117,13 +117,35 @@ struct EmailKey<'a> {
     login: Option<String>,
 }
 
+/// A commit author known to be GitHub account `gh_id`/`login`, to be created as that account's
+/// contributor (`id` is its deterministic id) with its e-mail as an alias.
 #[derive(Debug, Serialize)]
-struct GitHubAuthor<'a> {
-    id: Uuid,
-    email: &'a str,
-    name: &'a str,
-    gh_id: i64,
-    login: String,
+pub(crate) struct GitHubAuthor<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) email: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) gh_id: i64,
+    pub(crate) login: String,
+}
+
+/// Create the contributors (with their GitHub identity and e-mail alias) of `authors`, none of
+/// which is known yet; `source` is their `data_source`. An alias the e-mail already has stays.
+pub(crate) async fn insert_github_accounts(
+    conn: &mut PgConnection,
+    authors: &[GitHubAuthor<'_>],
+    source: &str,
+) -> Result<()> {
+    if authors.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(INSERT_GITHUB_AUTHORS)
+        .bind(sqlx::types::Json(authors))
+        .bind(crate::TOOL_VERSION)
+        .bind(source)
+        .execute(&mut *conn)
+        .await
+        .context("insert GitHub accounts of commit authors")?;
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -258,15 +280,7 @@ impl Authors {
                 }
             }
         }
-        if !github.is_empty() {
-            sqlx::query(INSERT_GITHUB_AUTHORS)
-                .bind(sqlx::types::Json(&github))
-                .bind(crate::TOOL_VERSION)
-                .bind(DATA_SOURCE)
-                .execute(&mut *conn)
-                .await
-                .context("insert GitHub commit authors named by noreply addresses")?;
-        }
+        insert_github_accounts(conn, &github, DATA_SOURCE).await?;
         if !created.is_empty() {
             sqlx::query(INSERT_CONTRIBUTORS)
                 .bind(sqlx::types::Json(&created))

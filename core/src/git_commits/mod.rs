@@ -56,6 +56,7 @@ use tokio::process::Command;
 
 pub use self::auth::GitAuth;
 use self::authors::Affiliations;
+pub(crate) use self::authors::{GitHubAuthor, insert_github_accounts};
 use self::git::{git_command, read_limited};
 pub use self::git::{redact_url, sync_repo, sync_repo_with};
 pub use self::labor::{LaborCounts, MAX_BLOB, scan_labor};
