@@ -2602,6 +2602,35 @@ CREATE TABLE IF NOT EXISTS aveloxis_ops.labor_scans (
         ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
 );
 
+-- Step 0016: where a listing a run left half-way stands: its pages so far are staged, the next run asks
+-- for the rest instead of starting again. A row lives only while its listing is unfinished.
+CREATE TABLE IF NOT EXISTS aveloxis_ops.listing_cursors (
+    repo_id              BIGINT NOT NULL,
+    listing              TEXT NOT NULL,   -- the listing's first URL (window included)
+    next_url             TEXT NOT NULL,
+    pages                INTEGER NOT NULL DEFAULT 0,
+    started_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT pk_listing_cursors PRIMARY KEY (repo_id, listing),
+    CONSTRAINT fk_listing_cursors_repo FOREIGN KEY (repo_id)
+        REFERENCES aveloxis_data.repos (repo_id)
+        ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+);
+
+-- The parents (pull requests) whose child listings (reviews, commits, files) are staged, and
+-- the parent's update time they were fetched for: a parent is fetched again only once it moved.
+CREATE TABLE IF NOT EXISTS aveloxis_ops.children_fetched (
+    repo_id              BIGINT NOT NULL,
+    parent               TEXT NOT NULL,   -- pull
+    number               BIGINT NOT NULL,
+    parent_updated_at    TIMESTAMPTZ,
+    fetched_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT pk_children_fetched PRIMARY KEY (repo_id, parent, number),
+    CONSTRAINT fk_children_fetched_repo FOREIGN KEY (repo_id)
+        REFERENCES aveloxis_data.repos (repo_id)
+        ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+);
+
 -- One row per materialized-view refresh (drives the weekly rebuild check and
 -- `refresh-views` reporting).
 CREATE TABLE IF NOT EXISTS aveloxis_ops.matview_refresh_log (

@@ -91,6 +91,9 @@ pub struct CollectionConfig {
     /// Commit e-mails the facade could not resolve, looked up through one of their commits on
     /// the forge after each repository's collection, at most; 0 turns the lookup off.
     pub resolve_per_run: u32,
+    /// Staged pages written per processing transaction, at most (fewer when they are large):
+    /// what a collection holds in memory and in one transaction.
+    pub process_chunk_pages: u32,
 }
 
 /// Augur's name for the group of repositories added alone.
@@ -110,6 +113,7 @@ impl Default for CollectionConfig {
             enrich_after_days: 30,
             key_reserve: 500,
             resolve_per_run: 50,
+            process_chunk_pages: 100,
         }
     }
 }
@@ -366,6 +370,7 @@ impl Config {
             ("COLLECTION", "enrich_after_days") => c.enrich_after_days = num(v)?,
             ("COLLECTION", "key_reserve") => c.key_reserve = num(v)?,
             ("COLLECTION", "resolve_per_run") => c.resolve_per_run = num(v)?,
+            ("COLLECTION", "process_chunk_pages") => c.process_chunk_pages = num(v)?,
             ("GITHUB", "api_url") => self.github.api_url = v.to_owned(),
             ("GITHUB", "web_url") => self.github.web_url = v.to_owned(),
             ("GITLAB", "api_url") => self.gitlab.api_url = v.to_owned(),

@@ -87,14 +87,23 @@ async fn processing_under_a_claim_that_is_not_held_writes_nothing() {
     .await
     .unwrap();
     use aveloxis_core::queue::{ClaimLost, Fence};
-    let err =
-        aveloxis_core::collect::process_staged(&mut conn, repo_id, Fence::Claim("me:1:w0".into()))
-            .await
-            .expect_err("processing under a claim that is not held");
+    let err = aveloxis_core::collect::process_staged(
+        &mut conn,
+        repo_id,
+        Fence::Claim("me:1:w0".into()),
+        Default::default(),
+    )
+    .await
+    .expect_err("processing under a claim that is not held");
     assert!(err.downcast_ref::<ClaimLost>().is_some(), "{err:#}");
-    let err = aveloxis_core::collect::process_staged(&mut conn, repo_id, Fence::Unclaimed)
-        .await
-        .expect_err("draining pages of a repository someone collects");
+    let err = aveloxis_core::collect::process_staged(
+        &mut conn,
+        repo_id,
+        Fence::Unclaimed,
+        aveloxis_core::collect::Budget::default(),
+    )
+    .await
+    .expect_err("draining pages of a repository someone collects");
     assert!(format!("{err:#}").contains("other:1:w0"), "{err:#}");
     let unprocessed: i64 =
         sqlx::query_scalar("SELECT count(*) FROM aveloxis_ops.staging WHERE NOT processed")
@@ -110,10 +119,14 @@ async fn processing_under_a_claim_that_is_not_held_writes_nothing() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let counts =
-        aveloxis_core::collect::process_staged(&mut conn, repo_id, Fence::Claim("me:1:w0".into()))
-            .await
-            .unwrap();
+    let counts = aveloxis_core::collect::process_staged(
+        &mut conn,
+        repo_id,
+        Fence::Claim("me:1:w0".into()),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     assert!(counts.get("issues") > 0, "{counts:?}");
 }
 

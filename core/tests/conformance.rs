@@ -191,9 +191,14 @@ async fn check(
     let mut conn = db.connect().await;
     let repo_id = repo_row(&mut conn, platform, url).await;
     stage_all(&mut conn, repo_id).await;
-    aveloxis_core::collect::process_staged(&mut conn, repo_id, Fence::Unclaimed)
-        .await
-        .unwrap();
+    aveloxis_core::collect::process_staged(
+        &mut conn,
+        repo_id,
+        Fence::Unclaimed,
+        aveloxis_core::collect::Budget::default(),
+    )
+    .await
+    .unwrap();
     let mut empty = BTreeSet::new();
     let mut tables_with_rows = BTreeSet::new();
     for e in specs::all() {

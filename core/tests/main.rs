@@ -28,4 +28,5 @@ mod private_clone;
 mod quarantine;
 mod schema;
 mod shapes;
+mod streaming;
 mod writes;

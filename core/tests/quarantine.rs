@@ -303,6 +303,7 @@ async fn of_two_staged_versions_of_an_item_the_later_one_wins_every_time() {
             &mut conn,
             repo_id,
             aveloxis_core::queue::Fence::Unclaimed,
+            aveloxis_core::collect::Budget::default(),
         )
         .await
         .unwrap();
@@ -350,6 +351,7 @@ async fn malformed_pages_and_items_are_held_and_a_wholesale_refusal_still_fails(
         &mut conn,
         repo_id,
         aveloxis_core::queue::Fence::Unclaimed,
+        aveloxis_core::collect::Budget::default(),
     )
     .await
     .unwrap();
@@ -385,6 +387,7 @@ async fn malformed_pages_and_items_are_held_and_a_wholesale_refusal_still_fails(
         &mut conn,
         repo_id,
         aveloxis_core::queue::Fence::Unclaimed,
+        aveloxis_core::collect::Budget::default(),
     )
     .await
     .unwrap_err();
@@ -422,6 +425,7 @@ async fn a_repository_object_the_database_refuses_is_held_and_the_rest_written()
         &mut conn,
         repo_id,
         aveloxis_core::queue::Fence::Unclaimed,
+        aveloxis_core::collect::Budget::default(),
     )
     .await
     .unwrap();

@@ -342,6 +342,7 @@ async fn the_github_and_gitlab_mappers_emit_only_columns_their_specs_read() {
             &mut conn,
             repo_id,
             aveloxis_core::queue::Fence::Unclaimed,
+            aveloxis_core::collect::Budget::default(),
         )
         .await
         .unwrap_or_else(|e| panic!("{url}: mapping the staged pages: {e:#}"));

@@ -25,6 +25,7 @@ mod derived;
 pub mod enrich;
 pub mod github;
 pub mod gitlab;
+mod listing;
 pub mod lookup;
 mod mapped;
 pub mod optional;
@@ -41,9 +42,11 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{Connection, PgConnection};
 
+pub(crate) use self::listing::Listing;
+pub(crate) use self::listing::purge_stale_cursors;
 pub use self::mapped::{Mapped, Origin, items};
 pub(crate) use self::mapped::{write_entity, write_object, write_rows};
-pub use self::staging::{Staged, Stager};
+pub use self::staging::{Budget, Staged, Stager};
 pub(crate) use self::staging::{purge_processed_staging, unclaimed_staged_repos};
 use crate::config::Config;
 use crate::forge::client::{ClientOptions, ForgeClient};
@@ -152,6 +155,11 @@ impl Collector {
             .with_context(|| format!("no {} client", p.name()))
     }
 
+    /// What one processing transaction holds at most.
+    pub fn budget(&self) -> staging::Budget {
+        budget(&self.cfg)
+    }
+
     fn api(&self, p: Platform) -> &str {
         match p {
             Platform::GitHub => &self.cfg.github.api_url,
@@ -180,7 +188,8 @@ impl Collector {
             prelim::Prelim::Collect(repo) => repo,
             prelim::Prelim::Stop(outcome) => return Ok(outcome),
         };
-        let since = if full || row.force_full || self.cfg.collection.force_full_collection {
+        let full = full || row.force_full || self.cfg.collection.force_full_collection;
+        let since = if full {
             None
         } else {
             row.last
@@ -189,10 +198,17 @@ impl Collector {
         // What an earlier run staged and could not process goes first: a repository whose
         // processing fails stages no new pages until its old ones are written.
         let fence = queue::Fence::Claim(worker.to_owned());
-        let mut counts = process_staged(conn, repo_id, fence.clone()).await?;
-        let (pages, notes) = self.fetch(conn, platform, repo_id, &repo, since).await?;
+        let mut counts = process_staged(conn, repo_id, fence.clone(), self.budget()).await?;
+        let run = Run {
+            platform,
+            repo_id,
+            repo: &repo,
+            since,
+            refetch_before: if full { row.last } else { None },
+            fence: &fence,
+        };
+        let (pages, notes) = self.fetch(conn, &run, &mut counts).await?;
         optional::record(conn, repo_id, &notes).await?;
-        counts.merge(process_staged(conn, repo_id, fence.clone()).await?);
         counts.staged_pages = pages;
         counts.notes = notes;
 
@@ -238,26 +254,48 @@ impl Collector {
         sync_repo_with(root, repo_id, &url, auth.as_ref(), DEFAULT_GIT_TIMEOUT).await
     }
 
-    /// Stage every page of `repo` changed since `since` (all with `None`); returns the pages
-    /// staged and the notes of optional endpoints that had nothing.
+    /// Stage every page of the repository changed since the run's window and process them;
+    /// GitHub's per-pull-request listings once the pull requests are written, for those that
+    /// moved (see [`listing::pulls_to_fetch`]). Returns the pages staged and the notes of
+    /// optional endpoints that had nothing.
     async fn fetch(
         &self,
         conn: &mut PgConnection,
-        platform: Platform,
-        repo_id: i64,
-        repo: &RepoRef,
-        since: Option<DateTime<Utc>>,
+        run: &Run<'_>,
+        counts: &mut Counts,
     ) -> Result<(u64, Vec<optional::Note>)> {
-        let client = self.client(platform)?;
-        let mut stager = Stager::new(&mut *conn, repo_id, platform);
-        let api = self.api(platform);
-        let (owner, name) = (&repo.owner, &repo.name);
-        match platform {
+        let client = self.client(run.platform)?;
+        let api = self.api(run.platform);
+        let (owner, name, since) = (&run.repo.owner, &run.repo.name, run.since);
+        let mut stager = Stager::new(&mut *conn, run.repo_id, run.platform);
+        match run.platform {
             Platform::GitHub => github::fetch(client, api, owner, name, since, &mut stager).await?,
             Platform::GitLab => gitlab::fetch(client, api, owner, name, since, &mut stager).await?,
         }
-        Ok((stager.pages, stager.notes))
+        let (mut pages, notes) = (stager.pages, std::mem::take(&mut stager.notes));
+        counts.merge(process_staged(conn, run.repo_id, run.fence.clone(), self.budget()).await?);
+        if run.platform == Platform::GitHub {
+            let work = listing::pulls_to_fetch(conn, run.repo_id, run.refetch_before).await?;
+            let mut stager = Stager::new(&mut *conn, run.repo_id, run.platform);
+            github::fetch_pr_children(client, api, owner, name, &work, &mut stager).await?;
+            pages += stager.pages;
+            counts
+                .merge(process_staged(conn, run.repo_id, run.fence.clone(), self.budget()).await?);
+        }
+        Ok((pages, notes))
     }
+}
+
+/// One run's view of the repository it collects.
+struct Run<'a> {
+    platform: Platform,
+    repo_id: i64,
+    repo: &'a RepoRef,
+    /// The incremental window (`None`: everything).
+    since: Option<DateTime<Utc>>,
+    /// A full collection: child listings fetched before this are fetched again.
+    refetch_before: Option<DateTime<Utc>>,
+    fence: &'a queue::Fence,
 }
 
 /// What a run needs to know of a repository before it starts.
@@ -298,19 +336,18 @@ impl RepoToCollect {
     }
 }
 
-/// Process every unprocessed staged page of `repo_id` in one transaction, written only while
-/// `fence` holds; repeated whole after a deadlock. When it fails, the pages stay unprocessed
-/// (nothing is lost) and carry the error for the operator.
+/// Process every unprocessed staged page of `repo_id`, in chunks of at most `budget` (parents
+/// before children, see [`staging::plan`]), each chunk in its own transaction written only
+/// while `fence` holds and repeated whole after a deadlock. A chunk marks its pages processed
+/// in the transaction that writes their rows, so a failure or a crash between chunks leaves
+/// exactly the pages not yet written unprocessed, with the error noted, for the next run.
 pub async fn process_staged(
     conn: &mut PgConnection,
     repo_id: i64,
     fence: queue::Fence,
+    budget: staging::Budget,
 ) -> Result<Counts> {
-    let result = crate::db::retry_transient(conn, "processing staged pages", |c| {
-        let fence = fence.clone();
-        Box::pin(async move { process_staged_tx(c, repo_id, &fence).await })
-    })
-    .await;
+    let result = process_chunks(conn, repo_id, &fence, budget).await;
     if let Err(e) = &result {
         // Best effort: the connection may be what failed.
         let _ = staging::record_error(conn, repo_id, &format!("{e:#}")).await;
@@ -318,27 +355,94 @@ pub async fn process_staged(
     result
 }
 
-async fn process_staged_tx(
+/// The entities of a platform in processing order, and those every chunk reads.
+fn processing_order(platform: i16) -> (&'static [&'static str], &'static [&'static str]) {
+    match Platform::from_id(platform) {
+        Some(Platform::GitHub) => (github::PROCESSING_ORDER, &[]),
+        Some(Platform::GitLab) => (gitlab::PROCESSING_ORDER, gitlab::CONTEXT),
+        None => (&[], &[]),
+    }
+}
+
+async fn process_chunks(
     conn: &mut PgConnection,
     repo_id: i64,
     fence: &queue::Fence,
+    budget: staging::Budget,
+) -> Result<Counts> {
+    let mut counts = Counts::default();
+    let Some(plan) = staging::plan(conn, repo_id, processing_order, budget).await? else {
+        return Ok(counts);
+    };
+    let last = plan.chunks.len() - 1;
+    for (i, ids) in plan.chunks.into_iter().enumerate() {
+        let chunk = Chunk {
+            platform: plan.platform,
+            context: plan.context.clone(),
+            ids,
+            last: i == last,
+        };
+        let c = crate::db::retry_transient(conn, "processing staged pages", |c| {
+            let (fence, chunk) = (fence.clone(), chunk.clone());
+            Box::pin(async move { process_chunk_tx(c, repo_id, &fence, &chunk).await })
+        })
+        .await?;
+        counts.merge(c);
+    }
+    Ok(counts)
+}
+
+/// What one processing transaction holds at most: `collection.process_chunk_pages` pages, and
+/// the default's bytes.
+pub fn budget(cfg: &Config) -> staging::Budget {
+    staging::Budget {
+        pages: cfg.collection.process_chunk_pages.max(1) as usize,
+        ..staging::Budget::default()
+    }
+}
+
+/// One chunk of a [`staging::Plan`].
+#[derive(Clone)]
+struct Chunk {
+    platform: i16,
+    context: Vec<i64>,
+    ids: Vec<i64>,
+    /// The last chunk: it also marks the context pages processed, and derives what follows
+    /// from the repository's rows as a whole (closers).
+    last: bool,
+}
+
+async fn process_chunk_tx(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    fence: &queue::Fence,
+    chunk: &Chunk,
 ) -> Result<Counts> {
     let mut tx = conn.begin().await?;
     queue::check_fence(&mut tx, repo_id, fence).await?;
     let mut counts = Counts::default();
-    let Some((platform, staged)) = staging::load_unprocessed(&mut tx, repo_id).await? else {
-        tx.commit().await?;
-        return Ok(counts);
-    };
-    match Platform::from_id(platform) {
+    let context = staging::load_pages(&mut tx, &chunk.context).await?;
+    let mut staged = context.clone();
+    staged.extend(staging::load_pages(&mut tx, &chunk.ids).await?);
+    match Platform::from_id(chunk.platform) {
         Some(Platform::GitHub) => {
             github::process(&mut tx, repo_id, &staged, &mut counts).await?;
-            derived::closers(&mut tx, repo_id).await?;
+            if chunk.last {
+                derived::closers(&mut tx, repo_id).await?;
+            }
         }
         Some(Platform::GitLab) => gitlab::process(&mut tx, repo_id, &staged, &mut counts).await?,
-        _ => bail!("staged pages of platform {platform} cannot be processed by this version"),
+        _ => bail!(
+            "staged pages of platform {} cannot be processed by this version",
+            chunk.platform
+        ),
     }
-    staging::mark_processed(&mut tx, &staged).await?;
+    let done = if chunk.last {
+        &staged[..]
+    } else {
+        &staged[context.len()..]
+    };
+    staging::mark_processed(&mut tx, done).await?;
     tx.commit().await?;
     Ok(counts)
 }

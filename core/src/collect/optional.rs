@@ -7,7 +7,6 @@
 //! declares are accepted (status, and where the status alone is ambiguous, the forge's message).
 
 use anyhow::Result;
-use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 
 use crate::forge::client::{ForgeClient, ForgeError, Page};
@@ -69,7 +68,7 @@ impl Optional {
         })
     }
 
-    fn noted(&self, e: ForgeError, notes: &mut Vec<Note>) -> Result<(), ForgeError> {
+    pub(super) fn noted(&self, e: ForgeError, notes: &mut Vec<Note>) -> Result<(), ForgeError> {
         let Some(n) = self.note_for(&e) else {
             return Err(e);
         };
@@ -83,20 +82,6 @@ impl Optional {
             notes.push(n);
         }
         Ok(())
-    }
-
-    /// Every page of the listing at `url`, or none (and a note) on a known answer.
-    pub async fn get_all(
-        &self,
-        client: &ForgeClient,
-        url: &str,
-        keep_going: impl FnMut(&Value) -> bool,
-        notes: &mut Vec<Note>,
-    ) -> Result<Vec<Page>, ForgeError> {
-        match client.get_all(url, keep_going).await {
-            Ok(pages) => Ok(pages),
-            Err(e) => self.noted(e, notes).map(|()| Vec::new()),
-        }
     }
 
     /// The resource at `url`, or `None` (and a note) on a known answer.

@@ -2,13 +2,13 @@
 //!
 //! Architecture invariant (see the parent module): a page is staged before anything is derived
 //! from it, and `process_staged` (in the parent) reads a repository's unprocessed pages
-//! ([`load_unprocessed`], oldest first) and marks them processed ([`mark_processed`]) in the
+//! ([`plan`] and [`load_pages`], in chunks) and marks them processed ([`mark_processed`]) in the
 //! transaction that writes their rows or quarantines their items. A failed processing leaves
 //! its pages unprocessed with the error noted ([`record_error`]); nothing here deletes an
 //! unprocessed page.
 
-use anyhow::{Context, Result};
-use serde_json::{Value, json};
+use anyhow::Result;
+use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
@@ -35,7 +35,6 @@ impl Staged {
 
 /// A staged row as read back: the page and the platform that fetched it.
 struct StagedRow {
-    platform_id: i16,
     page: Staged,
 }
 
@@ -43,7 +42,6 @@ impl<'r> sqlx::FromRow<'r, PgRow> for StagedRow {
     fn from_row(r: &'r PgRow) -> Result<Self, sqlx::Error> {
         let mut v: Value = r.try_get("payload")?;
         Ok(StagedRow {
-            platform_id: r.try_get("platform_id")?,
             page: Staged {
                 staging_id: r.try_get("staging_id")?,
                 entity: r.try_get("entity_type")?,
@@ -56,9 +54,9 @@ impl<'r> sqlx::FromRow<'r, PgRow> for StagedRow {
 
 /// Writes raw pages to `aveloxis_ops.staging` (each page commits on its own).
 pub struct Stager<'a> {
-    conn: &'a mut PgConnection,
-    repo_id: i64,
-    platform_id: i16,
+    pub(super) conn: &'a mut PgConnection,
+    pub(super) repo_id: i64,
+    pub(super) platform_id: i16,
     pub pages: u64,
     /// Optional endpoints that answered "none" during this fetch.
     pub notes: Vec<Note>,
@@ -75,40 +73,107 @@ impl<'a> Stager<'a> {
         }
     }
 
+    /// Stage one page (of a listing that is read whole every time, or a single resource).
     pub async fn put(&mut self, entity: &str, ctx: Value, payload: Value) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO aveloxis_ops.staging (repo_id, platform_id, entity_type, payload)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(self.repo_id)
-        .bind(self.platform_id)
-        .bind(entity)
-        .bind(json!({"ctx": ctx, "items": payload}))
-        .execute(&mut *self.conn)
-        .await
-        .with_context(|| format!("staging a {entity} page"))?;
-        self.pages += 1;
-        Ok(())
+        self.put_at(entity, ctx, payload, None).await
     }
 }
 
-/// Every unprocessed page of `repo_id`, locked, in staging order, with the platform that
-/// fetched them (`None` when there is nothing to process).
-pub(super) async fn load_unprocessed(
+/// How a repository's unprocessed pages are processed: in chunks, each its own transaction.
+pub(super) struct Plan {
+    /// The platform that fetched them.
+    pub platform: i16,
+    /// Pages every chunk reads (details the mapper needs beside any entity, e.g. GitLab's
+    /// labels); marked processed with the last chunk.
+    pub context: Vec<i64>,
+    /// Page ids, chunk by chunk, in processing order.
+    pub chunks: Vec<Vec<i64>>,
+}
+
+/// What bounds a chunk: pages, and their stored size.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub pages: usize,
+    pub bytes: i64,
+}
+
+impl Default for Budget {
+    /// 100 pages, and 4 MiB of them as stored (compressed; several times that once parsed).
+    fn default() -> Self {
+        Budget {
+            pages: 100,
+            bytes: 4 << 20,
+        }
+    }
+}
+
+/// Split the unprocessed pages of `repo_id` into chunks: entities in `order` (parents before
+/// children; an entity not named goes last), each entity's pages oldest first, a chunk ending
+/// when `budget` is reached (a page larger than the budget is a chunk of its own). Pages of
+/// the `context` entities are read by every chunk.
+pub(super) async fn plan(
     conn: &mut PgConnection,
     repo_id: i64,
-) -> Result<Option<(i16, Vec<Staged>)>> {
-    let rows: Vec<StagedRow> = sqlx::query_as(
-        "SELECT staging_id, platform_id, entity_type, payload FROM aveloxis_ops.staging
-          WHERE repo_id = $1 AND NOT processed ORDER BY staging_id FOR UPDATE",
+    order: impl Fn(i16) -> (&'static [&'static str], &'static [&'static str]),
+    budget: Budget,
+) -> Result<Option<Plan>> {
+    let rows: Vec<(i64, String, i16, i32)> = sqlx::query_as(
+        "SELECT staging_id, entity_type, platform_id, pg_column_size(payload)
+           FROM aveloxis_ops.staging WHERE repo_id = $1 AND NOT processed ORDER BY staging_id",
     )
     .bind(repo_id)
     .fetch_all(conn)
     .await?;
-    let Some(platform) = rows.first().map(|r| r.platform_id) else {
+    let Some(platform) = rows.first().map(|r| r.2) else {
         return Ok(None);
     };
-    Ok(Some((platform, rows.into_iter().map(|r| r.page).collect())))
+    let (entities, context_entities) = order(platform);
+    let rank = |e: &str| {
+        entities
+            .iter()
+            .position(|x| *x == e)
+            .unwrap_or(entities.len())
+    };
+    let (context, mut pages): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|r| context_entities.contains(&r.1.as_str()));
+    pages.sort_by_key(|r| (rank(&r.1), r.0));
+    let mut chunks: Vec<Vec<i64>> = Vec::new();
+    let (mut n, mut bytes) = (usize::MAX, 0i64);
+    for (id, _, _, size) in pages {
+        if n >= budget.pages.max(1) || bytes + i64::from(size) > budget.bytes && n > 0 {
+            chunks.push(Vec::new());
+            (n, bytes) = (0, 0);
+        }
+        chunks.last_mut().expect("a chunk was started").push(id);
+        n += 1;
+        bytes += i64::from(size);
+    }
+    if chunks.is_empty() {
+        chunks.push(Vec::new());
+    }
+    let context = context.into_iter().map(|r| r.0).collect();
+    Ok(Some(Plan {
+        platform,
+        context,
+        chunks,
+    }))
+}
+
+/// The pages `ids` that are still unprocessed, locked, in the order of `ids`.
+pub(super) async fn load_pages(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Staged>> {
+    let rows: Vec<StagedRow> = sqlx::query_as(
+        "SELECT staging_id, platform_id, entity_type, payload FROM aveloxis_ops.staging
+          WHERE staging_id = ANY($1) AND NOT processed ORDER BY staging_id FOR UPDATE",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    let mut by_id: std::collections::HashMap<i64, Staged> = rows
+        .into_iter()
+        .map(|r| (r.page.staging_id, r.page))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// Mark pages processed (in the transaction that wrote their rows).

@@ -108,7 +108,7 @@ impl Daemon {
             workers: opts.workers,
         });
         let (stop_tx, stop_rx) = watch::channel(false);
-        drain_staging(&pool).await?;
+        drain_staging(&pool, shared.collector.budget()).await?;
         Ok(Daemon {
             shared,
             opts,
@@ -190,10 +190,10 @@ impl Daemon {
 }
 
 /// Process pages a previous process staged but never processed (repositories nobody holds).
-async fn drain_staging(pool: &PgPool) -> Result<()> {
+async fn drain_staging(pool: &PgPool, budget: crate::collect::Budget) -> Result<()> {
     let mut conn = pool.acquire().await?;
     for r in crate::collect::unclaimed_staged_repos(&mut conn).await? {
-        match crate::collect::process_staged(&mut conn, r, queue::Fence::Unclaimed).await {
+        match crate::collect::process_staged(&mut conn, r, queue::Fence::Unclaimed, budget).await {
             Ok(_) => tracing::info!(repo_id = r, "processed pages left staged by an earlier run"),
             Err(e) => {
                 tracing::error!(repo_id = r, error = %format!("{e:#}"), "could not process leftover staged pages")

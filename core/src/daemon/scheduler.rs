@@ -38,6 +38,7 @@ async fn duties(shared: &Arc<Shared>, opts: &ServeOptions) -> Result<()> {
         tracing::warn!(repos = ?recovered, "recovered claims of dead workers");
     }
     crate::collect::purge_processed_staging(&mut conn).await?;
+    crate::collect::purge_stale_cursors(&mut conn).await?;
     let groups =
         crate::aggregates::refresh_stale_groups(&mut conn, opts.group_aggregates_every).await?;
     if !groups.is_empty() {

@@ -125,18 +125,12 @@ enum Use {
 
 use super::etag::{Cached, EtagCache};
 pub use super::links::next_link;
-use super::links::with_page;
+pub use super::links::Cursor;
+use super::links::{host_of, with_page};
 
 fn install_crypto() {
     // reqwest is built without a bundled crypto provider; ring is shared with sqlx's TLS.
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url).ok().and_then(|u| {
-        u.host_str()
-            .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-    })
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -473,32 +467,43 @@ impl ForgeClient {
     }
 
     /// Every page of a listing, following `next` links; `keep_going` sees each page and may stop.
-    /// The listing is pinned to the host of `url`: the key goes only there, and a `next` link
-    /// (from `Link`, or built from a page that was redirected away) naming another host ends
-    /// the listing with [`ForgeError::ForeignNext`] instead of being followed.
+    /// Holds every page: only for small listings (an owner's repositories). Collection streams
+    /// its listings page by page through [`Cursor`] instead.
     pub async fn get_all(
         &self,
         url: &str,
         mut keep_going: impl FnMut(&Value) -> bool,
     ) -> Result<Vec<Page>, ForgeError> {
-        let origin = host_of(url);
+        let mut cursor = Cursor::new(url);
         let mut pages = Vec::new();
-        let mut next = Some(url.to_owned());
-        while let Some(u) = next.take() {
-            if host_of(&u) != origin {
-                return Err(ForgeError::ForeignNext {
-                    url: url.to_owned(),
-                    host: host_of(&u).unwrap_or_else(|| "an unparsable URL".into()),
-                });
+        while let Some(page) = self.next_page(&mut cursor).await? {
+            if !keep_going(&page.body) {
+                cursor.stop();
             }
-            let page = self
-                .get_pinned(&u, origin.clone(), Use::ListingPage, None)
-                .await?;
-            let go = keep_going(&page.body);
-            next = if go { page.next.clone() } else { None };
             pages.push(page);
         }
         Ok(pages)
+    }
+
+    /// The next page of `cursor`'s listing (`None` when it has ended). The listing is pinned to
+    /// the host of its first URL: the key goes only there, and a `next` link (from `Link`, or
+    /// built from a page that was redirected away) naming another host ends the listing with
+    /// [`ForgeError::ForeignNext`] instead of being followed.
+    pub async fn next_page(&self, cursor: &mut Cursor) -> Result<Option<Page>, ForgeError> {
+        let Some(u) = cursor.next.clone() else {
+            return Ok(None);
+        };
+        if host_of(&u) != cursor.origin {
+            return Err(ForgeError::ForeignNext {
+                url: cursor.first.clone(),
+                host: host_of(&u).unwrap_or_else(|| "an unparsable URL".into()),
+            });
+        }
+        let page = self
+            .get_pinned(&u, cursor.origin.clone(), Use::ListingPage, None)
+            .await?;
+        cursor.next = page.next.clone();
+        Ok(Some(page))
     }
 }
 

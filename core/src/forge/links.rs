@@ -1,5 +1,5 @@
 //! Pagination links: the `rel="next"` target of a `Link` header, and a listing URL with its
-//! `page` set (GitLab's `X-Next-Page`).
+//! `page` set (GitLab's `X-Next-Page`); where a listing is ([`Cursor`]).
 
 /// `rel="next"` target of a `Link` header. Targets are read between `<` and `>`, so a URL with
 /// commas in it (`?labels=a,b`) stays whole.
@@ -41,5 +41,58 @@ pub(crate) fn with_page(url: &str, page: &str) -> String {
             u.to_string()
         }
         Err(_) => url.to_owned(),
+    }
+}
+
+/// `host:port` of a URL (the default port when it names none).
+pub(super) fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok().and_then(|u| {
+        u.host_str()
+            .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+    })
+}
+
+/// Where a listing is: its first URL (which names it, and whose host pins it) and the next
+/// page to ask for. A cursor can start anywhere in its listing ([`Cursor::resume`]), which is
+/// how a listing an earlier run left half-way continues without asking its first pages again.
+#[derive(Clone, Debug)]
+pub struct Cursor {
+    pub(super) first: String,
+    pub(super) origin: Option<String>,
+    pub(super) next: Option<String>,
+}
+
+impl Cursor {
+    /// A listing from its first page.
+    pub fn new(url: &str) -> Cursor {
+        Cursor {
+            first: url.to_owned(),
+            origin: host_of(url),
+            next: Some(url.to_owned()),
+        }
+    }
+
+    /// The listing named by `first`, continued at `next` (a URL of `first`'s host, or the
+    /// listing ends with [`ForgeError::ForeignNext`] on the next page).
+    pub fn resume(first: &str, next: &str) -> Cursor {
+        Cursor {
+            next: Some(next.to_owned()),
+            ..Cursor::new(first)
+        }
+    }
+
+    /// The first URL of the listing.
+    pub fn first(&self) -> &str {
+        &self.first
+    }
+
+    /// The page the listing asks for next (`None` once it has ended).
+    pub fn next_url(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+
+    /// End the listing after the page just read.
+    pub fn stop(&mut self) {
+        self.next = None;
     }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::{PR_FETCH_CONCURRENCY, parse_time};
-use crate::collect::Stager;
 use crate::collect::optional::{Answer, Optional};
+use crate::collect::{Listing, Stager};
 use crate::forge::client::{ForgeClient, ForgeError};
 
 const ISSUES_DISABLED: &[Answer] = &[Answer {
@@ -71,7 +71,9 @@ const TRAFFIC: Optional = Optional {
     ],
 };
 
-/// Fetch everything changed since `since` (None = everything) into staging.
+/// Fetch every listing of the repository changed since `since` (None = everything) into
+/// staging, but for the per-pull-request listings ([`fetch_pr_children`]), which are asked
+/// once the pull requests are written.
 pub async fn fetch(
     client: &ForgeClient,
     api: &str,
@@ -80,39 +82,23 @@ pub async fn fetch(
     since: Option<DateTime<Utc>>,
     stage: &mut Stager<'_>,
 ) -> anyhow::Result<()> {
-    let base = format!("{}/repos/{owner}/{name}", api.trim_end_matches('/'));
+    let base = repo_base(api, owner, name);
     let since_q = since
         .map(|s| format!("&since={}", s.format("%Y-%m-%dT%H:%M:%SZ")))
         .unwrap_or_default();
     let info = client.get(&base).await?;
     stage.put("repo", Value::Null, info.body).await?;
-    for page in client
-        .get_all(&format!("{base}/releases?per_page=100"), keep_all)
-        .await?
-    {
-        stage.put("releases", Value::Null, page.body).await?;
-    }
-    for (entity, opt, url) in [
-        (
-            "contributors",
-            &CONTRIBUTORS,
-            format!("{base}/contributors?per_page=100"),
-        ),
-        (
-            "issues",
-            &ISSUES,
-            format!("{base}/issues?state=all&sort=updated&direction=asc&per_page=100{since_q}"),
-        ),
-    ] {
-        for page in opt
-            .get_all(client, &url, keep_all, &mut stage.notes)
-            .await?
-        {
-            stage.put(entity, Value::Null, page.body).await?;
-        }
-    }
-    let pr_numbers = fetch_pulls(client, &base, since, stage).await?;
-    fetch_pr_listings(client, &base, &pr_numbers, stage).await?;
+    let releases = Listing::new("releases", format!("{base}/releases?per_page=100"));
+    stage.stream(client, releases, keep_all).await?;
+    let contributors = Listing::new("contributors", format!("{base}/contributors?per_page=100"))
+        .optional(&CONTRIBUTORS);
+    stage.stream(client, contributors, keep_all).await?;
+    // Oldest update first: an item updated while the listing is read moves to its end.
+    let issues =
+        format!("{base}/issues?state=all&sort=updated&direction=asc&per_page=100{since_q}");
+    let issues = Listing::new("issues", issues).optional(&ISSUES).resumable();
+    stage.stream(client, issues, keep_all).await?;
+    fetch_pulls(client, &base, since, stage).await?;
     fetch_conversation(client, &base, since, &since_q, stage).await?;
     let traffic = format!("{base}/traffic/clones");
     if let Some(p) = TRAFFIC.get(client, &traffic, &mut stage.notes).await? {
@@ -121,7 +107,44 @@ pub async fn fetch(
     Ok(())
 }
 
-/// Repository events (newest first, up to the window), issue comments and review comments.
+fn repo_base(api: &str, owner: &str, name: &str) -> String {
+    format!("{}/repos/{owner}/{name}", api.trim_end_matches('/'))
+}
+
+/// Stream a newest-first listing that stops past `since` (by the time `at` of its last item);
+/// when it continued a cursor, read its head again down to when that cursor started, since
+/// what was updated meanwhile went to the front.
+async fn newest_first(
+    client: &ForgeClient,
+    listing: Listing<'_>,
+    at: &str,
+    since: Option<DateTime<Utc>>,
+    stage: &mut Stager<'_>,
+) -> anyhow::Result<()> {
+    let (entity, url, optional) = (listing.entity, listing.url.clone(), listing.optional);
+    let reached = |page: &Value, since: Option<DateTime<Utc>>| -> bool {
+        let Some(since) = since else { return false };
+        page.as_array()
+            .and_then(|a| a.last())
+            .and_then(|e| parse_time(&e[at]))
+            .is_some_and(|t| t < since)
+    };
+    let done = stage
+        .stream(client, listing.resumable(), |p| !reached(p, since))
+        .await?;
+    if let Some(started) = done.resumed_since {
+        let head_since = Some(started - chrono::Duration::minutes(5));
+        let mut head = Listing::new(entity, url);
+        head.optional = optional;
+        stage
+            .stream(client, head, |p| !reached(p, head_since))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Repository events (newest first, up to the window), issue comments and review comments
+/// (oldest update first, so what is edited while they are read moves to the end).
 async fn fetch_conversation(
     client: &ForgeClient,
     base: &str,
@@ -129,126 +152,90 @@ async fn fetch_conversation(
     since_q: &str,
     stage: &mut Stager<'_>,
 ) -> anyhow::Result<()> {
-    let in_window = |page: &Value| {
-        let Some(since) = since else { return true };
-        page.as_array()
-            .and_then(|a| a.last())
-            .and_then(|e| parse_time(&e["created_at"]))
-            .is_none_or(|t| t >= since)
-    };
-    let events_url = format!("{base}/issues/events?per_page=100");
-    for page in ISSUE_EVENTS
-        .get_all(client, &events_url, in_window, &mut stage.notes)
-        .await?
-    {
-        stage.put("events", Value::Null, page.body).await?;
-    }
-    let comments_url = format!("{base}/issues/comments?per_page=100{since_q}");
-    for page in ISSUE_COMMENTS
-        .get_all(client, &comments_url, keep_all, &mut stage.notes)
-        .await?
-    {
-        stage.put("issue_comments", Value::Null, page.body).await?;
-    }
-    let review_url = format!("{base}/pulls/comments?per_page=100{since_q}");
-    for page in client.get_all(&review_url, keep_all).await? {
-        stage.put("review_comments", Value::Null, page.body).await?;
-    }
+    let events = Listing::new("events", format!("{base}/issues/events?per_page=100"))
+        .optional(&ISSUE_EVENTS);
+    newest_first(client, events, "created_at", since, stage).await?;
+    let order = "sort=updated&direction=asc&per_page=100";
+    let comments = format!("{base}/issues/comments?{order}{since_q}");
+    let comments = Listing::new("issue_comments", comments)
+        .optional(&ISSUE_COMMENTS)
+        .resumable();
+    stage.stream(client, comments, keep_all).await?;
+    let review = format!("{base}/pulls/comments?{order}{since_q}");
+    let review = Listing::new("review_comments", review).resumable();
+    stage.stream(client, review, keep_all).await?;
     Ok(())
 }
 
-/// Pull requests, staged; returns the numbers of those changed in the window.
+/// Pull requests (no server-side `since`: newest-updated first, stopping past the window).
 async fn fetch_pulls(
     client: &ForgeClient,
     base: &str,
     since: Option<DateTime<Utc>>,
     stage: &mut Stager<'_>,
-) -> anyhow::Result<Vec<i64>> {
-    // Pulls have no server-side `since`: newest-updated first, stop past the window.
-    let older_than_window = |page: &Value| -> bool {
-        let Some(since) = since else { return false };
-        page.as_array()
-            .and_then(|a| a.last())
-            .and_then(|p| parse_time(&p["updated_at"]))
-            .is_some_and(|t| t < since)
-    };
-    let mut pr_numbers = Vec::new();
-    let pulls = client
-        .get_all(
-            &format!("{base}/pulls?state=all&sort=updated&direction=desc&per_page=100"),
-            |page| !older_than_window(page),
-        )
-        .await?;
-    for page in pulls {
-        for pr in page.body.as_array().into_iter().flatten() {
-            let fresh = match since {
-                Some(s) => parse_time(&pr["updated_at"]).is_none_or(|t| t >= s),
-                None => true,
-            };
-            if fresh && let Some(n) = pr["number"].as_i64() {
-                pr_numbers.push(n);
-            }
-        }
-        stage.put("pulls", Value::Null, page.body).await?;
-    }
-    Ok(pr_numbers)
+) -> anyhow::Result<()> {
+    let url = format!("{base}/pulls?state=all&sort=updated&direction=desc&per_page=100");
+    newest_first(
+        client,
+        Listing::new("pulls", url),
+        "updated_at",
+        since,
+        stage,
+    )
+    .await
 }
 
-/// Reviews, commits and files of each pull request.
-async fn fetch_pr_listings(
+/// Reviews, commits and files of each pull request of `work` (number, and the update time of
+/// the pull request they are fetched for); each pull request is recorded as fetched once its
+/// three listings are staged, so a run that stops half-way is continued, not repeated.
+pub async fn fetch_pr_children(
     client: &ForgeClient,
-    base: &str,
-    pr_numbers: &[i64],
+    api: &str,
+    owner: &str,
+    name: &str,
+    work: &[(i64, Option<DateTime<Utc>>)],
     stage: &mut Stager<'_>,
 ) -> anyhow::Result<()> {
-    // The per-PR listings are independent: fetch a few at once, stage them in order.
-    let base_ref = base;
-    let requests: Vec<(i64, &'static str, String)> = pr_numbers
-        .iter()
-        .flat_map(|n| {
-            [
-                ("pull_reviews", "reviews"),
-                ("pull_commits", "commits"),
-                ("pull_files", "files"),
-            ]
-            .into_iter()
-            .map(move |(entity, sub)| {
-                (
-                    *n,
-                    entity,
-                    format!("{base_ref}/pulls/{n}/{sub}?per_page=100"),
-                )
-            })
-        })
-        .collect();
-    for chunk in requests.chunks(PR_FETCH_CONCURRENCY) {
-        let mut batch = Vec::with_capacity(chunk.len());
-        for (n, entity, url) in chunk {
-            batch.push(listing(client, *n, entity, url.clone()));
-        }
-        for (n, entity, pages) in futures_util::future::join_all(batch).await {
-            for page in pages? {
-                stage
-                    .put(entity, json!({"pr_number": n}), page.body)
-                    .await?;
+    let base = repo_base(api, owner, name);
+    const LISTINGS: [(&str, &str); 3] = [
+        ("pull_reviews", "reviews"),
+        ("pull_commits", "commits"),
+        ("pull_files", "files"),
+    ];
+    // The listings are independent: a few pull requests at once, staged in order. A pull
+    // request's pages are held until its listings end (bounded by one pull request's size).
+    for chunk in work.chunks(PR_FETCH_CONCURRENCY) {
+        let batch = chunk.iter().map(|&(n, _)| {
+            let urls = LISTINGS.map(|(e, sub)| (e, format!("{base}/pulls/{n}/{sub}?per_page=100")));
+            pr_listings(client, urls)
+        });
+        let fetched = futures_util::future::join_all(batch).await;
+        for (&(n, updated), listings) in chunk.iter().zip(fetched) {
+            for (entity, pages) in listings? {
+                for page in pages {
+                    stage
+                        .put(entity, json!({"pr_number": n}), page.body)
+                        .await?;
+                }
             }
+            stage.children_done("pull", n, updated).await?;
         }
     }
     Ok(())
 }
 
-/// Every page of one per-PR listing (a named future, so the stream of them is `Send`).
-async fn listing(
+type PrPages = Vec<(&'static str, Vec<crate::forge::client::Page>)>;
+
+/// Every page of one pull request's listings (a named future, so the batch of them is `Send`).
+async fn pr_listings(
     client: &ForgeClient,
-    n: i64,
-    entity: &'static str,
-    url: String,
-) -> (
-    i64,
-    &'static str,
-    Result<Vec<crate::forge::client::Page>, ForgeError>,
-) {
-    (n, entity, client.get_all(&url, keep_all).await)
+    urls: [(&'static str, String); 3],
+) -> Result<PrPages, ForgeError> {
+    let mut out = Vec::with_capacity(3);
+    for (entity, url) in urls {
+        out.push((entity, client.get_all(&url, keep_all).await?));
+    }
+    Ok(out)
 }
 
 fn keep_all(_: &Value) -> bool {

@@ -7,13 +7,29 @@ mod map;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use self::fetch::{fetch, owner_repos};
+pub use self::fetch::{fetch, fetch_pr_children, owner_repos};
 pub(crate) use self::map::process;
 
 const DATA_SOURCE: &str = "GitHub API";
 /// Per-PR listings fetched at once (reviews, commits, files of several PRs).
 const PR_FETCH_CONCURRENCY: usize = 8;
 const PID: i64 = 1;
+
+/// Staged entities in processing order: parents before the children that resolve them.
+pub(crate) const PROCESSING_ORDER: &[&str] = &[
+    "repo",
+    "releases",
+    "contributors",
+    "issues",
+    "pulls",
+    "pull_reviews",
+    "pull_commits",
+    "pull_files",
+    "events",
+    "issue_comments",
+    "review_comments",
+    "clones",
+];
 
 fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str()

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde_json::{Value, json};
 
 use super::{encode, parse_time};
-use crate::collect::Stager;
 use crate::collect::optional::{Answer, Optional};
+use crate::collect::{Listing, Stager};
 use crate::forge::client::{ForgeClient, ForgeError};
 
 /// GitLab answers 403 for a feature that is switched off for a project (or not visible to the
@@ -94,19 +94,15 @@ pub async fn fetch(
         .map(|s| format!("&updated_after={}", s.format("%Y-%m-%dT%H:%M:%SZ")))
         .unwrap_or_default();
     let releases = format!("{base}/releases?order_by=released_at&sort=desc&per_page=100");
-    for page in RELEASES
-        .get_all(client, &releases, |_| true, &mut stage.notes)
-        .await?
-    {
-        stage.put("releases", Value::Null, page.body).await?;
-    }
+    let releases = Listing::new("releases", releases).optional(&RELEASES);
+    stage.stream(client, releases, |_| true).await?;
     for (entity, url) in [
         ("labels", format!("{base}/labels?per_page=100")),
         ("members", format!("{base}/members/all?per_page=100")),
     ] {
-        for page in client.get_all(&url, |_| true).await? {
-            stage.put(entity, Value::Null, page.body).await?;
-        }
+        stage
+            .stream(client, Listing::new(entity, url), |_| true)
+            .await?;
     }
 
     let (issues, mrs) = fetch_items(client, &base, since, &updated_after, stage).await?;
@@ -122,9 +118,9 @@ pub async fn fetch(
         .unwrap_or_default();
     for target in ["issue", "merge_request"] {
         let url = format!("{base}/events?target_type={target}&sort=asc&per_page=100{after}");
-        for page in client.get_all(&url, |_| true).await? {
-            stage.put("events", Value::Null, page.body).await?;
-        }
+        stage
+            .stream(client, Listing::new("events", url), |_| true)
+            .await?;
     }
     Ok(())
 }
@@ -148,19 +144,19 @@ async fn fetch_items(
         let url = format!(
             "{base}/{entity}?state=all&order_by=updated_at&sort=asc&per_page=100{updated_after}"
         );
-        for page in opt
-            .get_all(client, &url, |_| true, &mut stage.notes)
-            .await?
-        {
-            for it in page.body.as_array().into_iter().flatten() {
+        // Not resumable: the children to fetch are those of the items this listing reads.
+        let listing = Listing::new(entity, url).optional(opt);
+        let note_children = |page: &Value| {
+            for it in page.as_array().into_iter().flatten() {
                 if fresh(it, since)
                     && let (Some(iid), Some(id)) = (it["iid"].as_i64(), it["id"].as_i64())
                 {
                     out.push(json!({"iid": iid, "id": id, "web_url": it["web_url"]}));
                 }
             }
-            stage.put(entity, Value::Null, page.body).await?;
-        }
+            true
+        };
+        stage.stream(client, listing, note_children).await?;
     }
     Ok((issues, mrs))
 }
@@ -184,9 +180,8 @@ async fn fetch_item_children(
             ("issue_label_events", "resource_label_events?per_page=100"),
         ] {
             let url = format!("{base}/issues/{iid}/{sub}");
-            for page in client.get_all(&url, |_| true).await? {
-                stage.put(entity, ctx.clone(), page.body).await?;
-            }
+            let listing = Listing::new(entity, url).ctx(ctx.clone());
+            stage.stream(client, listing, |_| true).await?;
         }
     }
     for ctx in mrs {
@@ -201,9 +196,8 @@ async fn fetch_item_children(
             ("mr_diffs", "diffs?per_page=100"),
         ] {
             let url = format!("{base}/merge_requests/{iid}/{sub}");
-            for page in client.get_all(&url, |_| true).await? {
-                stage.put(entity, ctx.clone(), page.body).await?;
-            }
+            let listing = Listing::new(entity, url).ctx(ctx.clone());
+            stage.stream(client, listing, |_| true).await?;
         }
         let url = format!("{base}/merge_requests/{iid}/approvals");
         if let Some(a) = APPROVALS.get(client, &url, &mut stage.notes).await? {

@@ -18,6 +18,26 @@ pub(crate) use self::map::process;
 const DATA_SOURCE: &str = "GitLab API";
 const PID: i64 = 2;
 
+/// Staged entities in processing order: parents before the children that resolve them.
+pub(crate) const PROCESSING_ORDER: &[&str] = &[
+    "project",
+    "issues_statistics",
+    "members",
+    "releases",
+    "issues",
+    "merge_requests",
+    "issue_notes",
+    "issue_label_events",
+    "mr_notes",
+    "mr_label_events",
+    "mr_commits",
+    "mr_diffs",
+    "mr_approvals",
+    "events",
+];
+/// Read by every chunk: label details (issues and merge requests name their labels only).
+pub(crate) const CONTEXT: &[&str] = &["labels"];
+
 fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str()
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
