@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::generate::Preset;
-use crate::scenario::{Scenario, write_generated};
+use crate::scenario::{Scenario, write_generated_days};
 use crate::server::{MockForge, StartOptions};
 
 /// A recorded and synthetic GitHub + GitLab API for hermetic runs.
@@ -37,6 +37,9 @@ pub enum Command {
         /// Print only the base URL on stdout (for scripts).
         #[arg(long)]
         print_url: bool,
+        /// The day of the world served at start (`POST /__mock/day` moves it later).
+        #[arg(long, default_value_t = 0)]
+        day: usize,
     },
     /// Generate a scenario directory: scenario.yaml, world.json, ground-truth.json.
     Generate {
@@ -49,6 +52,10 @@ pub enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+        /// Days after day 0 (the world's history: new, edited, closed, reopened and merged
+        /// items, removed labels and assignees, deleted comments, a force-push, a rename).
+        #[arg(long, default_value_t = 0)]
+        days: usize,
     },
     /// Record a repository from a real forge into a cassette (tokens scrubbed).
     Record {
@@ -91,8 +98,14 @@ pub fn run(opt: Opt) -> anyhow::Result<()> {
             port,
             host,
             print_url,
-        } => serve(&scenario, port, &host, print_url),
-        Command::Generate { preset, seed, out } => generate(&preset, seed, &out),
+            day,
+        } => serve(&scenario, port, &host, print_url, day),
+        Command::Generate {
+            preset,
+            seed,
+            out,
+            days,
+        } => generate(&preset, seed, days, &out),
         Command::Record {
             upstream,
             token,
@@ -114,8 +127,19 @@ pub fn run(opt: Opt) -> anyhow::Result<()> {
 }
 
 /// `serve`: runs until Ctrl-C or SIGTERM.
-fn serve(scenario: &Path, port: u16, host: &str, print_url: bool) -> anyhow::Result<()> {
+fn serve(
+    scenario: &Path,
+    port: u16,
+    host: &str,
+    print_url: bool,
+    day: usize,
+) -> anyhow::Result<()> {
     let s = Scenario::load(scenario)?;
+    anyhow::ensure!(
+        day < s.day_count(),
+        "--day {day}: the scenario has days 0..={}",
+        s.day_count() - 1
+    );
     let addr: SocketAddr = format!("{host}:{port}")
         .parse()
         .context("bad --host/--port")?;
@@ -126,6 +150,7 @@ fn serve(scenario: &Path, port: u16, host: &str, print_url: bool) -> anyhow::Res
             public_url: None,
         },
     )?;
+    forge.set_day(day);
     if print_url {
         println!("{}", forge.base_url());
     } else {
@@ -136,6 +161,13 @@ fn serve(scenario: &Path, port: u16, host: &str, print_url: bool) -> anyhow::Res
             forge.github_enterprise_api_url()
         );
         println!("  GitLab API:  {}", forge.gitlab_api_url());
+        if forge.day_count() > 1 {
+            println!(
+                "  day {day} of 0..={} (POST {}/__mock/day {{\"day\": K}} moves it)",
+                forge.day_count() - 1,
+                forge.base_url()
+            );
+        }
     }
     std::io::stdout().flush()?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -148,10 +180,10 @@ fn serve(scenario: &Path, port: u16, host: &str, print_url: bool) -> anyhow::Res
 }
 
 /// `generate`: writes the scenario directory and prints the counts.
-fn generate(preset: &str, seed: u64, out: &Path) -> anyhow::Result<()> {
+fn generate(preset: &str, seed: u64, days: usize, out: &Path) -> anyhow::Result<()> {
     let preset: Preset = preset.parse()?;
-    let truth = write_generated(preset, seed, out)?;
-    for (name, r) in &truth.repos {
+    let truth = write_generated_days(preset, seed, days, out)?;
+    for (name, r) in &truth.day0.repos {
         println!(
             "{name}: {} issues, {} pull requests, {} messages, {} events, {} commits",
             r.issues,
@@ -160,6 +192,25 @@ fn generate(preset: &str, seed: u64, out: &Path) -> anyhow::Result<()> {
             r.issue_events + r.pull_request_events,
             r.commits
         );
+    }
+    for (k, day) in truth.changes.iter().enumerate() {
+        for (name, c) in &day.repos {
+            println!(
+                "day {}: {name}: {} new issues, {} new pull requests, {} reopened, {} closed, {} merged, {} comments deleted, {} commits dropped{}",
+                k + 1,
+                c.new_issues.len(),
+                c.new_pulls.len(),
+                c.reopened.len(),
+                c.closed.len(),
+                c.merged.len(),
+                c.deleted_comments.len(),
+                c.dropped_commits.len(),
+                c.renamed_from
+                    .as_ref()
+                    .map(|f| format!(", renamed from {f}"))
+                    .unwrap_or_default()
+            );
+        }
     }
     println!("wrote {}", out.display());
     Ok(())

@@ -13,6 +13,11 @@
 //!   and files, releases, clone traffic, git history). Message ids collide
 //!   across conversation comments, review comments and reviews, as on
 //!   GitHub. [`GroundTruth`] gives the exact count of every entity.
+//! - **Days** ([`generate::timeline`]): a world may have days after day 0 (new, edited,
+//!   closed, reopened and merged items, removed labels, assignees and review requests,
+//!   deleted comments, a force-push, a rename), deterministic per seed; the server serves
+//!   one day to every caller ([`MockForge::set_day`]) or a day per API key
+//!   ([`MockForge::set_day_for_token`]), and `POST /__mock/day` does the same from loopback.
 //! - **APIs** ([`github`], [`gitlab`]): GitHub REST v3 at the root
 //!   (`api.github.com` layout) and under `/api/v3` (Enterprise), GitLab v4
 //!   under `/api/v4`; web pages at `/{owner}/{repo}`; `git clone` at

@@ -268,6 +268,14 @@ pub struct Event {
     pub assignee: Option<usize>,
     /// Commit index for `merged`/`referenced`/`closed` by commit.
     pub commit: Option<usize>,
+    /// The SHA of a commit no longer on any branch (a force-push dropped it; the event keeps
+    /// naming it, as GitHub's do); [`Event::commit`] is then `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dangling_commit: Option<String>,
+    /// For `closed`: the item's `state_reason` when it was closed, kept once the item was
+    /// reopened (otherwise the item's current reason is the event's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
 }
 
 /// A change to one file in one commit.

@@ -21,7 +21,7 @@ use crate::faults::FaultConfig;
 use crate::generate::{self, Preset};
 use crate::model::World;
 use crate::ratelimit::RateLimitConfig;
-use crate::truth::GroundTruth;
+use crate::truth::{DayChanges, GroundTruth, HistoryTruth};
 
 /// A token the forge accepts.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -73,6 +73,11 @@ pub struct Scenario {
     pub cassettes: Vec<Interaction>,
     /// Private repositories.
     pub private: Vec<PrivateRepo>,
+    /// The days after day 0 ([`Self::world`]): `later_days[k - 1]` is day k. Empty for a
+    /// world that never moves.
+    pub later_days: Vec<World>,
+    /// What each later day changed: `day_changes[k - 1]` is day k.
+    pub day_changes: Vec<DayChanges>,
 }
 
 /// Default tokens of generated scenarios.
@@ -90,6 +95,7 @@ pub const DEFAULT_TOKENS: [&str; 3] = ["mock-token-0", "mock-token-1", "mock-tok
 /// faults: { seed: 7, rules: [ ... ] }     # see the faults module
 /// cassettes: [ cassettes/ ]               # files or directories
 /// private: [ { repo: mock-org/tiny, web: gitlab } ]
+/// timeline: { days: 3, seed: 1 }          # days 1..=3 after the world
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -110,6 +116,18 @@ pub struct Manifest {
     pub cassettes: Vec<PathBuf>,
     /// Private repositories.
     pub private: Vec<PrivateRepo>,
+    /// Days after the world (of `generate:` or `world:`), drawn from a seed.
+    pub timeline: Option<TimelineSpec>,
+}
+
+/// `timeline:` section: `days` days after the world, drawn from `seed`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineSpec {
+    /// Days after day 0.
+    pub days: usize,
+    /// Seed of the days.
+    pub seed: u64,
 }
 
 /// `generate:` section.
@@ -140,6 +158,49 @@ impl Scenario {
             tokens: default_tokens(),
             ..Self::default()
         }
+    }
+
+    /// A generated world with `days` days after it (see [`generate::timeline`]), with the
+    /// default tokens; `days` 0 is [`Self::generate`].
+    pub fn generate_days(preset: Preset, seed: u64, days: usize) -> Self {
+        Self::generate(preset, seed).with_days(days, seed)
+    }
+
+    /// Replaces the later days with `days` days after [`Self::world`], drawn from `seed`
+    /// (builder style).
+    pub fn with_days(mut self, days: usize, seed: u64) -> Self {
+        let timeline = generate::Timeline::new(std::mem::take(&mut self.world), seed, days);
+        let mut worlds = timeline.days.into_iter();
+        self.world = worlds.next().expect("day 0");
+        self.later_days = worlds.collect();
+        self.day_changes = timeline.changes;
+        self
+    }
+
+    /// How many days the world has (day 0 included).
+    pub fn day_count(&self) -> usize {
+        1 + self.later_days.len()
+    }
+
+    /// The world on `day`.
+    pub fn world_of(&self, day: usize) -> Option<&World> {
+        match day {
+            0 => Some(&self.world),
+            k => self.later_days.get(k - 1),
+        }
+    }
+
+    /// Exact entity counts of the world on `day`.
+    pub fn ground_truth_of(&self, day: usize) -> Option<GroundTruth> {
+        self.world_of(day).map(GroundTruth::of)
+    }
+
+    /// The truth of every day and what each later day changed.
+    pub fn history_truth(&self) -> HistoryTruth {
+        let days: Vec<World> = (0..self.day_count())
+            .filter_map(|d| self.world_of(d).cloned())
+            .collect();
+        HistoryTruth::of(&days, &self.day_changes)
     }
 
     /// A fleet of `count` small repositories named `fleet-00000`… (see
@@ -267,6 +328,9 @@ impl Scenario {
         s.rate_limit = m.rate_limit.clone().unwrap_or_default();
         s.faults = m.faults.clone().unwrap_or_default();
         s.private = m.private.clone();
+        if let Some(t) = &m.timeline {
+            s = s.with_days(t.days, t.seed);
+        }
         for c in &m.cassettes {
             let p = dir.join(c);
             if p.is_dir() {
@@ -302,18 +366,43 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 /// Writes `scenario.yaml`, `world.json` and `ground-truth.json` into `out`
 /// (what `mock-forge generate` does). Same preset and seed → identical bytes.
 pub fn write_generated(preset: Preset, seed: u64, out: &Path) -> anyhow::Result<GroundTruth> {
+    Ok(write_generated_days(preset, seed, 0, out)?.day0)
+}
+
+/// [`write_generated`] with `days` days after day 0: `world.json` stays day 0, the manifest
+/// gains `timeline: { days, seed }` (the days are drawn again when it is loaded) and
+/// `ground-truth.json` becomes a [`HistoryTruth`] (day 0 at the top level as before, every
+/// day in `days`, each later day's changes in `changes`). With `days` 0 every file is what
+/// [`write_generated`] always wrote.
+pub fn write_generated_days(
+    preset: Preset,
+    seed: u64,
+    days: usize,
+    out: &Path,
+) -> anyhow::Result<HistoryTruth> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let scenario = Scenario::generate(preset, seed);
-    let truth = scenario.ground_truth();
+    let scenario = Scenario::generate_days(preset, seed, days);
+    let truth = scenario.history_truth();
     std::fs::write(out.join("world.json"), serde_json::to_vec(&scenario.world)?)?;
-    std::fs::write(
-        out.join("ground-truth.json"),
-        serde_json::to_vec_pretty(&truth)?,
-    )?;
+    let truth_json = if days == 0 {
+        serde_json::to_vec_pretty(&truth.day0)?
+    } else {
+        serde_json::to_vec_pretty(&truth)?
+    };
+    std::fs::write(out.join("ground-truth.json"), truth_json)?;
+    let (flag, timeline) = if days == 0 {
+        (String::new(), String::new())
+    } else {
+        (
+            format!(" --days {days}"),
+            format!("timeline: {{ days: {days}, seed: {seed} }}\n"),
+        )
+    };
     let manifest = format!(
-        "# Generated by `mock-forge generate --preset {p} --seed {seed}`.\n\
+        "# Generated by `mock-forge generate --preset {p} --seed {seed}{flag}`.\n\
          # Serve with `mock-forge serve --scenario <this directory>`.\n\
          world: world.json\n\
+         {timeline}\
          tokens:\n{tokens}\
          rate_limit: {{ limit: 5000, window_secs: 3600, exhausted_status: 403 }}\n",
         p = preset.name(),

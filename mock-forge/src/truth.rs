@@ -260,6 +260,86 @@ impl RepoTruth {
     }
 }
 
+/// The truth of a world with days, as `ground-truth.json` holds it when there is more than
+/// day 0: day 0's counts at the top level (what readers of a world without days read), every
+/// day's counts in `days` (`days[k]` is day k, day 0 included) and what each later day
+/// changed in `changes` (`changes[k - 1]` is day k).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryTruth {
+    /// Day 0.
+    #[serde(flatten)]
+    pub day0: GroundTruth,
+    /// Every day, day 0 first.
+    pub days: Vec<GroundTruth>,
+    /// What day 1, 2, … changed.
+    pub changes: Vec<DayChanges>,
+}
+
+/// What one day changed in the world.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayChanges {
+    /// The day (1 for the first day after day 0).
+    pub day: usize,
+    /// Per repository, keyed by its `owner/name` at the end of the day.
+    pub repos: BTreeMap<String, RepoChanges>,
+}
+
+/// What one day changed in one repository: issue and pull request numbers, comment ids,
+/// commit SHAs, release tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoChanges {
+    /// The repository's name before the day renamed it.
+    pub renamed_from: Option<String>,
+    /// Issues opened.
+    pub new_issues: Vec<u64>,
+    /// Pull requests opened (each with new commits on the default branch).
+    pub new_pulls: Vec<u64>,
+    /// Conversation comments written.
+    pub new_comments: Vec<u64>,
+    /// Reviews submitted (each with one review comment).
+    pub new_reviews: Vec<u64>,
+    /// Events recorded.
+    pub new_events: usize,
+    /// Releases published (tags).
+    pub new_releases: Vec<String>,
+    /// Items whose title and body were edited.
+    pub edited: Vec<u64>,
+    /// Items whose body was cleared.
+    pub cleared_bodies: Vec<u64>,
+    /// Conversation comments whose body was edited.
+    pub edited_comments: Vec<u64>,
+    /// Conversation comments deleted.
+    pub deleted_comments: Vec<u64>,
+    /// Items closed (without merging).
+    pub closed: Vec<u64>,
+    /// Items reopened (`closed_at` cleared).
+    pub reopened: Vec<u64>,
+    /// Pull requests merged.
+    pub merged: Vec<u64>,
+    /// (item, label name) removed.
+    pub unlabeled: Vec<(u64, String)>,
+    /// (item, login) unassigned.
+    pub unassigned: Vec<(u64, String)>,
+    /// (pull request, login) whose review request was removed.
+    pub unrequested: Vec<(u64, String)>,
+    /// Commits pushed to the default branch.
+    pub new_commits: Vec<String>,
+    /// Commits a force-push dropped from the default branch.
+    pub dropped_commits: Vec<String>,
+}
+
+impl HistoryTruth {
+    /// The truth of `days` (day 0 first) with what each later day changed.
+    pub fn of(days: &[World], changes: &[DayChanges]) -> Self {
+        let days: Vec<GroundTruth> = days.iter().map(GroundTruth::of).collect();
+        Self {
+            day0: days[0].clone(),
+            days,
+            changes: changes.to_vec(),
+        }
+    }
+}
+
 impl GroundTruth {
     /// Counts for a world.
     pub fn of(world: &World) -> Self {

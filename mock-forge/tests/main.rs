@@ -16,3 +16,4 @@ mod profiles;
 mod record;
 mod replay;
 mod third_party;
+mod timeline;

@@ -97,6 +97,22 @@ fn pygithub_crawls_a_repository_to_its_ground_truth() {
         return;
     }
     let f = MockForge::start(Scenario::generate(Preset::Tiny, 42)).unwrap();
+    crawl_matches_the_truth(&f);
+}
+
+#[test]
+fn pygithub_crawls_the_last_day_of_a_moving_world_to_its_ground_truth() {
+    if !pygithub_runs() {
+        return;
+    }
+    let f = MockForge::start(Scenario::generate_days(Preset::Tiny, 42, 3)).unwrap();
+    f.set_day(3);
+    crawl_matches_the_truth(&f);
+}
+
+/// A PyGithub crawl of `mock-org/tiny` on the forge's global day sees that day's truth and
+/// leaves no unmatched request.
+fn crawl_matches_the_truth(f: &MockForge) {
     let truth = f.ground_truth();
     let t = truth.repo("mock-org/tiny").unwrap();
     let api = f.github_enterprise_api_url();

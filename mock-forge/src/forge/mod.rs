@@ -7,12 +7,13 @@
 //! handlers read it; the server (transport) sits on top and is the only
 //! layer that knows about sockets, authentication, charging and faults.
 
+pub mod days;
 pub mod index;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::cassette::Replayer;
 use crate::faults::FaultEngine;
@@ -21,9 +22,12 @@ use crate::model::World;
 use crate::ratelimit::{RateLimitConfig, RateLimiter};
 use crate::scenario::{Scenario, WebDialect};
 
+pub use days::Days;
 pub use index::{GhCache, GlCache, LayoutCache, RepoServe, layout_slot};
 
-/// Shared state of a running forge.
+/// Shared state of a running forge on one day of its world. The days of one forge share
+/// their tokens, accounting, faults, cassettes and the unmatched list (the `Arc`s); each day
+/// has its own world, lookups, render caches and bare repositories.
 pub struct Forge {
     /// `http://127.0.0.1:PORT` (no trailing slash).
     pub base: String,
@@ -48,21 +52,21 @@ pub struct Forge {
     /// Lower-cased login → user index.
     pub users_by_login: HashMap<String, usize>,
     /// Accepted tokens → per-token limit override.
-    pub tokens: RwLock<HashMap<String, Option<u64>>>,
+    pub tokens: Arc<RwLock<HashMap<String, Option<u64>>>>,
     /// Accept any token.
     pub accept_any_token: bool,
     /// Limits.
     pub rate: RateLimitConfig,
     /// Accounting.
-    pub limiter: RateLimiter,
+    pub limiter: Arc<RateLimiter>,
     /// Faults.
-    pub faults: FaultEngine,
+    pub faults: Arc<FaultEngine>,
     /// Cassettes.
-    pub replayer: Replayer,
+    pub replayer: Arc<Replayer>,
     /// Requests nothing answered (`METHOD path?query`).
-    pub unmatched: Mutex<Vec<String>>,
+    pub unmatched: Arc<Mutex<Vec<String>>>,
     /// Requests served.
-    pub requests: AtomicU64,
+    pub requests: Arc<AtomicU64>,
     /// Where bare repositories are built on first clone.
     pub git_root: PathBuf,
     /// Bare repository per repo (built once).
@@ -84,9 +88,43 @@ pub enum Lookup {
 }
 
 impl Forge {
-    /// The state serving `scenario` at `base` (indexes built, caches empty).
-    pub fn new(scenario: Scenario, base: String) -> anyhow::Result<Self> {
-        let world = scenario.world;
+    /// The state serving day 0 of `scenario` at `base` (indexes built, caches empty).
+    pub fn new(mut scenario: Scenario, base: String) -> anyhow::Result<Self> {
+        scenario.later_days.clear();
+        let mut days = Self::timeline(scenario, base)?;
+        Ok(days.remove(0))
+    }
+
+    /// The state of every day of `scenario` (day 0 first), sharing one set of tokens,
+    /// accounting, faults, cassettes and one unmatched list.
+    pub fn timeline(mut scenario: Scenario, base: String) -> anyhow::Result<Vec<Self>> {
+        let later = std::mem::take(&mut scenario.later_days);
+        let first = Self::day(std::mem::take(&mut scenario.world), &scenario, base)?;
+        let mut days = vec![first];
+        for world in later {
+            let next = days[0].same_forge(world)?;
+            days.push(next);
+        }
+        Ok(days)
+    }
+
+    /// Another day of this forge: `world` with this forge's shared state.
+    fn same_forge(&self, world: World) -> anyhow::Result<Self> {
+        let mut f = Self::day(world, &Scenario::default(), self.base.clone())?;
+        f.private = self.private.clone();
+        f.tokens = Arc::clone(&self.tokens);
+        f.accept_any_token = self.accept_any_token;
+        f.rate = self.rate.clone();
+        f.limiter = Arc::clone(&self.limiter);
+        f.faults = Arc::clone(&self.faults);
+        f.replayer = Arc::clone(&self.replayer);
+        f.unmatched = Arc::clone(&self.unmatched);
+        f.requests = Arc::clone(&self.requests);
+        Ok(f)
+    }
+
+    /// The state serving `world` with the tokens, limits, faults and cassettes of `scenario`.
+    fn day(world: World, scenario: &Scenario, base: String) -> anyhow::Result<Self> {
         let repos: Vec<RepoServe> = world.repos.iter().map(RepoServe::new).collect();
         let lc = |s: &str| s.to_ascii_lowercase();
         let positions = |key: fn(&crate::model::RepoData) -> u64| {
@@ -127,20 +165,20 @@ impl Forge {
                 .enumerate()
                 .map(|(i, u)| (lc(&u.login), i))
                 .collect(),
-            tokens: RwLock::new(
+            tokens: Arc::new(RwLock::new(
                 scenario
                     .tokens
                     .iter()
                     .map(|t| (t.token.clone(), t.limit))
                     .collect(),
-            ),
+            )),
             accept_any_token: scenario.accept_any_token,
-            rate: scenario.rate_limit,
-            limiter: RateLimiter::default(),
-            faults: FaultEngine::new(&scenario.faults),
-            replayer: Replayer::new(scenario.cassettes),
-            unmatched: Mutex::new(Vec::new()),
-            requests: AtomicU64::new(0),
+            rate: scenario.rate_limit.clone(),
+            limiter: Arc::default(),
+            faults: Arc::new(FaultEngine::new(&scenario.faults)),
+            replayer: Arc::new(Replayer::new(scenario.cassettes.clone())),
+            unmatched: Arc::default(),
+            requests: Arc::default(),
             git_root: git_tmp.path().to_path_buf(),
             git_dirs: world
                 .repos

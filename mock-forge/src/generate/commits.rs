@@ -9,7 +9,7 @@ use crate::git::{WorkTree, apply_change, commit_object, hex, object_id};
 use crate::model::{Commit, FileChange};
 
 /// The files of every generated repository.
-const PATHS: &[&str] = &[
+pub(super) const PATHS: &[&str] = &[
     "README.md",
     "setup.py",
     "docs/index.md",
@@ -129,7 +129,7 @@ fn draw_changes(g: &mut RepoGen<'_>, tree: &WorkTree, i: usize) -> Vec<FileChang
 
 /// Applies `ch` to `tree` and records what it did: the real line counts,
 /// the new blob id and the patch.
-fn record_change(tree: &mut WorkTree, i: usize, ch: &mut FileChange) {
+pub(super) fn record_change(tree: &mut WorkTree, i: usize, ch: &mut FileChange) {
     let (pos, removed, added) = apply_change(tree, i, ch);
     ch.additions = added.len() as u64;
     ch.deletions = removed.len() as u64;

@@ -37,6 +37,8 @@ fn event(number: u64, actor: usize, kind: &str, created_at: i64) -> Event {
         label: None,
         assignee: None,
         commit: None,
+        dangling_commit: None,
+        state_reason: None,
     }
 }
 

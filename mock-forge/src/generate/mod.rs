@@ -26,6 +26,7 @@ mod messages;
 mod preset;
 mod repo;
 mod text;
+pub mod timeline;
 mod users;
 
 /// Re-exported from [`crate::git`], where the edit rule lives.
@@ -33,6 +34,7 @@ pub use crate::git::HistoryReplay;
 use crate::model::World;
 pub use builder::WorldBuilder;
 pub use preset::{Params, Preset};
+pub use timeline::Timeline;
 
 /// Start of generated history: 2017-01-01T00:00:00Z.
 pub const T0: i64 = 1_483_228_800;
@@ -45,7 +47,7 @@ pub const T_END: i64 = 1_756_684_800;
 pub const OWNER: &str = "mock-org";
 
 /// Seconds in a day.
-const DAY: i64 = 86_400;
+pub const DAY: i64 = 86_400;
 
 /// Builds the world of a preset: the main repository (named after the
 /// preset), a tiny `sidecar` repository, a rename (`sidecar-old` → `sidecar`),
@@ -53,6 +55,11 @@ const DAY: i64 = 86_400;
 /// a deleted (`deleted-repo`, 404) and a gone (`gone-repo`, 410) repository.
 pub fn world(preset: Preset, seed: u64) -> World {
     WorldBuilder::new(preset).seed(seed).build()
+}
+
+/// The world of a preset and `days` days after it (see [`timeline`]).
+pub fn history(preset: Preset, seed: u64, days: usize) -> Timeline {
+    Timeline::new(world(preset, seed), seed, days)
 }
 
 /// A fleet of `count` small repositories (`fleet-00000`, …), for daemon and queue tests:

@@ -47,6 +47,15 @@ fn token_of(req: &Req, platform: Platform) -> Option<String> {
     }
 }
 
+/// The key that picks the day a request sees: GitLab's `PRIVATE-TOKEN`, the token of
+/// `Authorization` (`token`, `Bearer`, or the password of `Basic` as git sends it).
+pub fn day_key(req: &Req) -> Option<String> {
+    if let Some(t) = req.header("private-token") {
+        return Some(t.trim().to_string());
+    }
+    basic_password(req).or_else(|| token_of(req, Platform::GitHub))
+}
+
 /// Authenticates without charging; `Err` is the 401 to send.
 pub fn caller(f: &Forge, req: &Req, platform: Platform) -> Result<Caller, Reply> {
     let (key, limit) = match token_of(req, platform) {

@@ -14,6 +14,7 @@
 //! ([`crate::forge`]); nothing below uses it.
 
 pub mod access;
+pub mod admin;
 pub mod git_http;
 pub mod respond;
 pub mod route;
@@ -24,7 +25,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// The forge state, kept reachable at its former path.
-pub use crate::forge::{Forge, LayoutCache, Lookup, layout_slot};
+pub use crate::forge::{Days, Forge, LayoutCache, Lookup, layout_slot};
 use crate::model::World;
 use crate::scenario::Scenario;
 use crate::time::now;
@@ -50,7 +51,13 @@ impl Default for StartOptions {
 }
 
 /// A running mock forge. Dropping it stops the server.
+///
+/// A scenario with days ([`Scenario::later_days`]) serves one day at a time to each caller:
+/// the global day ([`Self::set_day`], day 0 at start), or the day pinned to the caller's key
+/// ([`Self::set_day_for_token`]).
 pub struct MockForge {
+    days: Arc<Days>,
+    /// Day 0: its base URL, tokens, accounting and unmatched list are every day's.
     forge: Arc<Forge>,
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -81,12 +88,13 @@ impl MockForge {
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
             .to_string();
-        let forge = Arc::new(Forge::new(scenario, base)?);
+        let days = Arc::new(Days::new(Forge::timeline(scenario, base)?, 0)?);
+        let forge = Arc::clone(days.current());
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
         let app = axum::Router::new()
             .fallback(route::handle)
-            .with_state(Arc::clone(&forge));
+            .with_state(Arc::clone(&days));
         let thread = std::thread::Builder::new()
             .name("mock-forge".into())
             .spawn(move || {
@@ -110,6 +118,7 @@ impl MockForge {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
+                    let app = app.into_make_service_with_connect_info::<SocketAddr>();
                     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
                         let _ = stop_rx.await;
                     });
@@ -123,6 +132,7 @@ impl MockForge {
             .recv()
             .map_err(|_| anyhow::anyhow!("mock-forge thread exited"))??;
         Ok(Self {
+            days,
             forge,
             addr,
             stop: Some(stop_tx),
@@ -165,14 +175,55 @@ impl MockForge {
         format!("{}/{owner}/{repo}.git", self.forge.base)
     }
 
-    /// The world being served.
+    /// The world of the global day.
     pub fn world(&self) -> &World {
-        &self.forge.world
+        &self.days.current().world
     }
 
-    /// Exact entity counts of the served world.
+    /// The world of `day`, if the world has that day.
+    pub fn world_of(&self, day: usize) -> Option<&World> {
+        self.days.on(day).map(|f| &f.world)
+    }
+
+    /// Exact entity counts of the world of the global day.
     pub fn ground_truth(&self) -> GroundTruth {
-        GroundTruth::of(&self.forge.world)
+        GroundTruth::of(self.world())
+    }
+
+    /// Exact entity counts of the world of `day`, if the world has that day.
+    pub fn ground_truth_of(&self, day: usize) -> Option<GroundTruth> {
+        self.world_of(day).map(GroundTruth::of)
+    }
+
+    /// How many days the world has (day 0 included; 1 for a world that never moves).
+    pub fn day_count(&self) -> usize {
+        self.days.count()
+    }
+
+    /// The global day: what every caller whose key is not pinned sees.
+    pub fn day(&self) -> usize {
+        self.days.global()
+    }
+
+    /// The day the callers presenting `token` see.
+    pub fn day_of_token(&self, token: &str) -> usize {
+        self.days.day_of(Some(token))
+    }
+
+    /// Moves every caller whose key is not pinned (anonymous callers and clones included)
+    /// to `day`. Panics when the world has no such day.
+    pub fn set_day(&self, day: usize) {
+        if let Err(e) = self.days.set_global(day) {
+            panic!("MockForge::set_day: {e:#}");
+        }
+    }
+
+    /// Pins the callers presenting `token` (as an API key, or as the password of a git
+    /// clone) to `day`, whatever the global day. Panics when the world has no such day.
+    pub fn set_day_for_token(&self, token: &str, day: usize) {
+        if let Err(e) = self.days.pin(token, day) {
+            panic!("MockForge::set_day_for_token: {e:#}");
+        }
     }
 
     /// Accepts another token (with an optional per-window limit).

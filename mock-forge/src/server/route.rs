@@ -4,20 +4,22 @@
 //! authenticated and charged around their handler, and whatever nothing
 //! answers gets a loud 501.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 
 use super::access::{self, Platform};
+use super::admin;
 use super::git_http::git_http;
 use super::respond::{immediate_fault, into_response};
 use crate::cassette::rewrite;
 use crate::faults::Fault;
-use crate::forge::Forge;
+use crate::forge::{Days, Forge};
 use crate::http::{Caller, Charge, Layout, Reply, Req, parse_query};
 use crate::{github, gitlab, web};
 
@@ -70,8 +72,13 @@ pub(super) fn classify(path: &str) -> (Layout, String) {
     (Layout::Web, path.to_string())
 }
 
-/// The fallback handler: every request comes through here.
-pub(super) async fn handle(State(forge): State<Arc<Forge>>, request: Request) -> Response {
+/// The fallback handler: every request comes through here, and is answered from the day of
+/// the world its key sees (the admin route aside).
+pub(super) async fn handle(
+    State(days): State<Arc<Days>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 64 << 20)
         .await
@@ -89,6 +96,10 @@ pub(super) async fn handle(State(forge): State<Arc<Forge>>, request: Request) ->
         body,
         layout,
     };
+    if req.raw_path == admin::DAY_ROUTE {
+        return into_response(admin::day(&days, &req, peer), None);
+    }
+    let forge = Arc::clone(days.forge_for(access::day_key(&req).as_deref()));
     forge.requests.fetch_add(1, Ordering::Relaxed);
     let fault_path = if layout == Layout::GitLab {
         format!("/api/v4{}", req.path)

@@ -115,7 +115,10 @@ pub fn event_json(f: &Forge, u: &Urls, repo: &RepoData, i: usize) -> Value {
     let e = &repo.events[i];
     let users = &f.world.users;
     let fname = repo.full_name();
-    let sha = e.commit.map(|c| repo.commits[c].sha.clone());
+    let sha = e
+        .commit
+        .map(|c| repo.commits[c].sha.clone())
+        .or_else(|| e.dangling_commit.clone());
     let issue = repo.issue_index(e.number).map(|p| &repo.issues[p]);
     let mut v = json!({
         "id": e.id,
@@ -127,7 +130,7 @@ pub fn event_json(f: &Forge, u: &Urls, repo: &RepoData, i: usize) -> Value {
         "commit_url": sha.as_ref().map(|s| format!("{}/repos/{fname}/commits/{s}", u.api)),
         "created_at": iso(e.created_at),
         "performed_via_github_app": null,
-        "state_reason": if e.event == "closed" { issue.and_then(|i| i.state_reason.clone()) } else { None },
+        "state_reason": if e.event == "closed" { e.state_reason.clone().or_else(|| issue.and_then(|i| i.state_reason.clone())) } else { None },
     });
     let o = v.as_object_mut().expect("object");
     if let Some(l) = e.label {
