@@ -85,14 +85,17 @@ pub(crate) struct LastRun {
     pub commits: i64,
 }
 
-/// A run succeeded: error and full-collection request cleared, its counts kept.
+/// A run succeeded: error and full-collection request cleared, its counts kept, and
+/// `last_collected` set to when the run `started` (what the forge held then is collected: the
+/// next incremental window starts before it, so nothing updated while this run read is lost).
 pub(crate) async fn record_success(
     conn: &mut PgConnection,
     repo_id: i64,
     run: &LastRun,
+    started: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE aveloxis_ops.collection_queue SET last_collected = now(), last_error = NULL,
+        "UPDATE aveloxis_ops.collection_queue SET last_collected = $9, last_error = NULL,
                 force_full_collect = false, last_issues = $2, last_prs = $3, last_messages = $4,
                 last_events = $5, last_releases = $6, last_contributors = $7, last_commits = $8,
                 updated_at = now()
@@ -106,6 +109,7 @@ pub(crate) async fn record_success(
     .bind(run.releases)
     .bind(run.contributors)
     .bind(run.commits)
+    .bind(started)
     .execute(conn)
     .await?;
     Ok(())

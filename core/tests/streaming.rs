@@ -193,11 +193,7 @@ async fn pull_request_listings_are_asked_once_per_update_of_their_pull_request()
     let forge = MockForge::start(Scenario::generate(Preset::Tiny, 42).with_faults(faults)).unwrap();
     let truth = forge.ground_truth().repo("mock-org/tiny").unwrap().clone();
     let (db, url) = github_tiny(&forge).await;
-    let failed = db
-        .aveloxis()
-        .args(["collect", &url, "--full"])
-        .output()
-        .unwrap();
+    let failed = db.aveloxis().args(["collect", &url]).output().unwrap();
     assert!(
         !failed.status.success(),
         "the refused listing fails the run"
@@ -208,7 +204,7 @@ async fn pull_request_listings_are_asked_once_per_update_of_their_pull_request()
     assert!(staged < truth.pull_requests, "{staged} staged");
     let marked = "SELECT count(*) FROM aveloxis_ops.children_fetched";
     assert_eq!(scalar(&mut conn, marked).await as usize, staged);
-    db.run(&["collect", &url, "--full"]);
+    db.run(&["collect", &url]);
     assert_eq!(
         scalar(&mut conn, files_pages).await as usize,
         truth.pull_requests,
@@ -224,5 +220,11 @@ async fn pull_request_listings_are_asked_once_per_update_of_their_pull_request()
     assert_eq!(
         scalar(&mut conn, files_pages).await as usize,
         truth.pull_requests
+    );
+    // A full collection asks every pull request's listings again, once.
+    db.run(&["collect", &url, "--full"]);
+    assert_eq!(
+        scalar(&mut conn, files_pages).await as usize,
+        2 * truth.pull_requests
     );
 }

@@ -134,3 +134,39 @@ pub async fn closers(conn: &mut PgConnection, repo_id: i64) -> Result<u64> {
     .context("clearing the closers of open issues")?;
     Ok(set.rows_affected() + cleared.rows_affected())
 }
+
+const DROP_DELETED_COMMENTS: &str = include_str!("sql/drop_deleted_comments.sql");
+const COMMENT_COUNT_MISMATCHES: &str = include_str!("sql/comment_count_mismatches.sql");
+
+/// After the complete comment listing of issue or pull request `number` (`listed`: the ids it
+/// holds) is written: remove its issue comments the listing no longer holds (deleted on the
+/// forge), with every row that refers to them. Returns the messages removed.
+pub(super) async fn drop_deleted_comments(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    number: i64,
+    listed: &[i64],
+) -> Result<u64> {
+    let done = sqlx::query(DROP_DELETED_COMMENTS)
+        .bind(repo_id)
+        .bind(number)
+        .bind(listed)
+        .execute(&mut *conn)
+        .await
+        .context("removing deleted comments")?;
+    Ok(done.rows_affected())
+}
+
+/// Issues and pull requests whose comment count in the issue listing staged since `since`
+/// differs from the comments collected for them (see `sql/comment_count_mismatches.sql`).
+pub(super) async fn comment_count_mismatches(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(COMMENT_COUNT_MISMATCHES)
+        .bind(repo_id)
+        .bind(since)
+        .fetch_all(conn)
+        .await?)
+}

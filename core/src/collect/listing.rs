@@ -203,9 +203,8 @@ impl Stager<'_> {
 
 /// The pull requests of `repo_id` whose child listings are to be fetched, with their update
 /// time: those never fetched and those updated since they were. With `refetch_before` (a full
-/// collection: the last successful one's time) also those fetched before it, so a full
-/// collection asks everything again once, and a full collection that failed half-way and
-/// is run again continues instead of starting over.
+/// collection: when it started) also those fetched before it, so a full collection asks every
+/// pull request's listings again.
 pub(crate) async fn pulls_to_fetch(
     conn: &mut sqlx::PgConnection,
     repo_id: i64,

@@ -176,6 +176,7 @@ impl Collector {
         full: bool,
         worker: &str,
     ) -> Result<Outcome> {
+        let started = Utc::now();
         let row = RepoToCollect::load(conn, repo_id).await?;
         let platform = Platform::from_id(row.platform_id).with_context(|| {
             format!(
@@ -204,7 +205,8 @@ impl Collector {
             repo_id,
             repo: &repo,
             since,
-            refetch_before: if full { row.last } else { None },
+            refetch_before: full.then_some(started),
+            started,
             fence: &fence,
         };
         let (pages, notes) = self.fetch(conn, &run, &mut counts).await?;
@@ -219,7 +221,7 @@ impl Collector {
         let labor = crate::git_commits::scan_labor(conn, repo_id, &bare).await;
         not_fatal(repo_id, "labor scan", labor);
         crate::aggregates::refresh_repo(conn, repo_id).await?;
-        record_success(conn, repo_id, &counts, &fence).await?;
+        record_success(conn, repo_id, &counts, &fence, started).await?;
         // After the core phases are recorded: lookups and profiles never fail a collection.
         if platform == Platform::GitHub {
             let r = (repo_id, repo.owner.as_str(), repo.name.as_str());
@@ -276,8 +278,10 @@ impl Collector {
         counts.merge(process_staged(conn, run.repo_id, run.fence.clone(), self.budget()).await?);
         if run.platform == Platform::GitHub {
             let work = listing::pulls_to_fetch(conn, run.repo_id, run.refetch_before).await?;
+            let recount = derived::comment_count_mismatches(conn, run.repo_id, run.started).await?;
             let mut stager = Stager::new(&mut *conn, run.repo_id, run.platform);
             github::fetch_pr_children(client, api, owner, name, &work, &mut stager).await?;
+            github::fetch_item_comments(client, api, owner, name, &recount, &mut stager).await?;
             pages += stager.pages;
             counts
                 .merge(process_staged(conn, run.repo_id, run.fence.clone(), self.budget()).await?);
@@ -293,8 +297,11 @@ struct Run<'a> {
     repo: &'a RepoRef,
     /// The incremental window (`None`: everything).
     since: Option<DateTime<Utc>>,
-    /// A full collection: child listings fetched before this are fetched again.
+    /// A full collection: child listings fetched before this (the run's start) are fetched
+    /// again.
     refetch_before: Option<DateTime<Utc>>,
+    /// When the run started (what it staged since is its own).
+    started: DateTime<Utc>,
     fence: &'a queue::Fence,
 }
 
@@ -427,6 +434,7 @@ async fn process_chunk_tx(
     match Platform::from_id(chunk.platform) {
         Some(Platform::GitHub) => {
             github::process(&mut tx, repo_id, &staged, &mut counts).await?;
+            drop_deleted_comments(&mut tx, repo_id, &staged).await?;
             if chunk.last {
                 derived::closers(&mut tx, repo_id).await?;
             }
@@ -445,6 +453,31 @@ async fn process_chunk_tx(
     staging::mark_processed(&mut tx, done).await?;
     tx.commit().await?;
     Ok(counts)
+}
+
+/// For every complete comment listing of one item among `staged`: remove the item's comments it
+/// no longer holds (after its comments are written).
+async fn drop_deleted_comments(
+    conn: &mut PgConnection,
+    repo_id: i64,
+    staged: &[Staged],
+) -> Result<()> {
+    for page in staged.iter().filter(|s| s.entity == "item_comments") {
+        let Some(number) = page.ctx["number"].as_i64() else {
+            continue;
+        };
+        let listed: Vec<i64> = page.items().filter_map(|c| c["id"].as_i64()).collect();
+        let gone = derived::drop_deleted_comments(conn, repo_id, number, &listed).await?;
+        if gone > 0 {
+            tracing::info!(
+                repo_id,
+                number,
+                gone,
+                "comments deleted on the forge removed"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The result of a phase that must never fail the collection (derived or budgeted work, retried
@@ -500,6 +533,7 @@ async fn record_success(
     repo_id: i64,
     c: &Counts,
     fence: &queue::Fence,
+    started: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = conn.begin().await?;
     queue::check_fence(&mut tx, repo_id, fence).await?;
@@ -512,17 +546,18 @@ async fn record_success(
         contributors: c.contributors as i64,
         commits: c.commits as i64,
     };
-    queue::record_success(&mut tx, repo_id, &run).await?;
+    queue::record_success(&mut tx, repo_id, &run, started).await?;
     sqlx::query(
         "INSERT INTO aveloxis_ops.collection_status (repo_id, core_status, core_data_last_collected,
                                                      issue_pr_sum, commit_sum)
-         VALUES ($1, 'Success', now(), $2, $3)
-         ON CONFLICT (repo_id) DO UPDATE SET core_status = 'Success', core_data_last_collected = now(),
+         VALUES ($1, 'Success', $4, $2, $3)
+         ON CONFLICT (repo_id) DO UPDATE SET core_status = 'Success', core_data_last_collected = $4,
              issue_pr_sum = EXCLUDED.issue_pr_sum, commit_sum = EXCLUDED.commit_sum, updated_at = now()",
     )
     .bind(repo_id)
     .bind((c.get("issues") + c.get("pulls")) as i64)
     .bind(c.commits as i64)
+    .bind(started)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

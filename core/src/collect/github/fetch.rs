@@ -224,6 +224,31 @@ pub async fn fetch_pr_children(
     Ok(())
 }
 
+/// The complete comment listing of each issue or pull request of `numbers`, staged as one
+/// page per item (`item_comments`, with its number): processing removes the item's comments
+/// the listing no longer holds.
+pub async fn fetch_item_comments(
+    client: &ForgeClient,
+    api: &str,
+    owner: &str,
+    name: &str,
+    numbers: &[i64],
+    stage: &mut Stager<'_>,
+) -> anyhow::Result<()> {
+    let base = repo_base(api, owner, name);
+    for &n in numbers {
+        let url = format!("{base}/issues/{n}/comments?per_page=100");
+        let mut all = Vec::new();
+        for page in client.get_all(&url, keep_all).await? {
+            all.extend(page.body.as_array().into_iter().flatten().cloned());
+        }
+        stage
+            .put("item_comments", json!({"number": n}), Value::Array(all))
+            .await?;
+    }
+    Ok(())
+}
+
 type PrPages = Vec<(&'static str, Vec<crate::forge::client::Page>)>;
 
 /// Every page of one pull request's listings (a named future, so the batch of them is `Send`).

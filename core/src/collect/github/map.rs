@@ -308,7 +308,10 @@ impl<'a> Mapper<'a> {
         issue_ids_by_number: &HashMap<i64, i64>,
     ) -> anyhow::Result<()> {
         let repo_id = self.repo_id;
-        for (o, _, m) in items(self.staged, "issue_comments") {
+        // The repository's comment listing, and the complete listings of single items.
+        let listed =
+            items(self.staged, "issue_comments").chain(items(self.staged, "item_comments"));
+        for (o, _, m) in listed {
             self.rows.at(o);
             let c = self.users.add(&m["user"]);
             self.push(

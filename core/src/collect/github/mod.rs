@@ -7,7 +7,7 @@ mod map;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub use self::fetch::{fetch, fetch_pr_children, owner_repos};
+pub use self::fetch::{fetch, fetch_item_comments, fetch_pr_children, owner_repos};
 pub(crate) use self::map::process;
 
 const DATA_SOURCE: &str = "GitHub API";
@@ -27,6 +27,7 @@ pub(crate) const PROCESSING_ORDER: &[&str] = &[
     "pull_files",
     "events",
     "issue_comments",
+    "item_comments",
     "review_comments",
     "clones",
 ];
