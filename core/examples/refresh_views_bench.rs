@@ -1,6 +1,6 @@
 //! `refresh-views` benchmark: a preset of the mock forge collected (`aveloxis collect --full`,
-//! in-process, over real sockets, with the forge's three keys: one key's 5,000 requests an hour
-//! do not cover the augur preset) into a throwaway PostgreSQL cluster, then every materialized
+//! in-process, over real sockets, with several keys: one key's 5,000 requests an hour do not
+//! cover the augur preset, three do not cover large) into a throwaway PostgreSQL cluster, then every materialized
 //! view refreshed as `aveloxis refresh-views` does, twice (the first build, then the
 //! `CONCURRENTLY` refresh of a populated view).
 //!
@@ -9,13 +9,15 @@
 //! them, building their unique index or (concurrently) diffing them against the old contents.
 //! The ratio says what the refresh machinery costs over the queries themselves.
 //!
-//! `cargo run --release -p aveloxis-core --example refresh_views_bench -- [tiny|augur|large] [SEED]`
+//! `cargo run --release -p aveloxis-core --example refresh_views_bench -- [tiny|augur|large] [SEED] [KEYS]`
+//!
+//! KEYS defaults to 3 (augur: 5,627 requests) and 8 for large (about 26,600 requests).
 
 use std::time::Instant;
 
 use aveloxis_core::cli::Cli;
 use aveloxis_migrations::{Options, Plan};
-use aveloxis_mock_forge::{DEFAULT_TOKENS, MockForge, Preset, Scenario};
+use aveloxis_mock_forge::{MockForge, Preset, Scenario, TokenSpec};
 use aveloxis_pg::{Cluster, Provisioner};
 use clap::Parser;
 use sqlx::{Connection, PgConnection};
@@ -73,7 +75,21 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or("augur")
         .parse()?;
     let seed: u64 = std::env::args().nth(2).map_or(Ok(1), |s| s.parse())?;
-    let forge = MockForge::start(Scenario::generate(preset, seed))?;
+    let keys: usize = match std::env::args().nth(3) {
+        Some(k) => k.parse()?,
+        None if preset == Preset::Large => 8,
+        None => 3,
+    };
+    let mut scenario = Scenario::generate(preset, seed);
+    let tokens: Vec<String> = (0..keys).map(|i| format!("bench-token-{i}")).collect();
+    scenario.tokens = tokens
+        .iter()
+        .map(|t| TokenSpec {
+            token: t.clone(),
+            limit: None,
+        })
+        .collect();
+    let forge = MockForge::start(scenario)?;
     let cluster = Cluster::start()?;
     cluster.create_database("bench", None).await?;
     let mut conn = PgConnection::connect(&cluster.url("bench")).await?;
@@ -87,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
         "github": {"api_url": forge.github_api_url(), "web_url": forge.base_url()}
     });
     std::fs::write(&config, cfg.to_string())?;
-    for token in DEFAULT_TOKENS {
+    for token in &tokens {
         aveloxis(&config, &["add-key", token]).await?;
     }
     let name = preset.name();
@@ -113,7 +129,7 @@ async fn main() -> anyhow::Result<()> {
     let (base, rows) = baseline(&mut conn).await?;
 
     println!(
-        "preset {name} (seed {seed}): collected in {collect_secs:.1} s, {} requests",
+        "preset {name} (seed {seed}, {keys} keys): collected in {collect_secs:.1} s, {} requests",
         forge.request_count()
     );
     println!(
