@@ -43,6 +43,11 @@ pub struct DatabaseConfig {
     pub sslmode: SslMode,
     /// `lock_timeout` for migration statements, in milliseconds.
     pub lock_timeout_ms: u64,
+    /// Also expose the Augur-compatible views under CollectOSS's schema name `data` (views
+    /// built by `migrate`), for consumers that run with CollectOSS's `search_path = public,
+    /// data, operations, spdx`. Refused when the database holds a `data` schema aveloxis did
+    /// not create; turned off, the schema aveloxis created is dropped.
+    pub collectoss_schema: bool,
 }
 
 impl Default for DatabaseConfig {
@@ -55,6 +60,7 @@ impl Default for DatabaseConfig {
             dbname: "aveloxis".into(),
             sslmode: SslMode::Prefer,
             lock_timeout_ms: 10_000,
+            collectoss_schema: false,
         }
     }
 }

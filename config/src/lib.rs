@@ -357,6 +357,7 @@ impl Config {
             ("DATABASE", "dbname") => d.dbname = v.to_owned(),
             ("DATABASE", "sslmode") => d.sslmode = v.parse()?,
             ("DATABASE", "lock_timeout_ms") => d.lock_timeout_ms = num(v)?,
+            ("DATABASE", "collectoss_schema") => d.collectoss_schema = boolean(v)?,
             ("COLLECTION", "workers") => c.workers = num(v)?,
             ("COLLECTION", "days_until_recollect") => c.days_until_recollect = num(v)?,
             ("COLLECTION", "force_full_collection") => c.force_full_collection = boolean(v)?,
@@ -474,6 +475,7 @@ mod tests {
         assert_eq!(c.collection.workers, 4);
         assert_eq!(c.collection.days_until_recollect, 1);
         assert_eq!(c.collection.matview_rebuild_day, RebuildDay::Disabled);
+        assert!(!c.database.collectoss_schema);
         assert_eq!(c.monitor.addr, "127.0.0.1:5555");
         assert_eq!(c.gitlab.api_url, "https://gitlab.com/api/v4");
     }
@@ -552,6 +554,7 @@ mod tests {
             ("AVELOXIS_DATABASE_PORT", "6543"),
             ("AVELOXIS_DATABASE_PASSWORD", "pw"),
             ("AVELOXIS_COLLECTION_FORCE_FULL_COLLECTION", "true"),
+            ("AVELOXIS_DATABASE_COLLECTOSS_SCHEMA", "yes"),
             ("AVELOXIS_PG_BIN", "/elsewhere"),
             ("HOME", "/root"),
         ]))
@@ -559,6 +562,7 @@ mod tests {
         assert_eq!(c.database.port, 6543);
         assert_eq!(c.database.password.expose(), "pw");
         assert!(c.collection.force_full_collection);
+        assert!(c.database.collectoss_schema);
         let e = c
             .apply_env(env(&[("AVELOXIS_DATABASE_HOTS", "x")]))
             .unwrap_err()

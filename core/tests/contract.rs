@@ -2,7 +2,8 @@
 //! us, in their shapes), run with a consumer's `search_path = aveloxis_augur_data,
 //! aveloxis_data` after `collect` and `refresh-views`, return Augur's columns
 //! (`fixtures/augur/columns.tsv`, Augur's published schema) and rows wherever the collector
-//! gathers the entity.
+//! gathers the entity; and the same through CollectOSS's `search_path = public, data,
+//! operations, spdx` with `database.collectoss_schema` on.
 
 use aveloxis_mock_forge::{MockForge, Preset, Scenario};
 use sqlx::{Column, Executor, Row};
@@ -110,16 +111,8 @@ const QUERIES: &[(&str, &str, &str)] = &[
     ("labor", "repo_labor", "SELECT * FROM repo_labor"),
 ];
 
-#[tokio::test]
-async fn consumer_queries_return_augurs_columns_and_rows_on_a_collected_database() {
-    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 1)).unwrap();
-    let (db, url) = github_tiny(&forge).await;
-    db.run(&["collect", &url, "--full"]);
-    db.run(&["refresh-views"]);
-    let mut conn = db.connect().await;
-    conn.execute("SET search_path = aveloxis_augur_data, aveloxis_data")
-        .await
-        .unwrap();
+/// What the consumer queries find wrong through the connection's search path.
+async fn contract_problems(conn: &mut sqlx::PgConnection) -> Vec<String> {
     let mut problems = Vec::new();
     for (what, object, sql) in QUERIES {
         let want = augur_columns(object);
@@ -139,6 +132,34 @@ async fn consumer_queries_return_augurs_columns_and_rows_on_a_collected_database
                 "{what} ({object}): columns {got:?}, Augur's {want:?}"
             ));
         }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn consumer_queries_return_augurs_columns_and_rows_on_a_collected_database() {
+    let forge = MockForge::start(Scenario::generate(Preset::Tiny, 1)).unwrap();
+    let (db, url) = github_tiny(&forge).await;
+    db.run(&["collect", &url, "--full"]);
+    db.run(&["refresh-views"]);
+    // CollectOSS's clients read the same names through `data` (database.collectoss_schema).
+    db.configure(serde_json::json!({"database": {"collectoss_schema": true}}));
+    db.run(&["migrate"]);
+    let mut conn = db.connect().await;
+    let mut problems = Vec::new();
+    for path in [
+        "aveloxis_augur_data, aveloxis_data",
+        "public, data, operations, spdx",
+    ] {
+        conn.execute(sqlx::AssertSqlSafe(format!("SET search_path = {path}")))
+            .await
+            .unwrap();
+        problems.extend(
+            contract_problems(&mut conn)
+                .await
+                .into_iter()
+                .map(|p| format!("[{path}] {p}")),
+        );
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }

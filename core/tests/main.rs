@@ -11,6 +11,7 @@ mod cli;
 mod client;
 mod closers;
 mod collect;
+mod collectoss;
 mod conformance;
 mod contract;
 mod daemon;

@@ -132,20 +132,25 @@ fn shape_diff(e: &Expected, have: &[(String, String)]) -> Vec<String> {
     out
 }
 
-#[tokio::test]
-async fn every_augur_object_has_augurs_columns_in_order() {
-    let db = migrated_db().await;
-    let mut conn = db.connect().await;
-    sqlx::query("SET search_path = aveloxis_augur_data, aveloxis_data")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+/// Every shape problem a consumer with `search_path` meets; with `only_in`, also every name
+/// that resolves to another schema.
+async fn shape_problems(
+    conn: &mut PgConnection,
+    search_path: &str,
+    only_in: Option<&str>,
+) -> Vec<String> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET search_path = {search_path}"
+    )))
+    .execute(&mut *conn)
+    .await
+    .unwrap();
     let objects = expected_objects();
     assert!(objects.len() >= 49, "fixture has {} objects", objects.len());
     let mut problems = Vec::new();
     for e in &objects {
         let gap = KNOWN_GAPS.iter().any(|(n, _)| *n == e.name);
-        let Some((nsp, kind, have)) = resolve(&mut conn, &e.name).await else {
+        let Some((nsp, kind, have)) = resolve(conn, &e.name).await else {
             if !gap {
                 problems.push(format!("{} ({}): not exposed", e.name, e.kind));
             }
@@ -157,10 +162,38 @@ async fn every_augur_object_has_augurs_columns_in_order() {
             "{} resolves to relkind {kind}",
             e.name
         );
+        if only_in.is_some_and(|s| s != nsp) {
+            problems.push(format!("{} resolves to {nsp}", e.name));
+        }
         for p in shape_diff(e, &have) {
             problems.push(format!("[{nsp}] {p}"));
         }
     }
+    problems
+}
+
+#[tokio::test]
+async fn every_augur_object_has_augurs_columns_in_order() {
+    let db = migrated_db().await;
+    let mut conn = db.connect().await;
+    let problems = shape_problems(&mut conn, "aveloxis_augur_data, aveloxis_data", None).await;
+    assert!(
+        problems.is_empty(),
+        "{} shape problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// `database.collectoss_schema`: CollectOSS's own search path, unchanged, finds every Augur
+/// name in `data`, with Augur's shape.
+#[tokio::test]
+async fn collectoss_search_path_finds_augurs_shapes_in_data() {
+    let db = migrated_db().await;
+    db.configure(serde_json::json!({"database": {"collectoss_schema": true}}));
+    db.run(&["migrate"]);
+    let mut conn = db.connect().await;
+    let problems = shape_problems(&mut conn, "public, data, operations, spdx", Some("data")).await;
     assert!(
         problems.is_empty(),
         "{} shape problems:\n{}",

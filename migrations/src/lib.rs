@@ -9,7 +9,9 @@
 //! fresh install ([`catalog::snapshot`]).
 //!
 //! Architecture invariant: the engine touches only the product's schemas (`aveloxis_data`,
-//! `aveloxis_ops`, `aveloxis_augur_data`); Augur's schemas in the same database are never written.
+//! `aveloxis_ops`, `aveloxis_augur_data`, and the CollectOSS-named `data` of views when the
+//! operator asks for it and the schema is absent or its own — [`compat`]); Augur's and
+//! CollectOSS's schemas in the same database are never written.
 
 pub mod catalog;
 pub mod engine;
@@ -18,6 +20,7 @@ pub mod plan;
 pub mod sql;
 pub mod views;
 
+pub use engine::compat;
 pub use engine::{
     MIGRATE_LOCK_KEY, MigrateError, Options, Outcome, VersionError, check_schema_version, run,
 };

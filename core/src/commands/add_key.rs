@@ -1,5 +1,5 @@
 //! `aveloxis add-key`: a forge key into `aveloxis_ops.worker_oauth` (argument or stdin), or
-//! every key of Augur's `worker_oauth` with `--from-augur`.
+//! every key of Augur's `worker_oauth` (or CollectOSS's) with `--from-augur`.
 
 use std::io::BufRead;
 
@@ -8,25 +8,22 @@ use sqlx::PgConnection;
 
 use crate::cli::AddKeyArgs;
 use crate::forge::Platform;
+use crate::forge::keys::{NO_AUGUR_KEYS, augur_ops_schema};
 
 async fn copy_from_augur(conn: &mut PgConnection) -> Result<()> {
-    let exists: bool =
-        sqlx::query_scalar("SELECT to_regclass('augur_operations.worker_oauth') IS NOT NULL")
-            .fetch_one(&mut *conn)
-            .await?;
-    if !exists {
-        bail!("--from-augur: this database has no augur_operations.worker_oauth");
-    }
-    let n = sqlx::query(
+    let Some(schema) = augur_ops_schema(conn).await? else {
+        bail!("--from-augur: {NO_AUGUR_KEYS}");
+    };
+    let n = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO aveloxis_ops.worker_oauth (name, access_token, platform)
          SELECT coalesce(name, ''), access_token, coalesce(platform, 'github')
-           FROM augur_operations.worker_oauth WHERE coalesce(access_token, '') <> ''
-         ON CONFLICT (access_token, platform) DO NOTHING",
-    )
+           FROM {schema}.worker_oauth WHERE coalesce(access_token, '') <> ''
+         ON CONFLICT (access_token, platform) DO NOTHING"
+    )))
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    println!("copied {n} key(s) from Augur (duplicates skipped)");
+    println!("copied {n} key(s) from Augur ({schema}.worker_oauth; duplicates skipped)");
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! group) by its URL, or every repository of an Augur database with `--from-augur`.
 
 use anyhow::{Result, bail};
+use aveloxis_migrations::compat;
 use sqlx::PgConnection;
 
 use crate::cli::AddRepoArgs;
@@ -93,18 +94,26 @@ async fn add_owner(
     Ok(added)
 }
 
-/// The schema of Augur's repository table (`augur_data.repo`) or CollectOSS's (`data.repo`).
+/// The schema of Augur's repository table (`augur_data.repo`) or CollectOSS's (`data.repo`,
+/// after its schema rename), found by probing. A `data` schema aveloxis built itself (the
+/// CollectOSS-named views of our own data, `database.collectoss_schema`) is not an import source.
 async fn augur_schema(conn: &mut PgConnection) -> Result<&'static str> {
-    for schema in ["augur_data", "data"] {
+    for schema in ["augur_data", compat::COMPAT_SCHEMA] {
         let found: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
             .bind(format!("{schema}.repo"))
             .fetch_one(&mut *conn)
             .await?;
-        if found {
+        let ours = found
+            && schema == compat::COMPAT_SCHEMA
+            && compat::presence(conn).await? == compat::Presence::Ours;
+        if found && !ours {
             return Ok(schema);
         }
     }
-    bail!("--from-augur: this database has neither augur_data.repo nor data.repo");
+    bail!(
+        "--from-augur: this database has neither augur_data.repo (Augur) nor data.repo \
+         (CollectOSS; a data schema aveloxis built does not count)"
+    );
 }
 
 /// Where a repository lives now (asked of the API with a key): itself, its new name, or

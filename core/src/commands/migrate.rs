@@ -18,6 +18,7 @@ fn options(cfg: &Config, args: &MigrateArgs) -> Options {
         target: args.target,
         tool_version: TOOL_VERSION.to_owned(),
         settings: step_settings(cfg),
+        collectoss_schema: cfg.database.collectoss_schema,
         ..Options::default()
     }
 }

@@ -36,6 +36,7 @@ pub(super) async fn run(cfg: &Config, plan: &Plan, args: &ServeArgs) -> Result<(
         lock_timeout: cfg.lock_timeout(),
         tool_version: TOOL_VERSION.to_owned(),
         settings: super::migrate::step_settings(cfg),
+        collectoss_schema: cfg.database.collectoss_schema,
         ..Options::default()
     };
     let outcome = aveloxis_migrations::run(&mut conn, plan, &opts)

@@ -80,6 +80,25 @@ fn parse_remaining(h: &HeaderMap) -> Option<i64> {
         .ok()
 }
 
+/// What a database without Augur's or CollectOSS's key table is told.
+pub const NO_AUGUR_KEYS: &str = "this database has neither augur_operations.worker_oauth (Augur) nor operations.worker_oauth \
+     (CollectOSS)";
+
+/// The schema of Augur's key table: `augur_operations` (Augur; CollectOSS before its schema
+/// rename) or `operations` (CollectOSS after it), found by probing; `None` when neither has one.
+pub async fn augur_ops_schema(conn: &mut PgConnection) -> sqlx::Result<Option<&'static str>> {
+    for schema in ["augur_operations", "operations"] {
+        let found: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("{schema}.worker_oauth"))
+            .fetch_one(&mut *conn)
+            .await?;
+        if found {
+            return Ok(Some(schema));
+        }
+    }
+    Ok(None)
+}
+
 impl KeyPool {
     pub fn new(platform: Platform, keys: Vec<ApiKey>, floor: i64) -> KeyPool {
         KeyPool {
@@ -100,7 +119,8 @@ impl KeyPool {
     }
 
     /// Keys for `platform` from `aveloxis_ops.worker_oauth`, plus (read-only) Augur's
-    /// `augur_operations.worker_oauth` when `augur_keys` is set. Duplicates are dropped.
+    /// `augur_operations.worker_oauth` (or CollectOSS's `operations.worker_oauth`) when
+    /// `augur_keys` is set. Duplicates are dropped.
     pub async fn load(
         conn: &mut PgConnection,
         platform: Platform,
@@ -114,18 +134,13 @@ impl KeyPool {
         .fetch_all(&mut *conn)
         .await?;
         if augur_keys {
-            let exists: bool = sqlx::query_scalar(
-                "SELECT to_regclass('augur_operations.worker_oauth') IS NOT NULL",
-            )
-            .fetch_one(&mut *conn)
-            .await?;
-            if !exists {
-                anyhow::bail!("--augur-keys: this database has no augur_operations.worker_oauth");
-            }
-            let augur: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT -oauth_id::bigint, access_token FROM augur_operations.worker_oauth
-                  WHERE coalesce(platform, 'github') = $1 AND access_token <> ''",
-            )
+            let schema = augur_ops_schema(conn)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("--augur-keys: {NO_AUGUR_KEYS}"))?;
+            let augur: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT -oauth_id::bigint, access_token FROM {schema}.worker_oauth
+                  WHERE coalesce(platform, 'github') = $1 AND access_token <> ''"
+            )))
             .bind(platform.key_name())
             .fetch_all(&mut *conn)
             .await?;

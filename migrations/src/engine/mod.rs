@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, PgConnection};
 
 use crate::plan::{Plan, Step, StepMode};
 use crate::sql::quote_ident;
@@ -71,6 +71,10 @@ pub struct Options {
     /// `aveloxis.*`): the operator's configuration a backfill needs, such as the default
     /// repository group's name.
     pub settings: Vec<(String, String)>,
+    /// Also build the CollectOSS-named schema `data` of views (see `compat.rs`); a `data`
+    /// schema aveloxis did not create is never written, and then the run fails before anything
+    /// is applied. Off: a `data` schema aveloxis created is dropped.
+    pub collectoss_schema: bool,
 }
 
 impl Default for Options {
@@ -84,6 +88,7 @@ impl Default for Options {
             target: None,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             settings: Vec::new(),
+            collectoss_schema: false,
         }
     }
 }
@@ -108,11 +113,6 @@ CREATE TABLE IF NOT EXISTS aveloxis_ops.schema_meta (
     stamped_at     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 "#;
-
-struct LedgerRow {
-    label: String,
-    checksum: String,
-}
 
 fn code_of(e: &sqlx::Error) -> Option<String> {
     match e {
@@ -228,6 +228,14 @@ async fn locked_run(
     let mut outcome = Outcome::default();
     let mut not_attempted = Vec::new();
     let fresh = ledger.is_empty() && opts.target.is_none();
+    let pending = !fresh && !pending_labels(plan, &ledger, target).is_empty();
+    if let Err(error) = compat::before(conn, opts, pending).await {
+        return Err(MigrateError::Failed(Failed {
+            not_attempted: pending_labels(plan, &ledger, target),
+            views_skipped: !opts.skip_views,
+            ..Failed::of(vec![error])
+        }));
+    }
     if fresh {
         outcome.fresh = true;
         if let Err(e) = apply_schema(conn, plan, opts).await {
@@ -279,6 +287,12 @@ async fn views_and_stamp(
                     }])
                 }));
             }
+        }
+        if let Err(error) = compat::sync(conn, opts.collectoss_schema).await {
+            return Err(MigrateError::Failed(Failed {
+                applied: outcome.applied,
+                ..Failed::of(vec![error])
+            }));
         }
     }
     let version = opts
@@ -416,57 +430,6 @@ async fn stamp(conn: &mut PgConnection, version: u32, opts: &Options) -> Result<
     .await
 }
 
-fn short(s: &str) -> &str {
-    &s[..s.len().min(12)]
-}
-
-async fn read_ledger(conn: &mut PgConnection) -> Result<BTreeMap<u32, LedgerRow>, sqlx::Error> {
-    let rows = sqlx::query("SELECT version, label, checksum FROM aveloxis_ops.schema_migrations")
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let v: i32 = r.get(0);
-            let label: String = r.get(1);
-            let label = label
-                .split_once(' ')
-                .map(|(_, rest)| rest.to_owned())
-                .unwrap_or(label);
-            (
-                v as u32,
-                LedgerRow {
-                    label,
-                    checksum: r.get(2),
-                },
-            )
-        })
-        .collect())
-}
-
-async fn record(
-    conn: &mut PgConnection,
-    step: &Step,
-    via: &str,
-    ms: i64,
-    tool_version: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO aveloxis_ops.schema_migrations
-             (version, label, checksum, applied_via, duration_ms, tool_version)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(step.version as i32)
-    .bind(&step.label)
-    .bind(&step.checksum)
-    .bind(via)
-    .bind(ms)
-    .bind(tool_version)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
-}
-
 /// Apply one step; the error string is what the operator sees next to the step label.
 async fn apply_step(conn: &mut PgConnection, step: &Step, opts: &Options) -> Result<(), String> {
     let started = Instant::now();
@@ -576,12 +539,15 @@ async fn drop_invalid_index(
     Ok(())
 }
 
+pub mod compat;
 mod dry_run;
+mod ledger;
 mod outcome;
 mod rebuild;
 mod version;
 
 use dry_run::dry_run;
+use ledger::{LedgerRow, read_ledger, record, short};
 pub use outcome::{Failed, Failure, MigrateError, Outcome};
 use rebuild::rebuild_views_if_needed;
 pub use version::{VersionError, check_schema_version};

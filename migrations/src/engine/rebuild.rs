@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
 
-use super::{Options, describe, retryable};
+use super::{Options, compat, describe, retryable};
 use crate::plan::Plan;
 use crate::sql::quote_ident;
 use crate::views::current_views;
@@ -152,11 +152,16 @@ pub(super) fn created_by(sql: &str) -> BTreeSet<String> {
     out
 }
 
-/// Views and materialized views outside `owned` whose definition uses one of `owned`.
+/// Views and materialized views outside `owned` (and outside our CollectOSS-named schema)
+/// whose definition uses one of `owned`.
 async fn foreign_dependents(
     conn: &mut PgConnection,
     owned: &BTreeSet<String>,
 ) -> Result<Vec<String>, sqlx::Error> {
+    // The CollectOSS-named views we built read these views; they go with them (CASCADE) and
+    // are built again after the rebuild.
+    let ours = compat::presence(conn).await? == compat::Presence::Ours;
+    let ignore: &[&str] = if ours { &[compat::COMPAT_SCHEMA] } else { &[] };
     let owned: Vec<&String> = owned.iter().collect();
     sqlx::query_scalar(
         "SELECT DISTINCT format('%I.%I (on %I.%I)', dn.nspname, dc.relname, sn.nspname, sc.relname)
@@ -170,9 +175,11 @@ async fn foreign_dependents(
             AND dc.oid <> sc.oid
             AND (sn.nspname || '.' || sc.relname) = ANY($1)
             AND NOT (dn.nspname || '.' || dc.relname) = ANY($1)
+            AND NOT dn.nspname = ANY($2)
           ORDER BY 1",
     )
     .bind(owned)
+    .bind(ignore)
     .fetch_all(&mut *conn)
     .await
 }
