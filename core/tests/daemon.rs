@@ -187,6 +187,81 @@ async fn four_serve_processes_collect_a_fleet_exactly_once_in_priority_order() {
     assert_eq!(got as usize, want);
 }
 
+#[tokio::test]
+async fn four_serve_processes_collect_exactly_once_while_the_forge_moves_between_claims() {
+    const N: usize = 120;
+    let mut s = Scenario::fleet(N, 22).with_days(1, 22);
+    s.rate_limit.limit = 10_000_000;
+    let forge = MockForge::start(s).unwrap();
+    let day1 = forge.ground_truth_of(1).unwrap();
+    let db = migrated_db().await;
+    configure(&db, &forge);
+    seed_fleet(&db, &forge, N).await;
+    let mut procs: Vec<Child> = (0..4).map(|_| serve(&db, &["--workers", "2"])).collect();
+    wait_until(
+        &db,
+        "SELECT count(*) >= 30 FROM aveloxis_ops.collection_queue WHERE last_collected IS NOT NULL",
+        Duration::from_secs(600),
+    )
+    .await;
+    // The forge moves on while the fleet is being collected: runs see day 0, day 1, or both.
+    forge.set_day(1);
+    wait_until(
+        &db,
+        "SELECT count(*) = 120 FROM aveloxis_ops.collection_queue WHERE last_collected IS NOT NULL AND status = 'queued'",
+        Duration::from_secs(900),
+    )
+    .await;
+    // One more incremental round brings every repository to the day the forge shows.
+    let mut conn = db.connect().await;
+    sqlx::query("UPDATE aveloxis_ops.collection_queue SET due_at = now()")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    wait_until(
+        &db,
+        "SELECT count(*) = 240 FROM aveloxis_ops.worker_history WHERE status = 'success'",
+        Duration::from_secs(900),
+    )
+    .await;
+    for p in &procs {
+        sigterm(p);
+    }
+    for p in &mut procs {
+        assert!(wait_exit(p, Duration::from_secs(60)).success());
+    }
+    let (claims, repos_twice, other): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'claimed'),
+                (SELECT count(*) FROM (SELECT repo_id FROM aveloxis_ops.worker_history
+                                        WHERE status = 'claimed' GROUP BY repo_id HAVING count(*) = 2) x),
+                count(*) FILTER (WHERE status NOT IN ('claimed', 'success'))
+           FROM aveloxis_ops.worker_history",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((claims, repos_twice, other), (2 * N as i64, N as i64, 0));
+    let per_repo: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT r.repo_name,
+                (SELECT count(*) FROM aveloxis_data.issues i WHERE i.repo_id = r.repo_id),
+                (SELECT count(*) FROM aveloxis_data.messages m WHERE m.repo_id = r.repo_id)
+           FROM aveloxis_data.repos r ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let wrong: Vec<String> = per_repo
+        .into_iter()
+        .filter_map(|(name, issues, messages)| {
+            let t = day1.repo(&format!("mock-org/{name}")).unwrap();
+            let want = (t.issues as i64, t.messages as i64);
+            (want != (issues, messages))
+                .then(|| format!("{name}: {:?} != {want:?}", (issues, messages)))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
 /// A fleet of `n` whose first repository is collected first and answers its releases after
 /// 30 s, with one `serve` (`serve_args`) started and that job surely in flight.
 pub(crate) async fn first_repo_in_flight(
