@@ -115,6 +115,20 @@ pub struct Forge {
     _mock: Option<MockForge>,
 }
 
+impl Forge {
+    /// Serve `day` of the world's timeline to the collector signing in with `token`; the day
+    /// actually served (`None`: the live forge, whose world moves on its own).
+    ///
+    /// The one place a run moves the world. The mock forge of this revision has no timeline
+    /// yet, so it serves day 0 to every side whatever is asked; once `MockForge` has
+    /// `set_day_for_token`, this calls it and returns `day`.
+    pub fn serve_day(&self, token: &str, day: usize) -> Option<usize> {
+        let _mock = self._mock.as_ref()?;
+        let _ = (token, day);
+        Some(0)
+    }
+}
+
 /// Start the mock forge, or describe the live one.
 pub fn start(run: &Run, live: Option<&Live>) -> Result<Forge> {
     let mut urls: Vec<String> = Vec::new();

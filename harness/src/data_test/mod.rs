@@ -60,9 +60,11 @@ pub mod build;
 mod child;
 pub mod compare;
 pub mod forge;
+pub mod pair;
 pub mod provision;
 pub mod render;
 pub mod sides;
+pub mod upgraded;
 
 use crate::cli::{DataTestArgs, ForgeKind, ProvisionerKind};
 use crate::operator;
@@ -117,6 +119,11 @@ struct Collected {
     checks: Vec<Check>,
     notes: Vec<String>,
     timer: Timer,
+    /// Every side's steps, timed.
+    sides: Vec<sides::SideRun>,
+    /// The upgraded database is compared with the new one.
+    upgraded: bool,
+    days: usize,
 }
 
 /// The diff and report stages, against the databases of `state`.
@@ -129,6 +136,15 @@ async fn diff_and_report(
 ) -> Result<Report> {
     crate::progress::begin("diff", None);
     let compared = compare::compare(url, state, matviews, &mut c.notes).await?;
+    let upgraded = match (&state.upgraded_db, c.upgraded) {
+        (Some(db), true) => {
+            let dbs = (state.new_db.as_str(), db.as_str());
+            let p = compare::pair(url, dbs, state, matviews, &mut c.notes).await?;
+            let names = (sides::NEW, sides::UPGRADED);
+            Some(pair::Pair::new(names, dbs, p.tables, p.row_level))
+        }
+        _ => None,
+    };
     c.timer.phase("diff");
     crate::progress::begin("report", None);
     if matviews {
@@ -152,6 +168,9 @@ async fn diff_and_report(
         phases: Vec::new(),
         notes: c.notes,
         row_level: compared.row_level,
+        upgraded,
+        days: c.days,
+        sides: c.sides,
     };
     c.timer.phase("report");
     report.phases = c.timer.phases;
@@ -188,11 +207,14 @@ async fn diff_only(args: &DataTestArgs, work: &Path) -> Result<Report> {
         checks: Vec::new(),
         notes: vec!["--diff-only: compared the databases recorded in state.json".into()],
         timer,
+        sides: Vec::new(),
+        upgraded: state.upgraded_db.is_some(),
+        days: args.forge.days,
     };
     let url = |db: &str| host.url(db);
     let report = diff_and_report(&url, &state, args.matviews, work, collected).await;
     if !provision.keep_dbs {
-        let dbs: Vec<String> = state.databases().into_iter().cloned().collect();
+        let dbs: Vec<String> = state.all_databases().into_iter().cloned().collect();
         host.drop_all(&dbs).await;
     }
     report
@@ -221,6 +243,9 @@ pub async fn full_run(args: &DataTestArgs, work: &Path) -> Result<Report> {
         checks: resolved.checks,
         notes: resolved.notes,
         timer,
+        sides: Vec::new(),
+        upgraded: false,
+        days: run.forge.days,
     };
     let stages = Stages {
         run: &run,
@@ -260,15 +285,19 @@ impl Stages<'_> {
         crate::progress::begin("collect", Some(sides.iter().map(Side::steps).sum()));
         let shared = sides::Shared {
             work: &run.work,
+            host: self.host,
             pg: &self.host.conn(),
-            forges: &forge.sections,
+            forge: &forge,
         };
         let schedule = match run.forge.forge {
             ForgeKind::Mock => Schedule::Together,
             ForgeKind::Live => Schedule::InTurn,
         };
-        c.checks
-            .extend(sides::collect_all(&sides, &shared, schedule).await?);
+        let outcome = sides::collect_all(&sides, &shared, schedule).await?;
+        c.checks.extend(outcome.checks);
+        c.notes.extend(outcome.notes);
+        c.sides = outcome.runs;
+        c.upgraded = outcome.upgraded_comparable;
         c.timer.phase("collect");
         c.forge = forge.description.clone();
         drop(forge);
@@ -283,7 +312,8 @@ impl Stages<'_> {
         diff_and_report(&url, state, run.matviews, &run.work, c).await
     }
 
-    /// The sides of this run: the released collector (the baseline) and the working tree's.
+    /// The sides of this run: the released collector (the baseline), the working tree's, and
+    /// the upgraded side (released on day 0, then the working tree's in place).
     fn sides<'s>(&'s self, urls: &'s [String]) -> Vec<Side<'s>> {
         let keys = |token: &'static str| match self.live {
             None => sides::Keys::Token(token),
@@ -292,6 +322,7 @@ impl Stages<'_> {
                 from: operator::shown(l.config.database()),
             },
         };
+        let day = self.run.forge.days;
         let side = |name, bin: &std::path::PathBuf, db: &String, token, baseline| Side {
             name,
             bin: bin.clone(),
@@ -300,22 +331,37 @@ impl Stages<'_> {
             urls,
             matviews: self.run.matviews,
             baseline,
+            day,
+            upgrade: None,
         };
-        vec![
+        let (state, bins) = (self.state, self.bins);
+        let mut sides = vec![
             side(
-                "released",
-                &self.bins.released,
-                &self.state.released_db,
+                sides::RELEASED,
+                &bins.released,
+                &state.released_db,
                 DEFAULT_TOKENS[0],
                 true,
             ),
-            side(
-                "new",
-                &self.bins.new,
-                &self.state.new_db,
-                DEFAULT_TOKENS[1],
+            side(sides::NEW, &bins.new, &state.new_db, DEFAULT_TOKENS[1], false),
+        ];
+        if let (Some(db), Some(rollback_db)) = (&state.upgraded_db, &state.rollback_db) {
+            let mut upgraded = side(
+                sides::UPGRADED,
+                &bins.released,
+                db,
+                DEFAULT_TOKENS[2],
                 false,
-            ),
-        ]
+            );
+            upgraded.day = 0;
+            upgraded.upgrade = Some(upgraded::Upgrade {
+                bin: bins.new.clone(),
+                day,
+                rollback_db: rollback_db.clone(),
+                migrations: self.run.repo.join("migrations"),
+            });
+            sides.push(upgraded);
+        }
+        sides
     }
 }
