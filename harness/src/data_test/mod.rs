@@ -343,7 +343,13 @@ impl Stages<'_> {
                 DEFAULT_TOKENS[0],
                 true,
             ),
-            side(sides::NEW, &bins.new, &state.new_db, DEFAULT_TOKENS[1], false),
+            side(
+                sides::NEW,
+                &bins.new,
+                &state.new_db,
+                DEFAULT_TOKENS[1],
+                false,
+            ),
         ];
         if let (Some(db), Some(rollback_db)) = (&state.upgraded_db, &state.rollback_db) {
             let mut upgraded = side(

@@ -158,10 +158,7 @@ pub fn days_line(days: usize, sides: &[SideRun]) -> String {
             (!days.is_empty()).then(|| format!("{} {}", r.side, days.join(", ")))
         })
         .collect();
-    let mut line = format!(
-        "--days {days}; day asked → served: {}",
-        served.join("; ")
-    );
+    let mut line = format!("--days {days}; day asked → served: {}", served.join("; "));
     if !moved {
         line.push_str(" (this mock forge has no timeline yet: it serves day 0 to every side)");
     }

@@ -68,7 +68,11 @@ impl Report {
                 .iter()
                 .map(|t| t.verdict)
                 .chain(self.checks.iter().map(|c| c.verdict))
-                .chain(self.upgraded.iter().flat_map(|p| p.tables.iter().map(|t| t.verdict))),
+                .chain(
+                    self.upgraded
+                        .iter()
+                        .flat_map(|p| p.tables.iter().map(|t| t.verdict)),
+                ),
         )
     }
 }
@@ -198,9 +202,7 @@ fn tables_section(s: &mut String, r: &Report, v: Verdict) {
 
 pub fn junit(r: &Report) -> String {
     let fails = r.count(Verdict::Fail);
-    let total = r.tables.len()
-        + r.checks.len()
-        + r.upgraded.as_ref().map_or(0, |p| p.tables.len());
+    let total = r.tables.len() + r.checks.len() + r.upgraded.as_ref().map_or(0, |p| p.tables.len());
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,

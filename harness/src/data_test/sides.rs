@@ -67,7 +67,11 @@ impl Side<'_> {
         } else {
             4
         };
-        first + self.upgrade.as_ref().map_or(0, |_| 4 + u64::from(self.matviews))
+        first
+            + self
+                .upgrade
+                .as_ref()
+                .map_or(0, |_| 4 + u64::from(self.matviews))
     }
 
     /// The mock token it signs in with (`None`: the operator's keys).
@@ -300,7 +304,11 @@ pub struct Collector<'a> {
 impl<'a> Collector<'a> {
     /// Write `<work>/<name>/aveloxis.json` (database `db`, its clone dir, the forge sections)
     /// and open `<work>/<name>.log`.
-    pub fn configure(name: &'static str, db: &str, shared: &'a Shared<'a>) -> Result<Collector<'a>> {
+    pub fn configure(
+        name: &'static str,
+        db: &str,
+        shared: &'a Shared<'a>,
+    ) -> Result<Collector<'a>> {
         let dir = shared.work.join(name);
         std::fs::create_dir_all(&dir)?;
         let clones = dir.join("clones");
@@ -469,8 +477,11 @@ impl<'a> Collector<'a> {
         if full {
             args.push("--full");
         }
-        let label = if full { "collect --full" } else { "collect" };
-        self.timed(bin.which, label, Some((day, served)), async {
+        let mut label = if full { "collect --full" } else { "collect" }.to_string();
+        if let Some(flag) = extra.first() {
+            label = format!("{label} {flag}");
+        }
+        self.timed(bin.which, &label, Some((day, served)), async {
             let cmd = self.command(&bin.path, &args);
             stream(self.name, cmd, None, Some(self.log.clone())).await
         })
@@ -482,7 +493,12 @@ impl<'a> Collector<'a> {
         let (keys, from) = match keys {
             Keys::Token(token) => {
                 return self
-                    .run(bin, "add-key", vec!["add-key", "-"], Some(format!("{token}\n")))
+                    .run(
+                        bin,
+                        "add-key",
+                        vec!["add-key", "-"],
+                        Some(format!("{token}\n")),
+                    )
                     .await;
             }
             Keys::Operator { keys, from } => (keys, from),
@@ -499,9 +515,14 @@ impl<'a> Collector<'a> {
                 "--name",
                 &k.name,
             ];
-            self.run(bin, "add-key", args, Some(format!("{}\n", k.token.expose())))
-                .await
-                .with_context(|| format!("[{name}] copying the operator's keys"))?;
+            self.run(
+                bin,
+                "add-key",
+                args,
+                Some(format!("{}\n", k.token.expose())),
+            )
+            .await
+            .with_context(|| format!("[{name}] copying the operator's keys"))?;
         }
         let msg = format!(
             "copied {} key(s) from {} of {from} into {}",

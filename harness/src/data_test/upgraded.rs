@@ -24,7 +24,6 @@
 
 use std::path::PathBuf;
 
-
 use super::sides::{Bin, Collector, Done, NEW, RELEASED, Shared, Side, first_collection};
 use crate::report::{Check, Verdict};
 
