@@ -63,6 +63,7 @@ pub mod forge;
 pub mod pair;
 pub mod provision;
 pub mod render;
+pub mod schedule;
 pub mod sides;
 pub mod upgraded;
 
@@ -73,7 +74,8 @@ use crate::scratch::Host;
 use args::{Run, Where};
 use provision::State;
 use render::{Report, Timer};
-use sides::{Schedule, Side};
+use schedule::Schedule;
+use sides::Side;
 
 pub use forge::{map_repo, mock_preset};
 pub use render::{ROW_LEVEL_EXAMPLES, junit, markdown, terminal_summary};
@@ -293,7 +295,7 @@ impl Stages<'_> {
             ForgeKind::Mock => Schedule::Together,
             ForgeKind::Live => Schedule::InTurn,
         };
-        let outcome = sides::collect_all(&sides, &shared, schedule).await?;
+        let outcome = schedule::collect_all(&sides, &shared, schedule).await?;
         c.checks.extend(outcome.checks);
         c.notes.extend(outcome.notes);
         c.sides = outcome.runs;
@@ -360,7 +362,7 @@ impl Stages<'_> {
                 false,
             );
             upgraded.day = 0;
-            upgraded.upgrade = Some(upgraded::Upgrade {
+            upgraded.upgrade = Some(sides::Upgrade {
                 bin: bins.new.clone(),
                 day,
                 rollback_db: rollback_db.clone(),

@@ -1,4 +1,4 @@
-//! The collect stage. A side is a value — which collector binary, which scratch database, which
+//! The sides of the collect stage. A side is a value — which collector binary, which scratch database, which
 //! keys, what to collect — and every side goes through the same steps: its config, `migrate
 //! --skip-views`, its keys, `add-repo`, `collect --full` (with matviews also `migrate` and
 //! `refresh-views`). The upgraded side then goes on with the new binary (see [`super::upgraded`]).
@@ -9,9 +9,7 @@
 use std::future::Future;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 
 use anyhow::{Context, Result};
 
@@ -56,7 +54,20 @@ pub struct Side<'a> {
     /// The day of the forge's timeline its (first) collection asks for.
     pub day: usize,
     /// The upgraded side: what happens to its database after the first collection.
-    pub upgrade: Option<super::upgraded::Upgrade>,
+    pub upgrade: Option<Upgrade>,
+}
+
+/// What happens to the upgraded side's database after its day-0 collection (see
+/// [`super::upgraded`]).
+pub struct Upgrade {
+    /// The new binary.
+    pub bin: PathBuf,
+    /// The day its incremental collection asks for.
+    pub day: usize,
+    /// The copy of the upgraded database the rollback check collects into.
+    pub rollback_db: String,
+    /// The plan the new binary embeds (the working tree's `migrations/`).
+    pub migrations: PathBuf,
 }
 
 impl Side<'_> {
@@ -118,109 +129,19 @@ pub struct SideRun {
     pub seconds: f64,
 }
 
-/// What the collect stage hands on.
-#[derive(Default)]
-pub struct Outcome {
-    pub checks: Vec<Check>,
-    pub notes: Vec<String>,
-    pub runs: Vec<SideRun>,
-    /// The upgraded database is worth comparing (its in-place migration succeeded).
-    pub upgraded_comparable: bool,
-}
-
 /// One side's result.
 pub struct Done {
     /// The side's own failure (for the baseline: the run could not compare).
-    result: Result<()>,
+    pub result: Result<()>,
     /// Checks of its own (the upgraded side's stages, the rollback check).
-    checks: Vec<Check>,
-    notes: Vec<String>,
-    run: SideRun,
-    comparable: bool,
-}
-
-/// How the sides run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Schedule {
-    /// All at once (the mock forge).
-    Together,
-    /// One after the other, in order, stopping when the baseline fails (they share the
-    /// operator's rate budget).
-    InTurn,
-}
-
-/// Collect every side. `Err` when a baseline side failed; the checks say whether each other
-/// side completed (a FAIL naming the error when it did not).
-pub async fn collect_all(
-    sides: &[Side<'_>],
-    shared: &Shared<'_>,
-    schedule: Schedule,
-) -> Result<Outcome> {
-    let done = match schedule {
-        Schedule::Together => join_all(sides.iter().map(|s| run_side(s, shared)).collect()).await,
-        Schedule::InTurn => {
-            let mut done = Vec::new();
-            for side in sides {
-                let d = run_side(side, shared).await;
-                // Without a baseline there is nothing to compare against: the other sides
-                // would only spend the operator's budget.
-                let stop = side.baseline && d.result.is_err();
-                done.push(d);
-                if stop {
-                    break;
-                }
-            }
-            done
-        }
-    };
-    let mut out = Outcome::default();
-    for (side, d) in sides.iter().zip(done) {
-        match d.result {
-            Ok(()) => {}
-            Err(e) if side.baseline => return Err(e),
-            // The collector failing where the baseline succeeded is the regression itself (a
-            // NOT NULL column it does not fill, a CHECK its data violates, a renamed column it
-            // still writes…): a FAIL naming the error, and the diff shows what it left missing.
-            Err(e) => out.checks.push(Check::fail(
-                format!("{} collector completes", side.name),
-                format!("{e:#}"),
-            )),
-        }
-        out.checks.extend(d.checks);
-        out.notes.extend(d.notes);
-        out.runs.push(d.run);
-        out.upgraded_comparable |= side.upgrade.is_some() && d.comparable;
-    }
-    Ok(out)
-}
-
-/// One side, timed: the plain sides' steps, or the upgraded side's stages.
-async fn run_side(side: &Side<'_>, shared: &Shared<'_>) -> Done {
-    let start = std::time::Instant::now();
-    let mut done = match Collector::configure(side.name, &side.db, shared) {
-        Err(e) => Done {
-            result: Err(e),
-            checks: Vec::new(),
-            notes: Vec::new(),
-            run: SideRun::default(),
-            comparable: false,
-        },
-        Ok(c) => match &side.upgrade {
-            None => {
-                let result = collect(&c, side, shared).await;
-                c.done(result, Vec::new(), Vec::new(), true)
-            }
-            Some(u) => super::upgraded::run(&c, side, u, shared).await,
-        },
-    };
-    done.run.side = side.name.to_string();
-    done.run.db = side.db.clone();
-    done.run.seconds = start.elapsed().as_secs_f64();
-    done
+    pub checks: Vec<Check>,
+    pub notes: Vec<String>,
+    pub run: SideRun,
+    pub comparable: bool,
 }
 
 /// A plain side: migrate, keys, add-repo, `collect --full` (and the matviews).
-async fn collect(c: &Collector<'_>, side: &Side<'_>, shared: &Shared<'_>) -> Result<()> {
+pub async fn collect(c: &Collector<'_>, side: &Side<'_>, shared: &Shared<'_>) -> Result<()> {
     first_collection(c, &Bin::of(side), side, shared, side.day, side.matviews).await
 }
 
@@ -264,30 +185,6 @@ impl Bin {
             which: if side.name == NEW { NEW } else { RELEASED },
         }
     }
-}
-
-/// Await every future, polling them together; the outputs in the futures' order.
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *out = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
 }
 
 /// A side's collector, configured: its directory, config and log, and its timed steps.

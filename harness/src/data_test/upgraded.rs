@@ -22,9 +22,7 @@
 //! working tree's `migrations/`, the plan the new binary embeds): whether the released
 //! collector's writes still fit the upgraded schema. A collector failing there is a FAIL.
 
-use std::path::PathBuf;
-
-use super::sides::{Bin, Collector, Done, NEW, RELEASED, Shared, Side, first_collection};
+use super::sides::{Bin, Collector, Done, NEW, RELEASED, Shared, Side, Upgrade, first_collection};
 use crate::report::{Check, Verdict};
 
 /// The upgraded side's checks.
@@ -35,18 +33,6 @@ pub const ROLLBACK: &str = "rollback: released collector collects against the up
 
 /// What the version check of a binary says about a database a newer binary migrated.
 pub const NEWER_SCHEMA: &str = "newer than this aveloxis";
-
-/// What happens to the upgraded side's database after its day-0 collection.
-pub struct Upgrade {
-    /// The new binary.
-    pub bin: PathBuf,
-    /// The day its incremental collection asks for.
-    pub day: usize,
-    /// The copy of the upgraded database the rollback check collects into.
-    pub rollback_db: String,
-    /// The plan the new binary embeds (the working tree's `migrations/`).
-    pub migrations: PathBuf,
-}
 
 /// The upgraded side, stage by stage (the side's `bin` is the released binary).
 pub async fn run(c: &Collector<'_>, side: &Side<'_>, u: &Upgrade, shared: &Shared<'_>) -> Done {
