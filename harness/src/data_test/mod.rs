@@ -13,7 +13,8 @@
 //!    recompiles the project's crates. The working tree (uncommitted changes included) is built
 //!    the same way. Both binaries are copied to `<work-dir>/bin/`. `--released-bin` /
 //!    `--new-bin` skip the builds.
-//! 3. **provision** — two scratch databases `aveloxis_harness_dt_<pid>_released` / `_new`, each
+//! 3. **provision** — scratch databases `aveloxis_harness_dt_<pid>_released` / `_new` /
+//!    `_upgraded` (and `_rollback`, copied from the upgraded one during the run), each
 //!    marked `COMMENT ON DATABASE … IS 'aveloxis-harness scratch'`, on a private ephemeral
 //!    cluster (default) or an operator's server (`--provisioner server --server-url URL`,
 //!    CREATEDB needed). The harness only ever drops a database whose name carries the scratch
@@ -36,15 +37,20 @@
 //!    `<work-dir>/<side>.log`. Children get `PGHOST/PGPORT/PGUSER/PGDATABASE` of their database
 //!    and `HARNESS_SIDE`; inherited `AVELOXIS_*` variables (except `AVELOXIS_LOG`) are removed so
 //!    an operator's overrides cannot point a side at a real database. The mock's rate limit is
-//!    lifted (the gate measures data, not throttling).
+//!    lifted (the gate measures data, not throttling). The **upgraded** side (not with
+//!    `--no-upgraded`; see [`upgraded`]) runs next to them: the released binary collects day 0
+//!    into its empty database, then the new binary migrates it in place and collects
+//!    incrementally at `--days N`; then the rollback check. Every step is timed per side.
 //! 6. **diff** — see [`crate::table_diff`]; the FAIL tables of `aveloxis_data` also row by row
-//!    ([`crate::row_diff`]).
+//!    ([`crate::row_diff`]). Pairs: released→new, and upgraded→new with the new side as the
+//!    baseline ([`pair`]).
 //! 7. **report** — `report.md`, `report.json`, `junit.xml` and `state.json` in the work dir;
 //!    `report.md` is appended to `$GITHUB_STEP_SUMMARY` when set.
 //!
 //! The stages are modules, run in this order by [`full_run`]: [`args`] (every option checked
-//! up front) → [`build`] (resolve and build) → [`provision`] → [`forge`] → [`sides`] (collect)
-//! → [`compare`] (diff) → [`render`] (reports). A side is a value ([`sides::Side`]): the
+//! up front) → [`build`] (resolve and build) → [`provision`] → [`forge`] → [`schedule`] over
+//! [`sides`] and [`upgraded`] (collect) → [`compare`] (diff) → [`pair`] and [`render`]
+//! (reports). A side is a value ([`sides::Side`]): the
 //! collectors of a run are a list of them.
 //!
 //! `--diff-only` re-runs 6–7 against the databases recorded in `state.json` (kept with
