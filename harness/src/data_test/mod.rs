@@ -143,16 +143,25 @@ async fn diff_and_report(
     mut c: Collected,
 ) -> Result<Report> {
     crate::progress::begin("diff", None);
-    let compared = compare::compare(url, state, matviews, &mut c.notes).await?;
-    let upgraded = match (&state.upgraded_db, c.upgraded) {
-        (Some(db), true) => {
-            let dbs = (state.new_db.as_str(), db.as_str());
-            let p = compare::pair(url, dbs, state, matviews, &mut c.notes).await?;
-            let names = (sides::NEW, sides::UPGRADED);
-            Some(pair::Pair::new(names, dbs, p.tables, p.row_level))
+    // Both pairs at once: they read the new database through connections of their own.
+    let mut upgraded_notes = Vec::new();
+    let with_upgraded = c.upgraded;
+    let upgraded = async {
+        match (&state.upgraded_db, with_upgraded) {
+            (Some(db), true) => {
+                let dbs = (state.new_db.as_str(), db.as_str());
+                let p = compare::pair(url, dbs, state, matviews, &mut upgraded_notes).await?;
+                let names = (sides::NEW, sides::UPGRADED);
+                anyhow::Ok(Some(pair::Pair::new(names, dbs, p.tables, p.row_level)))
+            }
+            _ => Ok(None),
         }
-        _ => None,
     };
+    let (compared, upgraded) = tokio::try_join!(
+        compare::compare(url, state, matviews, &mut c.notes),
+        upgraded
+    )?;
+    c.notes.extend(upgraded_notes);
     c.timer.phase("diff");
     crate::progress::begin("report", None);
     if matviews {

@@ -15,12 +15,15 @@
 //!
 //! Then the **rollback check**: the released binary collects incrementally into a copy of
 //! the upgraded database (a rolling upgrade: old workers still running next to the new ones).
-//! The released binary checks the stamped schema version first and by design refuses a newer
-//! one ("newer than this aveloxis; upgrade the aveloxis binary"), so a rolling upgrade across
-//! a schema version is refused, fail-safe, before anything is written. When it refuses, the
-//! check runs it again with its version check given the new plan (`--migrations-dir` of the
-//! working tree's `migrations/`, the plan the new binary embeds): whether the released
-//! collector's writes still fit the upgraded schema. A collector failing there is a FAIL.
+//! The released binary's `collect` checks the stamped schema version first and by design
+//! refuses a newer one ("newer than this aveloxis; upgrade the aveloxis binary"); so does a
+//! *restarted* released `serve` (the ledger holds a step it does not know). But a released
+//! `serve` that is already running checked the schema only when it started: during a rolling
+//! upgrade it keeps collecting with the released code into the upgraded schema. So when the
+//! version check refuses, the check runs the released collector again with its version check
+//! given the new plan (`--migrations-dir` of the working tree's `migrations/`, the plan the new
+//! binary embeds) — what a running old worker does: whether its writes still fit the upgraded
+//! schema. A collector failing there is a FAIL.
 
 use super::sides::{Bin, Collector, Done, NEW, RELEASED, Shared, Side, Upgrade, first_collection};
 use crate::report::{Check, Verdict};
@@ -133,8 +136,9 @@ async fn rollback_collect(
         return Check::fail(ROLLBACK, as_is);
     }
     let refused = "the released binary refuses the upgraded schema by design: its version check \
-                   accepts only its own schema version, so old workers stop (\"newer than this \
-                   aveloxis; upgrade the aveloxis binary\") instead of writing into a newer schema"
+                   accepts only its own schema version (\"newer than this aveloxis; upgrade the \
+                   aveloxis binary\"), as does a restarted released serve; a released serve \
+                   already running checked only at its start and keeps collecting"
         .to_string();
     let dir = u.migrations.display().to_string();
     let extra = ["--migrations-dir", dir.as_str()];
@@ -145,8 +149,9 @@ async fn rollback_collect(
         Ok(()) => pass(vec![
             refused,
             format!(
-                "with its version check given the new plan (--migrations-dir {dir}) it \
-                 collects: the upgraded schema still takes the released collector's writes"
+                "as a running released worker, with its version check given the new plan \
+                 (--migrations-dir {dir}), it collects: the upgraded schema still takes the \
+                 released collector's writes"
             ),
         ]),
         Err(e) => Check {
@@ -155,8 +160,8 @@ async fn rollback_collect(
             details: vec![
                 refused,
                 format!(
-                    "with its version check given the new plan (--migrations-dir {dir}) it \
-                     fails on the upgraded schema: {e:#}"
+                    "as a running released worker, with its version check given the new plan \
+                     (--migrations-dir {dir}), it fails on the upgraded schema: {e:#}"
                 ),
             ],
         },
