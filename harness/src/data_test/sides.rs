@@ -222,6 +222,14 @@ impl<'a> Collector<'a> {
                 cfg.insert(k.clone(), v.clone());
             }
         }
+        if let (Some(c), Some(settings)) = (
+            cfg["collection"].as_object_mut(),
+            shared.forge.collection.as_object(),
+        ) {
+            for (k, v) in settings {
+                c.insert(k.clone(), v.clone());
+            }
+        }
         let config = dir.join("aveloxis.json");
         std::fs::write(&config, serde_json::to_string_pretty(&cfg)?)?;
         let log = Arc::new(Mutex::new(
