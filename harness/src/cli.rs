@@ -134,6 +134,10 @@ pub struct ForgeArgs {
     /// The mock world's seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// The day of the world's timeline the sides collect (the upgraded side collects day 0
+    /// first, then this day incrementally). The report states the day actually served.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub days: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,6 +170,10 @@ pub struct DataTestArgs {
     /// Also build, refresh and compare the materialized views.
     #[arg(long)]
     pub matviews: bool,
+    /// Leave out the upgraded side (released binary on day 0, then the new binary migrating
+    /// that database in place and collecting incrementally) and the rollback check.
+    #[arg(long)]
+    pub no_upgraded: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -131,6 +131,12 @@ impl Host {
         create(&self.admin_url(), name).await
     }
 
+    /// Create a marked scratch database as a copy of `template` (which must have no open
+    /// connections).
+    pub async fn create_from(&self, name: &str, template: &str) -> Result<()> {
+        create_with(&self.admin_url(), name, Some(template)).await
+    }
+
     /// Drop `name` if it is a marked scratch database (see [`drop`]).
     pub async fn drop(&self, name: &str) -> Result<bool> {
         drop(&self.admin_url(), name).await
@@ -149,10 +155,16 @@ impl Host {
 /// Create a scratch database and mark it as ours. Refuses names without the scratch prefix and
 /// names that already exist (it never adopts a database it did not create).
 pub async fn create(admin_url: &str, name: &str) -> Result<()> {
+    create_with(admin_url, name, None).await
+}
+
+/// [`create`], optionally as a copy of `template` (the marker is set on the copy: database
+/// comments are not copied).
+async fn create_with(admin_url: &str, name: &str, template: Option<&str>) -> Result<()> {
     if !name.starts_with(SCRATCH_PREFIX) {
         bail!("refusing to create {name}: scratch names start with {SCRATCH_PREFIX}");
     }
-    aveloxis_pg::create_database(admin_url, name, None)
+    aveloxis_pg::create_database(admin_url, name, template)
         .await
         .with_context(|| format!("provisioning scratch database {name}"))?;
     let mut admin = PgConnection::connect(admin_url)

@@ -53,11 +53,23 @@ fn data_test_same_binary_on_both_sides_passes_on_repeated_runs() {
                 .iter()
                 .any(|c| c == "issue_title")
         );
+        // The upgraded side (released binary on day 0, the same binary migrating in place and
+        // collecting incrementally) matches the fresh collection; only histories grow.
+        let pair = r["upgraded"]["tables"].as_array().unwrap();
+        assert!(pair.len() > 50, "{}", r["upgraded"]);
+        for tb in pair {
+            assert_ne!(tb["verdict"], "FAIL", "round {round}: {tb}");
+        }
+        for c in r["checks"].as_array().unwrap() {
+            assert_eq!(c["verdict"], "PASS", "{c}");
+        }
+        assert_eq!(r["checks"].as_array().unwrap().len(), 5, "{}", r["checks"]);
         let md = std::fs::read_to_string(work.path().join("report.md")).unwrap();
         assert!(
             md.contains("**Verdict: PASS**") && md.contains("## Summary"),
             "{md}"
         );
+        assert!(md.contains("## upgraded→new"), "{md}");
         assert!(md.contains("unchanged prefix | PASS"), "{md}");
         let junit = std::fs::read_to_string(work.path().join("junit.xml")).unwrap();
         assert!(
@@ -262,6 +274,8 @@ fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_c
     let kept = [
         state["released_db"].as_str().unwrap().to_string(),
         state["new_db"].as_str().unwrap().to_string(),
+        state["upgraded_db"].as_str().unwrap().to_string(),
+        state["rollback_db"].as_str().unwrap().to_string(),
     ];
     let dbs = rt.block_on(databases(&cluster));
     assert!(kept.iter().all(|k| dbs.contains(k)), "{dbs:?}");
@@ -280,6 +294,11 @@ fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_c
     };
     let out = diff_only();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = report_json(work.path());
+    assert!(
+        r["upgraded"]["tables"].as_array().unwrap().len() > 50,
+        "{r}"
+    );
     // --diff-only without --keep-dbs drops the (marked) scratch databases.
     let dbs = rt.block_on(databases(&cluster));
     assert!(kept.iter().all(|k| !dbs.contains(k)), "{dbs:?}");
@@ -305,9 +324,13 @@ fn data_test_keeps_dbs_on_a_server_diffs_again_and_never_drops_what_it_did_not_c
             .unwrap();
         }
     });
+    // A state.json of a two-side run (no upgraded database recorded).
     let mut st = state;
     st["released_db"] = "aveloxis".into();
     st["new_db"] = "aveloxis_harness_dt_0_new".into();
+    let o = st.as_object_mut().unwrap();
+    o.remove("upgraded_db");
+    o.remove("rollback_db");
     std::fs::write(work.path().join("state.json"), st.to_string()).unwrap();
     let out = diff_only();
     let t = text(&out);

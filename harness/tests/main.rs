@@ -10,4 +10,5 @@ mod schema_check;
 mod scratch;
 mod shadow_diff;
 mod support;
+mod upgraded;
 mod workflows;

@@ -48,3 +48,67 @@ fn workflows_and_action_pass_the_workflow_linter() {
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("shell"), "{}", text(&out));
 }
+
+/// The `run: |` script of the schema gate's step `id: scope` (the lines indented deeper than
+/// its `run:` key).
+fn scope_script(workflow: &str) -> String {
+    let lines: Vec<&str> = workflow.lines().collect();
+    let id = lines
+        .iter()
+        .position(|l| l.trim() == "id: scope")
+        .expect("the scope step");
+    let run = (id..lines.len())
+        .find(|&i| lines[i].trim() == "run: |")
+        .expect("its run script");
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let key = indent(lines[run]);
+    lines[run + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty() || indent(l) > key)
+        .map(|l| l.trim_start())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn schema_gate_runs_on_pull_requests_that_change_migrations_or_the_collector() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/schema-gate.yml")).unwrap();
+    let script = scope_script(&workflow);
+    for (changed, runs) in [
+        ("migrations/steps/0099_x.sql", true),
+        ("core/src/collect/x.rs", true),
+        ("README.md", false),
+    ] {
+        let repo = tempfile::tempdir().unwrap();
+        let d = repo.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        std::fs::write(d.join("base.txt"), "base").unwrap();
+        git(d, &["add", "."]);
+        git(d, &["commit", "-q", "-m", "base"]);
+        let base = Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let base = String::from_utf8(base.stdout).unwrap().trim().to_string();
+        let file = d.join(changed);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "change").unwrap();
+        git(d, &["add", "."]);
+        git(d, &["commit", "-q", "-m", "change"]);
+        let output = d.join("github-output");
+        let out = Command::new("bash")
+            .args(["-e", "-c", &script])
+            .current_dir(d)
+            .env("BASE_SHA", &base)
+            .env("LABELLED", "false")
+            .env("GITHUB_OUTPUT", &output)
+            .env("GITHUB_STEP_SUMMARY", d.join("summary"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{changed}: {}", text(&out));
+        let set = std::fs::read_to_string(&output).unwrap();
+        assert_eq!(set.trim(), format!("run={runs}"), "{changed}");
+    }
+}

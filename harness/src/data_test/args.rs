@@ -47,6 +47,8 @@ pub struct Run {
     pub scratch: Where,
     pub keep_dbs: bool,
     pub matviews: bool,
+    /// The upgraded side and the rollback check run (not `--no-upgraded`).
+    pub upgraded: bool,
     pub build: BuildArgs,
     pub forge: ForgeArgs,
 }
@@ -94,6 +96,7 @@ pub fn validate(args: &DataTestArgs, work: &Path) -> Result<Run> {
         scratch,
         keep_dbs: provision.keep_dbs,
         matviews: args.matviews,
+        upgraded: !args.no_upgraded,
         build: args.build.clone(),
         forge: args.forge.clone(),
     })

@@ -24,12 +24,29 @@ pub async fn compare(
     matviews: bool,
     notes: &mut Vec<String>,
 ) -> Result<Compared> {
-    let mut r = PgConnection::connect(&url(&state.released_db))
+    let dbs = (state.released_db.as_str(), state.new_db.as_str());
+    let compared = pair(url, dbs, state, matviews, notes).await?;
+    if compared.tables.is_empty() {
+        bail!("no tables found in either database: nothing was compared");
+    }
+    Ok(compared)
+}
+
+/// Compare `dbs.1` against the baseline `dbs.0` (in the results `released_*` is the
+/// baseline's, `new_*` the compared database's).
+pub async fn pair(
+    url: &dyn Fn(&str) -> String,
+    dbs: (&str, &str),
+    state: &State,
+    matviews: bool,
+    notes: &mut Vec<String>,
+) -> Result<Compared> {
+    let mut r = PgConnection::connect(&url(dbs.0))
         .await
-        .with_context(|| format!("connecting to {}", state.released_db))?;
-    let mut n = PgConnection::connect(&url(&state.new_db))
+        .with_context(|| format!("connecting to {}", dbs.0))?;
+    let mut n = PgConnection::connect(&url(dbs.1))
         .await
-        .with_context(|| format!("connecting to {}", state.new_db))?;
+        .with_context(|| format!("connecting to {}", dbs.1))?;
     let tables =
         table_diff::diff_databases(&mut r, &mut n, table_diff::DATA_SCHEMAS, matviews).await?;
     let failing: Vec<String> = tables
@@ -44,13 +61,10 @@ pub async fn compare(
         .collect();
     let row_level = match failing.is_empty() {
         true => None,
-        false => row_level(&mut r, &mut n, state, &failing, notes).await,
+        false => row_level(&mut r, &mut n, dbs, state, &failing, notes).await,
     };
     let _ = r.close().await;
     let _ = n.close().await;
-    if tables.is_empty() {
-        bail!("no tables found in either database: nothing was compared");
-    }
     Ok(Compared { tables, row_level })
 }
 
@@ -59,6 +73,7 @@ pub async fn compare(
 async fn row_level(
     r: &mut PgConnection,
     n: &mut PgConnection,
+    dbs: (&str, &str),
     state: &State,
     failing: &[String],
     notes: &mut Vec<String>,
@@ -66,8 +81,8 @@ async fn row_level(
     let scope = row_diff::Scope::All;
     let found = match row_diff::compare_databases(r, n, &scope, ROW_LEVEL_EXAMPLES, failing).await {
         Ok(mut sd) => {
-            sd.released = state.released_db.clone();
-            sd.new = state.new_db.clone();
+            sd.released = dbs.0.to_string();
+            sd.new = dbs.1.to_string();
             Some(sd)
         }
         Err(e) => {
@@ -80,8 +95,8 @@ async fn row_level(
         notes.push(format!(
             "row-level diff of the kept databases: harness shadow-diff --released-dsn \
              {server}/{} --new-dsn {server}/{}{tables}",
-            state.released_db,
-            state.new_db,
+            dbs.0,
+            dbs.1,
             server = state.server
         ));
     }

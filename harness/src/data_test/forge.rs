@@ -107,6 +107,8 @@ pub async fn live_setup(forge: &ForgeArgs, repos: &[String]) -> Result<Option<Li
 pub struct Forge {
     /// The `github`/`gitlab` sections of each side's config.
     pub sections: serde_json::Value,
+    /// Settings of each side's `collection` section (the mock lifts the per-run budgets).
+    pub collection: serde_json::Value,
     /// For the report.
     pub description: String,
     /// The repository URLs the sides collect (mapped onto the mock, deduplicated).
@@ -114,6 +116,23 @@ pub struct Forge {
     /// The mock forge, served as long as this value lives.
     _mock: Option<MockForge>,
 }
+
+impl Forge {
+    /// Serve `day` of the world's timeline to the collector signing in with `token`; the day
+    /// actually served (`None`: the live forge, whose world moves on its own).
+    ///
+    /// The one place a run moves the world. The mock forge of this revision has no timeline
+    /// yet, so it serves day 0 to every side whatever is asked; once `MockForge` has
+    /// `set_day_for_token`, this calls it and returns `day`.
+    pub fn serve_day(&self, token: &str, day: usize) -> Option<usize> {
+        let _mock = self._mock.as_ref()?;
+        let _ = (token, day);
+        Some(0)
+    }
+}
+
+/// A per-run budget no collection of a mock world reaches.
+const UNLIMITED: u32 = 1_000_000;
 
 /// Start the mock forge, or describe the live one.
 pub fn start(run: &Run, live: Option<&Live>) -> Result<Forge> {
@@ -134,6 +153,7 @@ pub fn start(run: &Run, live: Option<&Live>) -> Result<Forge> {
         }),
         description: l.description(),
         urls,
+        collection: serde_json::json!({}),
         _mock: None,
     })
 }
@@ -171,6 +191,13 @@ fn start_mock(run: &Run) -> Result<Forge> {
         }),
         description,
         urls,
+        // As the rate limit: the gate measures data, not budgets. With the per-run budgets of
+        // profile enrichment and e-mail lookup, a second collection fetches what the first left
+        // for later, and the upgraded side (two collections) could never equal a fresh one.
+        collection: serde_json::json!({
+            "enrich_per_run": UNLIMITED,
+            "resolve_per_run": UNLIMITED,
+        }),
         _mock: Some(forge),
     })
 }

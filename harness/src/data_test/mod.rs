@@ -13,7 +13,8 @@
 //!    recompiles the project's crates. The working tree (uncommitted changes included) is built
 //!    the same way. Both binaries are copied to `<work-dir>/bin/`. `--released-bin` /
 //!    `--new-bin` skip the builds.
-//! 3. **provision** — two scratch databases `aveloxis_harness_dt_<pid>_released` / `_new`, each
+//! 3. **provision** — scratch databases `aveloxis_harness_dt_<pid>_released` / `_new` /
+//!    `_upgraded` (and `_rollback`, copied from the upgraded one during the run), each
 //!    marked `COMMENT ON DATABASE … IS 'aveloxis-harness scratch'`, on a private ephemeral
 //!    cluster (default) or an operator's server (`--provisioner server --server-url URL`,
 //!    CREATEDB needed). The harness only ever drops a database whose name carries the scratch
@@ -36,15 +37,20 @@
 //!    `<work-dir>/<side>.log`. Children get `PGHOST/PGPORT/PGUSER/PGDATABASE` of their database
 //!    and `HARNESS_SIDE`; inherited `AVELOXIS_*` variables (except `AVELOXIS_LOG`) are removed so
 //!    an operator's overrides cannot point a side at a real database. The mock's rate limit is
-//!    lifted (the gate measures data, not throttling).
+//!    lifted (the gate measures data, not throttling). The **upgraded** side (not with
+//!    `--no-upgraded`; see [`upgraded`]) runs next to them: the released binary collects day 0
+//!    into its empty database, then the new binary migrates it in place and collects
+//!    incrementally at `--days N`; then the rollback check. Every step is timed per side.
 //! 6. **diff** — see [`crate::table_diff`]; the FAIL tables of `aveloxis_data` also row by row
-//!    ([`crate::row_diff`]).
+//!    ([`crate::row_diff`]). Pairs: released→new, and upgraded→new with the new side as the
+//!    baseline ([`pair`]).
 //! 7. **report** — `report.md`, `report.json`, `junit.xml` and `state.json` in the work dir;
 //!    `report.md` is appended to `$GITHUB_STEP_SUMMARY` when set.
 //!
 //! The stages are modules, run in this order by [`full_run`]: [`args`] (every option checked
-//! up front) → [`build`] (resolve and build) → [`provision`] → [`forge`] → [`sides`] (collect)
-//! → [`compare`] (diff) → [`render`] (reports). A side is a value ([`sides::Side`]): the
+//! up front) → [`build`] (resolve and build) → [`provision`] → [`forge`] → [`schedule`] over
+//! [`sides`] and [`upgraded`] (collect) → [`compare`] (diff) → [`pair`] and [`render`]
+//! (reports). A side is a value ([`sides::Side`]): the
 //! collectors of a run are a list of them.
 //!
 //! `--diff-only` re-runs 6–7 against the databases recorded in `state.json` (kept with
@@ -60,9 +66,12 @@ pub mod build;
 mod child;
 pub mod compare;
 pub mod forge;
+pub mod pair;
 pub mod provision;
 pub mod render;
+pub mod schedule;
 pub mod sides;
+pub mod upgraded;
 
 use crate::cli::{DataTestArgs, ForgeKind, ProvisionerKind};
 use crate::operator;
@@ -71,7 +80,8 @@ use crate::scratch::Host;
 use args::{Run, Where};
 use provision::State;
 use render::{Report, Timer};
-use sides::{Schedule, Side};
+use schedule::Schedule;
+use sides::Side;
 
 pub use forge::{map_repo, mock_preset};
 pub use render::{ROW_LEVEL_EXAMPLES, junit, markdown, terminal_summary};
@@ -117,6 +127,11 @@ struct Collected {
     checks: Vec<Check>,
     notes: Vec<String>,
     timer: Timer,
+    /// Every side's steps, timed.
+    sides: Vec<sides::SideRun>,
+    /// The upgraded database is compared with the new one.
+    upgraded: bool,
+    days: usize,
 }
 
 /// The diff and report stages, against the databases of `state`.
@@ -128,7 +143,25 @@ async fn diff_and_report(
     mut c: Collected,
 ) -> Result<Report> {
     crate::progress::begin("diff", None);
-    let compared = compare::compare(url, state, matviews, &mut c.notes).await?;
+    // Both pairs at once: they read the new database through connections of their own.
+    let mut upgraded_notes = Vec::new();
+    let with_upgraded = c.upgraded;
+    let upgraded = async {
+        match (&state.upgraded_db, with_upgraded) {
+            (Some(db), true) => {
+                let dbs = (state.new_db.as_str(), db.as_str());
+                let p = compare::pair(url, dbs, state, matviews, &mut upgraded_notes).await?;
+                let names = (sides::NEW, sides::UPGRADED);
+                anyhow::Ok(Some(pair::Pair::new(names, dbs, p.tables, p.row_level)))
+            }
+            _ => Ok(None),
+        }
+    };
+    let (compared, upgraded) = tokio::try_join!(
+        compare::compare(url, state, matviews, &mut c.notes),
+        upgraded
+    )?;
+    c.notes.extend(upgraded_notes);
     c.timer.phase("diff");
     crate::progress::begin("report", None);
     if matviews {
@@ -152,6 +185,9 @@ async fn diff_and_report(
         phases: Vec::new(),
         notes: c.notes,
         row_level: compared.row_level,
+        upgraded,
+        days: c.days,
+        sides: c.sides,
     };
     c.timer.phase("report");
     report.phases = c.timer.phases;
@@ -188,11 +224,14 @@ async fn diff_only(args: &DataTestArgs, work: &Path) -> Result<Report> {
         checks: Vec::new(),
         notes: vec!["--diff-only: compared the databases recorded in state.json".into()],
         timer,
+        sides: Vec::new(),
+        upgraded: state.upgraded_db.is_some(),
+        days: args.forge.days,
     };
     let url = |db: &str| host.url(db);
     let report = diff_and_report(&url, &state, args.matviews, work, collected).await;
     if !provision.keep_dbs {
-        let dbs: Vec<String> = state.databases().into_iter().cloned().collect();
+        let dbs: Vec<String> = state.all_databases().into_iter().cloned().collect();
         host.drop_all(&dbs).await;
     }
     report
@@ -221,6 +260,9 @@ pub async fn full_run(args: &DataTestArgs, work: &Path) -> Result<Report> {
         checks: resolved.checks,
         notes: resolved.notes,
         timer,
+        sides: Vec::new(),
+        upgraded: false,
+        days: run.forge.days,
     };
     let stages = Stages {
         run: &run,
@@ -260,15 +302,19 @@ impl Stages<'_> {
         crate::progress::begin("collect", Some(sides.iter().map(Side::steps).sum()));
         let shared = sides::Shared {
             work: &run.work,
+            host: self.host,
             pg: &self.host.conn(),
-            forges: &forge.sections,
+            forge: &forge,
         };
         let schedule = match run.forge.forge {
             ForgeKind::Mock => Schedule::Together,
             ForgeKind::Live => Schedule::InTurn,
         };
-        c.checks
-            .extend(sides::collect_all(&sides, &shared, schedule).await?);
+        let outcome = schedule::collect_all(&sides, &shared, schedule).await?;
+        c.checks.extend(outcome.checks);
+        c.notes.extend(outcome.notes);
+        c.sides = outcome.runs;
+        c.upgraded = outcome.upgraded_comparable;
         c.timer.phase("collect");
         c.forge = forge.description.clone();
         drop(forge);
@@ -283,7 +329,8 @@ impl Stages<'_> {
         diff_and_report(&url, state, run.matviews, &run.work, c).await
     }
 
-    /// The sides of this run: the released collector (the baseline) and the working tree's.
+    /// The sides of this run: the released collector (the baseline), the working tree's, and
+    /// the upgraded side (released on day 0, then the working tree's in place).
     fn sides<'s>(&'s self, urls: &'s [String]) -> Vec<Side<'s>> {
         let keys = |token: &'static str| match self.live {
             None => sides::Keys::Token(token),
@@ -292,6 +339,7 @@ impl Stages<'_> {
                 from: operator::shown(l.config.database()),
             },
         };
+        let day = self.run.forge.days;
         let side = |name, bin: &std::path::PathBuf, db: &String, token, baseline| Side {
             name,
             bin: bin.clone(),
@@ -300,22 +348,43 @@ impl Stages<'_> {
             urls,
             matviews: self.run.matviews,
             baseline,
+            day,
+            upgrade: None,
         };
-        vec![
+        let (state, bins) = (self.state, self.bins);
+        let mut sides = vec![
             side(
-                "released",
-                &self.bins.released,
-                &self.state.released_db,
+                sides::RELEASED,
+                &bins.released,
+                &state.released_db,
                 DEFAULT_TOKENS[0],
                 true,
             ),
             side(
-                "new",
-                &self.bins.new,
-                &self.state.new_db,
+                sides::NEW,
+                &bins.new,
+                &state.new_db,
                 DEFAULT_TOKENS[1],
                 false,
             ),
-        ]
+        ];
+        if let (Some(db), Some(rollback_db)) = (&state.upgraded_db, &state.rollback_db) {
+            let mut upgraded = side(
+                sides::UPGRADED,
+                &bins.released,
+                db,
+                DEFAULT_TOKENS[2],
+                false,
+            );
+            upgraded.day = 0;
+            upgraded.upgrade = Some(sides::Upgrade {
+                bin: bins.new.clone(),
+                day,
+                rollback_db: rollback_db.clone(),
+                migrations: self.run.repo.join("migrations"),
+            });
+            sides.push(upgraded);
+        }
+        sides
     }
 }

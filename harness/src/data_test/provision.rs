@@ -25,6 +25,12 @@ pub struct State {
     pub server: String,
     pub released_db: String,
     pub new_db: String,
+    /// The upgraded side's database (absent with `--no-upgraded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgraded_db: Option<String>,
+    /// The copy of the upgraded database the rollback check collects into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_db: Option<String>,
     pub released_tag: String,
     pub released_commit: String,
     pub repos: Vec<String>,
@@ -48,6 +54,12 @@ impl State {
             },
             released_db: format!("{SCRATCH_PREFIX}dt_{pid}_released"),
             new_db: format!("{SCRATCH_PREFIX}dt_{pid}_new"),
+            upgraded_db: run
+                .upgraded
+                .then(|| format!("{SCRATCH_PREFIX}dt_{pid}_upgraded")),
+            rollback_db: run
+                .upgraded
+                .then(|| format!("{SCRATCH_PREFIX}dt_{pid}_rollback")),
             released_tag: run.tag.clone(),
             released_commit: commit.to_string(),
             repos: run.repos.clone(),
@@ -63,8 +75,18 @@ impl State {
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
-    pub fn databases(&self) -> [&String; 2] {
-        [&self.released_db, &self.new_db]
+    /// The databases created before collecting (the rollback copy is made later).
+    pub fn databases(&self) -> Vec<&String> {
+        let mut dbs = vec![&self.released_db, &self.new_db];
+        dbs.extend(&self.upgraded_db);
+        dbs
+    }
+
+    /// Every database of the run, the rollback copy included.
+    pub fn all_databases(&self) -> Vec<&String> {
+        let mut dbs = self.databases();
+        dbs.extend(&self.rollback_db);
+        dbs
     }
 }
 
@@ -77,8 +99,8 @@ pub async fn host(scratch: &Where) -> Result<Host> {
     }
 }
 
-/// Create both marked scratch databases (each name in `created` once it exists) and write
-/// `state.json`.
+/// Create the marked scratch databases (each name in `created` once it exists; the rollback
+/// copy's name too, as it is made during the run) and write `state.json`.
 pub async fn create(
     host: &Host,
     state: &State,
@@ -89,6 +111,7 @@ pub async fn create(
         host.create(db).await?;
         created.push(db.clone());
     }
+    created.extend(state.rollback_db.iter().cloned());
     std::fs::write(
         work.join("state.json"),
         serde_json::to_string_pretty(state)?,
@@ -99,10 +122,10 @@ pub async fn create(
 /// The end of a run: the created databases are dropped, unless they are kept on a server.
 pub async fn release(host: &Host, created: &[String], run: &Run, state: &State) {
     if run.keep_dbs && matches!(host, Host::Server(..)) {
+        let kept: Vec<&str> = state.all_databases().iter().map(|d| d.as_str()).collect();
         say!(
-            "harness: kept {} and {} (see {})",
-            state.released_db,
-            state.new_db,
+            "harness: kept {} (see {})",
+            kept.join(", "),
             run.work.join("state.json").display()
         );
     } else {

@@ -13,6 +13,9 @@ use crate::report::{Check, Verdict, md_escape, verdict_line, xml_escape};
 use crate::row_diff;
 use crate::table_diff::{Finding, TableResult};
 
+use super::pair::{self, Pair};
+use super::sides::SideRun;
+
 /// Examples per category in the row-level section of the report.
 pub const ROW_LEVEL_EXAMPLES: usize = 5;
 
@@ -39,12 +42,21 @@ pub struct Report {
     /// shadow-diff over the aveloxis_data tables that FAILed: which rows, which values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row_level: Option<row_diff::Report>,
+    /// The upgraded side against the new one (absent with `--no-upgraded`, or when the upgrade
+    /// failed before there was anything to compare: the checks say why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgraded: Option<Pair>,
+    /// `--days`: the day of the timeline asked for (the steps say which day was served).
+    pub days: usize,
+    /// Every side's steps, timed.
+    pub sides: Vec<SideRun>,
 }
 
 impl Report {
     pub fn count(&self, v: Verdict) -> usize {
         self.tables.iter().filter(|t| t.verdict == v).count()
             + self.checks.iter().filter(|c| c.verdict == v).count()
+            + self.upgraded.as_ref().map_or(0, |p| p.count(v))
     }
     pub fn failed(&self) -> bool {
         self.count(Verdict::Fail) > 0
@@ -55,7 +67,12 @@ impl Report {
             self.tables
                 .iter()
                 .map(|t| t.verdict)
-                .chain(self.checks.iter().map(|c| c.verdict)),
+                .chain(self.checks.iter().map(|c| c.verdict))
+                .chain(
+                    self.upgraded
+                        .iter()
+                        .flat_map(|p| p.tables.iter().map(|t| t.verdict)),
+                ),
         )
     }
 }
@@ -90,12 +107,16 @@ pub fn markdown(r: &Report) -> String {
     for v in [Verdict::Fail, Verdict::Flag, Verdict::Pass] {
         tables_section(&mut s, r, v);
     }
+    if let Some(p) = &r.upgraded {
+        pair::markdown(&mut s, p);
+    }
     if !r.phases.is_empty() {
         s.push_str("\n## Phases\n\n| phase | seconds |\n|---|---:|\n");
         for p in &r.phases {
             let _ = writeln!(s, "| {} | {:.1} |", md_escape(&p.name), p.seconds);
         }
     }
+    pair::sides_markdown(&mut s, &r.sides);
     if let Some(sd) = &r.row_level {
         let _ = writeln!(
             s,
@@ -137,6 +158,7 @@ fn header(s: &mut String, r: &Report) {
     );
     let _ = writeln!(s, "- Forge: {}", md_escape(&r.forge));
     let _ = writeln!(s, "- Schemas: {}", r.schemas.join(", "));
+    pair::header(s, r.upgraded.as_ref(), r.days, &r.sides);
     let _ = writeln!(s, "- Generated: {}", r.generated);
     let _ = writeln!(s, "\n{}\n\n## Summary\n", verdict_line(r.verdict()));
     let _ = writeln!(
@@ -159,7 +181,7 @@ fn header(s: &mut String, r: &Report) {
 /// The tables with verdict `v`.
 fn tables_section(s: &mut String, r: &Report, v: Verdict) {
     let list: Vec<&TableResult> = r.tables.iter().filter(|t| t.verdict == v).collect();
-    let _ = writeln!(s, "\n## {} ({})\n", v.as_str(), list.len());
+    let _ = writeln!(s, "\n## {} ({}) — released→new\n", v.as_str(), list.len());
     if list.is_empty() {
         s.push_str("_none_\n");
         return;
@@ -180,7 +202,7 @@ fn tables_section(s: &mut String, r: &Report, v: Verdict) {
 
 pub fn junit(r: &Report) -> String {
     let fails = r.count(Verdict::Fail);
-    let total = r.tables.len() + r.checks.len();
+    let total = r.tables.len() + r.checks.len() + r.upgraded.as_ref().map_or(0, |p| p.tables.len());
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
@@ -235,6 +257,9 @@ pub fn junit(r: &Report) -> String {
             Verdict::Pass => {}
         }
         s.push_str("</testcase>\n");
+    }
+    if let Some(p) = &r.upgraded {
+        pair::junit(&mut s, p);
     }
     s.push_str("</testsuite>\n");
     s
@@ -295,6 +320,9 @@ pub fn terminal_summary(r: &Report, work_dir: &Path) -> String {
                     .join("; ")
             );
         }
+    }
+    if let Some(p) = &r.upgraded {
+        pair::terminal(&mut s, p);
     }
     let _ = writeln!(
         s,

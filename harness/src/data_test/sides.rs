@@ -1,22 +1,30 @@
-//! The collect stage. A side is a value — which collector binary, which scratch database, which
+//! The sides of the collect stage. A side is a value — which collector binary, which scratch database, which
 //! keys, what to collect — and every side goes through the same steps: its config, `migrate
 //! --skip-views`, its keys, `add-repo`, `collect --full` (with matviews also `migrate` and
-//! `refresh-views`). The baseline side must complete (else there is nothing to compare against:
-//! the run could not compare); any other side failing is a FAIL check naming the error.
+//! `refresh-views`). The upgraded side then goes on with the new binary (see [`super::upgraded`]).
+//! The baseline side must complete (else there is nothing to compare against: the run could
+//! not compare); any other side failing is a FAIL check naming the error. Every step is timed
+//! per side, and every collection records the day of the forge's timeline it was served.
 
 use std::future::Future;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 
 use anyhow::{Context, Result};
 
+use serde::Serialize;
+
 use super::child::{Log, stream};
+use super::forge::Forge;
 use crate::operator;
 use crate::report::Check;
-use crate::scratch::Conn;
+use crate::scratch::{Conn, Host};
+
+/// The names of the sides (and of the binaries).
+pub const RELEASED: &str = "released";
+pub const NEW: &str = "new";
+pub const UPGRADED: &str = "upgraded";
 
 /// How a side gets its API keys.
 pub enum Keys<'a> {
@@ -43,164 +51,242 @@ pub struct Side<'a> {
     pub matviews: bool,
     /// The side the others are compared against: when it fails the run could not compare.
     pub baseline: bool,
+    /// The day of the forge's timeline its (first) collection asks for.
+    pub day: usize,
+    /// The upgraded side: what happens to its database after the first collection.
+    pub upgrade: Option<Upgrade>,
+}
+
+/// What happens to the upgraded side's database after its day-0 collection (see
+/// [`super::upgraded`]).
+pub struct Upgrade {
+    /// The new binary.
+    pub bin: PathBuf,
+    /// The day its incremental collection asks for.
+    pub day: usize,
+    /// The copy of the upgraded database the rollback check collects into.
+    pub rollback_db: String,
+    /// The plan the new binary embeds (the working tree's `migrations/`).
+    pub migrations: PathBuf,
 }
 
 impl Side<'_> {
     /// Progress steps of this side.
     pub fn steps(&self) -> u64 {
-        if self.matviews { 6 } else { 4 }
+        let first = if self.matviews && self.upgrade.is_none() {
+            6
+        } else {
+            4
+        };
+        first
+            + self
+                .upgrade
+                .as_ref()
+                .map_or(0, |_| 4 + u64::from(self.matviews))
+    }
+
+    /// The mock token it signs in with (`None`: the operator's keys).
+    pub fn token(&self) -> Option<&'static str> {
+        match self.keys {
+            Keys::Token(t) => Some(t),
+            Keys::Operator { .. } => None,
+        }
     }
 }
 
-/// What every side shares: the work dir, the scratch server, the forge sections of the config.
+/// What every side shares: the work dir, the scratch host and server, the forge.
 pub struct Shared<'a> {
     pub work: &'a Path,
+    pub host: &'a Host,
     pub pg: &'a Conn,
-    pub forges: &'a serde_json::Value,
+    pub forge: &'a Forge,
 }
 
-/// How the sides run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Schedule {
-    /// All at once (the mock forge).
-    Together,
-    /// One after the other, in order, stopping when the baseline fails (they share the
-    /// operator's rate budget).
-    InTurn,
+/// One timed step of a side.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    /// `migrate`, `add-key`, `add-repo`, `collect --full`, `collect`, …
+    pub name: String,
+    /// Which binary ran it: `released` or `new` (the upgraded side uses both).
+    pub binary: &'static str,
+    pub seconds: f64,
+    /// For a collection: the day of the timeline asked for and the day the forge served
+    /// (absent served day: the live forge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day_requested: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day_served: Option<usize>,
+    pub ok: bool,
 }
 
-/// Collect every side. `Err` when a baseline side failed; the checks say whether each other
-/// side completed (a FAIL naming the error when it did not).
-pub async fn collect_all(
-    sides: &[Side<'_>],
+/// What one side did, step by step.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SideRun {
+    pub side: String,
+    pub db: String,
+    pub steps: Vec<Step>,
+    /// Wall time of the side, first step to last.
+    pub seconds: f64,
+}
+
+/// One side's result.
+pub struct Done {
+    /// The side's own failure (for the baseline: the run could not compare).
+    pub result: Result<()>,
+    /// Checks of its own (the upgraded side's stages, the rollback check).
+    pub checks: Vec<Check>,
+    pub notes: Vec<String>,
+    pub run: SideRun,
+    pub comparable: bool,
+}
+
+/// A plain side: migrate, keys, add-repo, `collect --full` (and the matviews).
+pub async fn collect(c: &Collector<'_>, side: &Side<'_>, shared: &Shared<'_>) -> Result<()> {
+    first_collection(c, &Bin::of(side), side, shared, side.day, side.matviews).await
+}
+
+/// A side's first collection into its empty database with `bin`: migrate, keys, add-repo,
+/// `collect --full` at `day` (with `matviews` also `migrate` and `refresh-views`).
+pub async fn first_collection(
+    c: &Collector<'_>,
+    bin: &Bin,
+    side: &Side<'_>,
     shared: &Shared<'_>,
-    schedule: Schedule,
-) -> Result<Vec<Check>> {
-    let mut checks = Vec::new();
-    let outcomes = match schedule {
-        Schedule::Together => join_all(sides.iter().map(|s| collect(s, shared)).collect()).await,
-        Schedule::InTurn => {
-            let mut done = Vec::new();
-            for side in sides {
-                let outcome = collect(side, shared).await;
-                // Without a baseline there is nothing to compare against: the other sides
-                // would only spend the operator's budget.
-                if side.baseline {
-                    outcome?;
-                    done.push(Ok(()));
-                } else {
-                    done.push(outcome);
-                }
-            }
-            done
-        }
-    };
-    for (side, outcome) in sides.iter().zip(outcomes) {
-        match outcome {
-            Ok(()) => {}
-            Err(e) if side.baseline => return Err(e),
-            // The collector failing where the baseline succeeded is the regression itself (a
-            // NOT NULL column it does not fill, a CHECK its data violates, a renamed column it
-            // still writes…): a FAIL naming the error, and the diff shows what it left missing.
-            Err(e) => checks.push(Check::fail(
-                format!("{} collector completes", side.name),
-                format!("{e:#}"),
-            )),
-        }
-    }
-    Ok(checks)
-}
-
-/// Await every future, polling them together; the outputs in the futures' order.
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *out = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
-}
-
-/// A side's collector, configured: its directory, config and log.
-struct Collector<'a> {
-    side: &'a Side<'a>,
-    pg: &'a Conn,
-    dir: PathBuf,
-    config: PathBuf,
-    log: Log,
-}
-
-/// One side: its config, migrate, keys, add-repo, collect.
-async fn collect(side: &Side<'_>, shared: &Shared<'_>) -> Result<()> {
-    let c = Collector::configure(side, shared)?;
-    c.run(vec!["migrate", "--skip-views"], None).await?;
-    c.add_keys().await?;
+    day: usize,
+    matviews: bool,
+) -> Result<()> {
+    c.run(bin, "migrate", vec!["migrate", "--skip-views"], None)
+        .await?;
+    c.add_keys(bin, &side.keys).await?;
     let mut add = vec!["add-repo"];
     add.extend(side.urls.iter().map(String::as_str));
-    c.run(add, None).await?;
-    let mut collect = vec!["collect"];
-    collect.extend(side.urls.iter().map(String::as_str));
-    collect.push("--full");
-    c.run(collect, None).await?;
-    if side.matviews {
-        c.run(vec!["migrate"], None).await?;
-        c.run(vec!["refresh-views"], None).await?;
+    c.run(bin, "add-repo", add, None).await?;
+    c.collect(bin, side, shared, day, true).await?;
+    if matviews {
+        c.run(bin, "migrate (views)", vec!["migrate"], None).await?;
+        c.run(bin, "refresh-views", vec!["refresh-views"], None)
+            .await?;
     }
     Ok(())
 }
 
+/// A collector binary and which one it is.
+pub struct Bin {
+    pub path: PathBuf,
+    /// `released` or `new`.
+    pub which: &'static str,
+}
+
+impl Bin {
+    /// The binary a side starts with.
+    fn of(side: &Side<'_>) -> Bin {
+        Bin {
+            path: side.bin.clone(),
+            which: if side.name == NEW { NEW } else { RELEASED },
+        }
+    }
+}
+
+/// A side's collector, configured: its directory, config and log, and its timed steps.
+pub struct Collector<'a> {
+    name: &'static str,
+    db: String,
+    pg: &'a Conn,
+    dir: PathBuf,
+    config: PathBuf,
+    log: Log,
+    steps: Mutex<Vec<Step>>,
+}
+
 impl<'a> Collector<'a> {
-    /// Write `<work>/<side>/aveloxis.json` (its database, its clone dir, the forge sections) and
-    /// open `<work>/<side>.log`.
-    fn configure(side: &'a Side<'a>, shared: &'a Shared<'a>) -> Result<Collector<'a>> {
-        let dir = shared.work.join(side.name);
+    /// Write `<work>/<name>/aveloxis.json` (database `db`, its clone dir, the forge sections)
+    /// and open `<work>/<name>.log`.
+    pub fn configure(
+        name: &'static str,
+        db: &str,
+        shared: &'a Shared<'a>,
+    ) -> Result<Collector<'a>> {
+        let dir = shared.work.join(name);
         std::fs::create_dir_all(&dir)?;
         let clones = dir.join("clones");
         let _ = std::fs::remove_dir_all(&clones);
         let pg = shared.pg;
         let mut cfg = serde_json::json!({
-            "database": {"host": pg.host, "port": pg.port, "user": pg.user, "dbname": side.db,
+            "database": {"host": pg.host, "port": pg.port, "user": pg.user, "dbname": db,
                          "sslmode": "disable"},
             "collection": {"repo_clone_dir": clones}
         });
-        if let (Some(cfg), Some(forges)) = (cfg.as_object_mut(), shared.forges.as_object()) {
+        if let (Some(cfg), Some(forges)) = (cfg.as_object_mut(), shared.forge.sections.as_object())
+        {
             for (k, v) in forges {
                 cfg.insert(k.clone(), v.clone());
+            }
+        }
+        if let (Some(c), Some(settings)) = (
+            cfg["collection"].as_object_mut(),
+            shared.forge.collection.as_object(),
+        ) {
+            for (k, v) in settings {
+                c.insert(k.clone(), v.clone());
             }
         }
         let config = dir.join("aveloxis.json");
         std::fs::write(&config, serde_json::to_string_pretty(&cfg)?)?;
         let log = Arc::new(Mutex::new(
-            std::fs::File::create(shared.work.join(format!("{}.log", side.name)))
+            std::fs::File::create(shared.work.join(format!("{name}.log")))
                 .context("creating the side's log")?,
         ));
         Ok(Collector {
-            side,
+            name,
+            db: db.to_string(),
             pg,
             dir,
             config,
             log,
+            steps: Mutex::new(Vec::new()),
         })
     }
 
-    /// The collector with `args`, in the side's environment: `PG*` of its database,
-    /// `HARNESS_SIDE`, and no inherited `AVELOXIS_*` override (but `AVELOXIS_LOG`).
-    fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut c = tokio::process::Command::new(&self.side.bin);
+    /// The steps timed so far (taken out).
+    pub fn take_steps(&self) -> Vec<Step> {
+        self.steps
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    }
+
+    /// Steps another collector timed, recorded as this side's.
+    pub fn push_steps(&self, more: Vec<Step>) {
+        if let Ok(mut s) = self.steps.lock() {
+            s.extend(more);
+        }
+    }
+
+    /// The side's result, with the steps it timed.
+    pub fn done(
+        &self,
+        result: Result<()>,
+        checks: Vec<Check>,
+        notes: Vec<String>,
+        comparable: bool,
+    ) -> Done {
+        let steps = self.steps.lock().map(|s| s.clone()).unwrap_or_default();
+        Done {
+            result,
+            checks,
+            notes,
+            run: SideRun {
+                steps,
+                ..SideRun::default()
+            },
+            comparable,
+        }
+    }
+
+    /// `bin` with `args`, in the side's environment: `PG*` of its database, `HARNESS_SIDE`,
+    /// and no inherited `AVELOXIS_*` override (but `AVELOXIS_LOG`).
+    fn command(&self, bin: &Path, args: &[&str]) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(bin);
         for (k, _) in std::env::vars_os() {
             if let Some(k) = k.to_str()
                 && k.starts_with("AVELOXIS_")
@@ -213,8 +299,8 @@ impl<'a> Collector<'a> {
         c.env("PGHOST", &self.pg.host)
             .env("PGPORT", self.pg.port.to_string())
             .env("PGUSER", &self.pg.user)
-            .env("PGDATABASE", &self.side.db)
-            .env("HARNESS_SIDE", self.side.name)
+            .env("PGDATABASE", &self.db)
+            .env("HARNESS_SIDE", self.name)
             .env("NO_COLOR", "1")
             .current_dir(&self.dir);
         if let Some(pw) = &self.pg.password {
@@ -224,24 +310,105 @@ impl<'a> Collector<'a> {
         c
     }
 
-    /// Run one step, streaming its output; a progress step when it succeeded.
-    async fn run(&self, args: Vec<&str>, stdin: Option<String>) -> Result<()> {
-        let cmd = self.command(&args);
-        stream(self.side.name, cmd, stdin, Some(self.log.clone())).await?;
-        crate::progress::step(&format!("{} {}", self.side.name, args[0]));
-        Ok(())
+    /// Run one step, streaming its output, timed as `label`; a progress step when it succeeded.
+    pub async fn run(
+        &self,
+        bin: &Bin,
+        label: &str,
+        args: Vec<&str>,
+        stdin: Option<String>,
+    ) -> Result<()> {
+        self.timed(bin.which, label, None, async {
+            let cmd = self.command(&bin.path, &args);
+            stream(self.name, cmd, stdin, Some(self.log.clone())).await
+        })
+        .await
     }
 
-    async fn add_keys(&self) -> Result<()> {
-        let (keys, from) = match &self.side.keys {
+    /// Time `work` (run by `which`: `released`, `new` or `harness`) as the step `label`
+    /// (`day`: requested and served, for a collection).
+    pub async fn timed<F: Future<Output = Result<()>>>(
+        &self,
+        which: &'static str,
+        label: &str,
+        day: Option<(usize, Option<usize>)>,
+        work: F,
+    ) -> Result<()> {
+        let start = std::time::Instant::now();
+        let result = work.await;
+        if let Ok(mut steps) = self.steps.lock() {
+            steps.push(Step {
+                name: label.to_string(),
+                binary: which,
+                seconds: start.elapsed().as_secs_f64(),
+                day_requested: day.map(|d| d.0),
+                day_served: day.and_then(|d| d.1),
+                ok: result.is_ok(),
+            });
+        }
+        if result.is_ok() {
+            crate::progress::step(&format!("{} {label}", self.name));
+        }
+        result
+    }
+
+    /// `collect URL…` (`--full` when `full`) with `bin`, after the forge was asked to serve
+    /// `day` to the side's token.
+    pub async fn collect(
+        &self,
+        bin: &Bin,
+        side: &Side<'_>,
+        shared: &Shared<'_>,
+        day: usize,
+        full: bool,
+    ) -> Result<()> {
+        self.collect_with(bin, side, shared, day, full, &[]).await
+    }
+
+    /// [`Collector::collect`] with global options `extra` (e.g. `--migrations-dir D`).
+    pub async fn collect_with(
+        &self,
+        bin: &Bin,
+        side: &Side<'_>,
+        shared: &Shared<'_>,
+        day: usize,
+        full: bool,
+        extra: &[&str],
+    ) -> Result<()> {
+        let served = side.token().and_then(|t| shared.forge.serve_day(t, day));
+        let mut args: Vec<&str> = extra.to_vec();
+        args.push("collect");
+        args.extend(side.urls.iter().map(String::as_str));
+        if full {
+            args.push("--full");
+        }
+        let mut label = if full { "collect --full" } else { "collect" }.to_string();
+        if let Some(flag) = extra.first() {
+            label = format!("{label} {flag}");
+        }
+        self.timed(bin.which, &label, Some((day, served)), async {
+            let cmd = self.command(&bin.path, &args);
+            stream(self.name, cmd, None, Some(self.log.clone())).await
+        })
+        .await
+    }
+
+    /// The side's keys: `add-key -` with the mock token, or the operator's keys one by one.
+    pub async fn add_keys(&self, bin: &Bin, keys: &Keys<'_>) -> Result<()> {
+        let (keys, from) = match keys {
             Keys::Token(token) => {
                 return self
-                    .run(vec!["add-key", "-"], Some(format!("{token}\n")))
+                    .run(
+                        bin,
+                        "add-key",
+                        vec!["add-key", "-"],
+                        Some(format!("{token}\n")),
+                    )
                     .await;
             }
             Keys::Operator { keys, from } => (keys, from),
         };
-        let name = self.side.name;
+        let name = self.name;
         // Through the collector's own `add-key` (token on stdin, never in argv), so the keys
         // land exactly as an operator's would.
         for k in keys.iter() {
@@ -253,15 +420,20 @@ impl<'a> Collector<'a> {
                 "--name",
                 &k.name,
             ];
-            self.run(args, Some(format!("{}\n", k.token.expose())))
-                .await
-                .with_context(|| format!("[{name}] copying the operator's keys"))?;
+            self.run(
+                bin,
+                "add-key",
+                args,
+                Some(format!("{}\n", k.token.expose())),
+            )
+            .await
+            .with_context(|| format!("[{name}] copying the operator's keys"))?;
         }
         let msg = format!(
             "copied {} key(s) from {} of {from} into {}",
             keys.len(),
             operator::KEY_TABLE,
-            self.side.db
+            self.db
         );
         say!("harness: [{name}] {msg}");
         if let Ok(mut f) = self.log.lock() {

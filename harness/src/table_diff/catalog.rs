@@ -233,7 +233,9 @@ fn exclusion(
             || r.name.ends_with("duration_ms")
             || r.name == "locked_by"
             || r.name == "worker"
-            || r.name.ends_with("_task_id"))
+            || r.name.ends_with("_task_id")
+            || r.name.starts_with("last_")
+            || r.name.ends_with("_sum"))
     {
         "operational state"
     } else if ["token", "secret", "password", "consumer_key"]

@@ -32,7 +32,8 @@
 //! 4. **collection metadata**: `tool_source`, `tool_version`, `data_source`,
 //!    `data_collection_date`;
 //! 5. **operational state** (schema `aveloxis_ops` only): timestamp columns, `*duration_ms`,
-//!    `locked_by`, `*_task_id`;
+//!    `locked_by`, `*_task_id`, and what the last run counted (`last_*`, `*_sum`: a full and
+//!    an incremental run count different items by design);
 //! 6. **a credential**: names containing `token`, `secret`, `password` or `consumer_key` (each
 //!    side holds its own API key; secrets are never hashed into a report);
 //! 7. **schema bookkeeping**: every column of the migration engine's own tables
