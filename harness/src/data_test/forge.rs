@@ -121,13 +121,12 @@ impl Forge {
     /// Serve `day` of the world's timeline to the collector signing in with `token`; the day
     /// actually served (`None`: the live forge, whose world moves on its own).
     ///
-    /// The one place a run moves the world. The mock forge of this revision has no timeline
-    /// yet, so it serves day 0 to every side whatever is asked; once `MockForge` has
-    /// `set_day_for_token`, this calls it and returns `day`.
+    /// The one place a run moves the world: the mock serves `day` to that key only, so sides
+    /// collecting at once each see their own day.
     pub fn serve_day(&self, token: &str, day: usize) -> Option<usize> {
-        let _mock = self._mock.as_ref()?;
-        let _ = (token, day);
-        Some(0)
+        let mock = self._mock.as_ref()?;
+        mock.set_day_for_token(token, day);
+        Some(day)
     }
 }
 
@@ -165,7 +164,8 @@ fn start_mock(run: &Run) -> Result<Forge> {
     );
     // The gate measures data, not throttling: lift the mock's per-token rate limit so a large
     // preset never waits for a window reset.
-    let mut scenario = Scenario::generate(preset, seed);
+    // The world's history: day 0 and `--days` more, each following from the one before.
+    let mut scenario = Scenario::generate(preset, seed).with_days(run.forge.days, seed);
     scenario.rate_limit.limit = 1_000_000_000;
     let forge = MockForge::start(scenario).context("starting the mock forge")?;
     let mut urls: Vec<String> = Vec::new();

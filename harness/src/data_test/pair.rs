@@ -160,7 +160,7 @@ pub fn days_line(days: usize, sides: &[SideRun]) -> String {
         .collect();
     let mut line = format!("--days {days}; day asked → served: {}", served.join("; "));
     if !moved {
-        line.push_str(" (this mock forge has no timeline yet: it serves day 0 to every side)");
+        line.push_str(" (every side saw day 0: the world did not move)");
     }
     line
 }
