@@ -153,7 +153,9 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
 
     for (label, sql, table, finding) in DAMAGING {
         tree.plant(label, sql);
-        let (_w, t, code, r) = tree.run(&[]);
+        // On day 0: a day of the tiny world touches every pull request, and the incremental
+        // run that re-lists them rewrites the damaged files (healing, not hiding, the damage).
+        let (_w, t, code, r) = tree.run(&["--days", "0"]);
         assert_eq!(code, Some(1), "{label}: {t}");
         assert_eq!(upgraded_fails(&r), [table], "{label}: {}", r["upgraded"]);
         let tb = upgraded(&r, table);
