@@ -27,10 +27,10 @@
 //!    `github`/`gitlab` URLs of `--operator-config` and the keys of its primary database's
 //!    `aveloxis_ops.worker_oauth` (read before anything is built; a platform of the requested
 //!    repositories without a key is exit 2). Repository URLs are used as given.
-//! 5. **collect** — per side: `migrate --skip-views`, keys (mock: `add-key` with `mock-token-0`
+//! 5. **collect** — per side: `migrate` (views included), keys (mock: `add-key` with `mock-token-0`
 //!    for released, `mock-token-1` for new, via stdin; live: the operator's keys inserted by the
 //!    harness itself, never on a command line or in the environment), `add-repo URL…`,
-//!    `collect URL… --full` (with `--matviews` also `migrate` and `refresh-views`). Mock: both
+//!    `collect URL… --full`, `refresh-views` (the views are compared on every run). Mock: both
 //!    sides in parallel; live: released, then new (they share the operator's rate budget).
 //!    Output streams live, each line prefixed `[released]` / `[new]`, and is kept in
 //!    `<work-dir>/<side>.log`. Children get `PGHOST/PGPORT/PGUSER/PGDATABASE` of their database
@@ -131,10 +131,12 @@ async fn diff_and_report(
     let compared = compare::compare(url, state, matviews, &mut c.notes).await?;
     c.timer.phase("diff");
     crate::progress::begin("report", None);
-    if matviews {
-        c.notes
-            .push("materialized views refreshed and compared".into());
-    }
+    let _ = matviews;
+    c.notes.push(
+        "Augur-compatible views (aveloxis_augur_data) and materialized views built, refreshed \
+         and compared"
+            .into(),
+    );
     let mut report = Report {
         released_tag: state.released_tag.clone(),
         released_commit: state.released_commit.clone(),

@@ -1,7 +1,7 @@
 //! The collect stage. A side is a value — which collector binary, which scratch database, which
-//! keys, what to collect — and every side goes through the same steps: its config, `migrate
-//! --skip-views`, its keys, `add-repo`, `collect --full` (with matviews also `migrate` and
-//! `refresh-views`). The baseline side must complete (else there is nothing to compare against:
+//! keys, what to collect — and every side goes through the same steps: its config, `migrate`
+//! (the Augur views and the matviews included), its keys, `add-repo`, `collect --full`,
+//! `refresh-views`. The baseline side must complete (else there is nothing to compare against:
 //! the run could not compare); any other side failing is a FAIL check naming the error.
 
 use std::future::Future;
@@ -39,7 +39,7 @@ pub struct Side<'a> {
     pub keys: Keys<'a>,
     /// The repository URLs it collects.
     pub urls: &'a [String],
-    /// Also `migrate` (views) and `refresh-views` after collecting.
+    /// Kept for `--matviews` (views are now built and refreshed on every run).
     pub matviews: bool,
     /// The side the others are compared against: when it fails the run could not compare.
     pub baseline: bool,
@@ -48,7 +48,7 @@ pub struct Side<'a> {
 impl Side<'_> {
     /// Progress steps of this side.
     pub fn steps(&self) -> u64 {
-        if self.matviews { 6 } else { 4 }
+        5
     }
 }
 
@@ -147,7 +147,8 @@ struct Collector<'a> {
 /// One side: its config, migrate, keys, add-repo, collect.
 async fn collect(side: &Side<'_>, shared: &Shared<'_>) -> Result<()> {
     let c = Collector::configure(side, shared)?;
-    c.run(vec!["migrate", "--skip-views"], None).await?;
+    // The Augur-compatible views and the matviews are part of what is compared on every run.
+    c.run(vec!["migrate"], None).await?;
     c.add_keys().await?;
     let mut add = vec!["add-repo"];
     add.extend(side.urls.iter().map(String::as_str));
@@ -156,10 +157,7 @@ async fn collect(side: &Side<'_>, shared: &Shared<'_>) -> Result<()> {
     collect.extend(side.urls.iter().map(String::as_str));
     collect.push("--full");
     c.run(collect, None).await?;
-    if side.matviews {
-        c.run(vec!["migrate"], None).await?;
-        c.run(vec!["refresh-views"], None).await?;
-    }
+    c.run(vec!["refresh-views"], None).await?;
     Ok(())
 }
 

@@ -378,10 +378,18 @@ impl Run<'_> {
             .into_iter()
             .filter(|c| !own_key.contains(c))
             .collect();
+        let exprs = content
+            .iter()
+            .map(|c| match rrel.columns.get(c) {
+                Some(col) => table_diff::value_sql(col, "t"),
+                None => format!("t.{}", aveloxis_pg::quote_ident(c)),
+            })
+            .collect();
         let q = TableQuery {
             table: name.clone(),
             plan,
             content,
+            exprs,
             scope,
         };
         let (examples, repo) = (self.examples, self.repo);

@@ -9,7 +9,7 @@ use aveloxis_pg::quote_ident;
 use serde::Serialize;
 use sqlx::{PgConnection, Row};
 
-use super::catalog::{Catalog, Relation};
+use super::catalog::{Catalog, Relation, value_sql};
 
 /// Settings that make the text form of values identical across sessions.
 /// Returns the server's `server_version_num`.
@@ -58,6 +58,15 @@ fn qualified(schema: &str, table: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(table))
 }
 
+/// `alias.column` as compared (a contributor id translated, see [`value_sql`]) and whether
+/// that expression is text already.
+fn compared(rel: &Relation, c: &str) -> (String, bool) {
+    match rel.columns.get(c) {
+        Some(col) => (value_sql(col, "t"), col.contributor),
+        None => (format!("t.{}", quote_ident(c)), false),
+    }
+}
+
 /// Nullable columns of `rel`, split into those outside the content hash (counted by the first
 /// scan) and those in it (counted only by a follow-up scan).
 fn nullable(rel: &Relation, hashed: &[String]) -> (Vec<String>, Vec<String>) {
@@ -86,7 +95,7 @@ pub async fn measure(
     if hashed.is_empty() {
         sql.push_str(", '0'::text AS content");
     } else if mode == RowHash::Text {
-        let row: Vec<String> = hashed.iter().map(|c| quote_ident(c)).collect();
+        let row: Vec<String> = hashed.iter().map(|c| compared(rel, c).0).collect();
         sql.push_str(&format!(
             ", coalesce(sum(hashtextextended(ROW({})::text, 0)), 0)::text AS content",
             row.join(", ")
@@ -96,12 +105,10 @@ pub async fn measure(
         // type is not known to hash, or differs between the sides, is hashed as text.
         let row: Vec<String> = hashed
             .iter()
-            .map(|c| {
-                if typed.contains(c) {
-                    quote_ident(c)
-                } else {
-                    format!("{}::text", quote_ident(c))
-                }
+            .map(|c| match compared(rel, c) {
+                (v, true) => v,
+                (v, false) if typed.contains(c) => v,
+                (v, false) => format!("{v}::text"),
             })
             .collect();
         sql.push_str(&format!(
@@ -109,7 +116,7 @@ pub async fn measure(
             row.join(", ")
         ));
     }
-    sql.push_str(&format!(" FROM {}", qualified(&rel.schema, &rel.name)));
+    sql.push_str(&format!(" FROM {} t", qualified(&rel.schema, &rel.name)));
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_one(&mut *conn)
         .await
@@ -153,7 +160,7 @@ pub async fn follow_up(
             format!(
                 "coalesce(sum(hashtextextended(coalesce({}::text, E'\\\\N<null>'), 0)), 0)::text \
                  AS hash_{i}",
-                quote_ident(c)
+                compared(rel, c).0
             )
         }));
     }
@@ -161,7 +168,7 @@ pub async fn follow_up(
         return Ok(());
     }
     let sql = format!(
-        "SELECT {} FROM {}",
+        "SELECT {} FROM {} t",
         parts.join(", "),
         qualified(&rel.schema, &rel.name)
     );
