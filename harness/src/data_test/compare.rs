@@ -39,6 +39,7 @@ pub async fn compare(
         .filter(|t| {
             t.verdict == Verdict::Fail
                 && t.schema == row_diff::SCHEMA
+                && t.kind == "table"
                 && t.released_rows.is_some()
                 && t.new_rows.is_some()
         })

@@ -19,9 +19,11 @@
 //!    CREATEDB needed). The harness only ever drops a database whose name carries the scratch
 //!    prefix **and** whose comment is the marker; anything else is refused and left alone.
 //! 4. **forge** — `--forge mock` (default): the mock forge (in process) serves a generated world
-//!    (`--preset`, `--seed`). Repository URLs are mapped onto it: `…/mock-org/NAME` stays
-//!    `BASE/mock-org/NAME`; any other URL maps to the preset's main repository
-//!    `BASE/mock-org/<preset>`. Without `--preset` the preset is `augur` when a URL names a
+//!    (`--preset`, `--seed`). Every repository URL gets a world repository of its own
+//!    ([`forge::plan_mock_repos`]): `…/mock-org/NAME` stays `mock-org/NAME`; the first other URL
+//!    is the preset's main repository `mock-org/<preset>`, each further one a small repository
+//!    added to the world; `gitlab.com`/`gitlab.*` URLs are collected through the mock's GitLab
+//!    v4 API (the same server as host `localhost`). Without `--preset` the preset is `augur` when a URL names a
 //!    repository called `augur` (e.g. `https://github.com/augurlabs/augur`), else `tiny`.
 //!    `--forge live`: the real forge of the operator's setup (see [`crate::operator`]): the
 //!    `github`/`gitlab` URLs of `--operator-config` and the keys of its primary database's
@@ -59,10 +61,13 @@ pub mod args;
 pub mod build;
 mod child;
 pub mod compare;
+pub mod digest;
 pub mod forge;
 pub mod provision;
 pub mod render;
 pub mod sides;
+#[cfg(test)]
+mod worst_case;
 
 use crate::cli::{DataTestArgs, ForgeKind, ProvisionerKind};
 use crate::operator;
@@ -73,7 +78,7 @@ use provision::State;
 use render::{Report, Timer};
 use sides::{Schedule, Side};
 
-pub use forge::{map_repo, mock_preset};
+pub use forge::{MockRepo, mock_preset, plan_mock_repos};
 pub use render::{ROW_LEVEL_EXAMPLES, junit, markdown, terminal_summary};
 
 async fn shutdown_signal() -> &'static str {

@@ -142,6 +142,8 @@ struct Collector<'a> {
     dir: PathBuf,
     config: PathBuf,
     log: Log,
+    /// The forge has a GitLab section.
+    gitlab: bool,
 }
 
 /// One side: its config, migrate, keys, add-repo, collect.
@@ -192,6 +194,7 @@ impl<'a> Collector<'a> {
             dir,
             config,
             log,
+            gitlab: shared.forges.get("gitlab").is_some(),
         })
     }
 
@@ -233,9 +236,15 @@ impl<'a> Collector<'a> {
     async fn add_keys(&self) -> Result<()> {
         let (keys, from) = match &self.side.keys {
             Keys::Token(token) => {
-                return self
-                    .run(vec!["add-key", "-"], Some(format!("{token}\n")))
-                    .await;
+                self.run(vec!["add-key", "-"], Some(format!("{token}\n")))
+                    .await?;
+                // The mock serves GitLab too: the same token as a GitLab key when a
+                // repository is collected through its GitLab API.
+                if self.gitlab {
+                    let args = vec!["add-key", "-", "--platform", "gitlab"];
+                    self.run(args, Some(format!("{token}\n"))).await?;
+                }
+                return Ok(());
             }
             Keys::Operator { keys, from } => (keys, from),
         };

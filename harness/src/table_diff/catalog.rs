@@ -68,7 +68,8 @@ pub const CONTRIBUTORS: &str = "aveloxis_data.contributors.cntrb_id";
 /// GitHub, 2 GitLab), bytes 1–4 the forge user id and the rest zero, or bytes 1–8 and the
 /// marker 0x01 in byte 15 for ids of 2^32 and above.
 const GITHUB_UUID: &str = "'^0[12][0-9a-f]{6}-[0-9a-f]{2}00-0000-0000-000000000000$'";
-const GITHUB_UUID_WIDE: &str = "'^0[12][0-9a-f]{6}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{2}00-000000000001$'";
+const GITHUB_UUID_WIDE: &str =
+    "'^0[12][0-9a-f]{6}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{2}00-000000000001$'";
 
 /// The value of `alias.column` as the comparison sees it. A contributor id is deterministic
 /// when the forge user is known (a GithubUUID: compared as it is); the commit facade gives a
@@ -190,11 +191,7 @@ const CATALOG_SQL: &str = r#"
 
 /// The relations of `schemas` (base tables, plus materialized and plain views when asked) with
 /// their columns and the content-comparison rule applied.
-pub async fn discover(
-    conn: &mut PgConnection,
-    schemas: &[&str],
-    views: bool,
-) -> Result<Catalog> {
+pub async fn discover(conn: &mut PgConnection, schemas: &[&str], views: bool) -> Result<Catalog> {
     let schemas: Vec<String> = schemas.iter().map(|s| s.to_string()).collect();
     let kinds: Vec<String> = if views {
         vec!["r".into(), "p".into(), "m".into(), "v".into()]

@@ -57,9 +57,7 @@ mod scan;
 mod verdicts;
 
 pub use crate::report::Verdict;
-pub use catalog::{
-    Catalog, Column, Relation, discover, hashed_columns, typed_columns, value_sql,
-};
+pub use catalog::{Catalog, Column, Relation, discover, hashed_columns, typed_columns, value_sql};
 pub use scan::{
     Measure, Measures, RowHash, TYPED_HASH_MIN_VERSION, follow_up, measure, measure_all,
     prepare_session,
