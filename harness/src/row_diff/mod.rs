@@ -378,18 +378,11 @@ impl Run<'_> {
             .into_iter()
             .filter(|c| !own_key.contains(c))
             .collect();
-        let exprs = content
-            .iter()
-            .map(|c| match rrel.columns.get(c) {
-                Some(col) => table_diff::value_sql(col, "t"),
-                None => format!("t.{}", aveloxis_pg::quote_ident(c)),
-            })
-            .collect();
         let q = TableQuery {
             table: name.clone(),
             plan,
+            exprs: query::content_exprs(rrel, &content),
             content,
-            exprs,
             scope,
         };
         let (examples, repo) = (self.examples, self.repo);

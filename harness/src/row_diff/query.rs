@@ -48,6 +48,18 @@ fn row_hash(exprs: &[String]) -> String {
     format!("hashtextextended(ROW({})::text, 0)", exprs.join(", "))
 }
 
+/// The SQL of each content column of `rel` (`t.col`, or a contributor id translated by
+/// [`crate::table_diff::value_sql`]).
+pub(super) fn content_exprs(rel: &crate::table_diff::Relation, content: &[String]) -> Vec<String> {
+    content
+        .iter()
+        .map(|c| match rel.columns.get(c) {
+            Some(col) => crate::table_diff::value_sql(col, "t"),
+            None => format!("t.{}", quote_ident(c)),
+        })
+        .collect()
+}
+
 /// One table's reading plan, shared by both sides.
 pub(super) struct TableQuery {
     pub(super) table: String,
