@@ -240,12 +240,18 @@ fn data_test_catches_regressions_planted_in_patched_worktrees_of_the_project() {
     );
     assert_eq!(table(&r, "aveloxis_data.issues")["verdict"], "FAIL");
 
-    // A dropped column that carried data (the collector no longer writes it either).
+    // A dropped column that carried data (the collector no longer writes it either, and the
+    // Augur view that showed it says NULL).
     p.reset();
     p.edit(
         "core/src/collect/specs/people.rs",
         "        (\"release_description\", \"x.release_description\"),\n",
         "",
+    );
+    p.edit(
+        "migrations/views.sql",
+        "       rl.release_description,\n",
+        "       NULL::text AS release_description,\n",
     );
     p.step(
         "drop releases.release_description",
