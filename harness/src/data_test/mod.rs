@@ -23,8 +23,9 @@
 //!    ([`forge::plan_mock_repos`]): `…/mock-org/NAME` stays `mock-org/NAME`; the first other URL
 //!    is the preset's main repository `mock-org/<preset>`, each further one a small repository
 //!    added to the world; `gitlab.com`/`gitlab.*` URLs are collected through the mock's GitLab
-//!    v4 API (the same server as host `localhost`). Without `--preset` the preset is `augur` when a URL names a
-//!    repository called `augur` (e.g. `https://github.com/augurlabs/augur`), else `tiny`.
+//!    v4 API (the same server as host `localhost`). Without `--preset` the preset is `augur`
+//!    when a URL names a repository called `augur` (e.g. `https://github.com/augurlabs/augur`),
+//!    else `tiny`.
 //!    `--forge live`: the real forge of the operator's setup (see [`crate::operator`]): the
 //!    `github`/`gitlab` URLs of `--operator-config` and the keys of its primary database's
 //!    `aveloxis_ops.worker_oauth` (read before anything is built; a platform of the requested
