@@ -485,3 +485,30 @@ fn data_test_compares_contributor_ids_deterministic_and_random() {
     }
     assert_eq!(table(&r, "aveloxis_data.contributors")["verdict"], "PASS");
 }
+
+#[test]
+fn data_test_names_the_failed_step_first_and_reads_on_when_its_views_were_never_refreshed() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin_dir = tempfile::tempdir().unwrap();
+    // The new side's `collect` fails (after writing), so its matviews are never refreshed.
+    let patched = wrapper(bin_dir.path(), "SELECT 1 / 0;");
+    let work = tempfile::tempdir().unwrap();
+    let out = data_test(repo, work.path(), &patched, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let r = report_json(work.path());
+    let mv = table(&r, "aveloxis_data.augur_new_contributors_ext");
+    assert_eq!(mv["verdict"], "FAIL", "{mv}");
+    assert!(mv.to_string().contains("unreadable on new"), "{mv}");
+    let view = table(&r, "aveloxis_augur_data.augur_new_contributors");
+    assert_eq!(view["verdict"], "FAIL", "{view}");
+    let md = std::fs::read_to_string(work.path().join("report.md")).unwrap();
+    let root = md.find("## Root cause").expect("a root cause section");
+    assert!(root < md.find("## Summary").unwrap(), "{md}");
+    let cause = &md[root..md.find("## Summary").unwrap()];
+    assert!(
+        cause.contains("new collector completes") && cause.contains("collect"),
+        "{cause}"
+    );
+    assert!(cause.contains("division by zero"), "{cause}");
+}

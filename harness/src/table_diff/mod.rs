@@ -120,6 +120,9 @@ pub async fn diff_databases_with(
         if r.rows == n.rows && r.content_hash == n.content_hash {
             continue;
         }
+        if r.unreadable.is_some() || n.unreadable.is_some() {
+            continue;
+        }
         let per_column = r.rows == n.rows;
         tokio::try_join!(
             follow_up(released, &rc[key], cols, per_column, r),

@@ -52,6 +52,10 @@ pub struct Measure {
     /// A multiset hash of each comparable column on its own, when the follow-up scan ran with
     /// equal row counts (to name the columns that drifted).
     pub column_hashes: BTreeMap<String, String>,
+    /// Why a view or matview could not be read on this side (a matview never refreshed
+    /// because the side failed before `refresh-views`, or a view over one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 fn qualified(schema: &str, table: &str) -> String {
@@ -205,7 +209,16 @@ pub async fn measure_all(
     for (key, rel) in catalog {
         let cols = hashed.get(key).cloned().unwrap_or_default();
         let typed = typed.get(key).unwrap_or(&none);
-        out.insert(key.clone(), measure(conn, rel, &cols, typed, mode).await?);
+        let m = match measure(conn, rel, &cols, typed, mode).await {
+            Ok(m) => m,
+            // A base table always reads; a view's failure is a finding about that view.
+            Err(e) if rel.kind != "table" => Measure {
+                unreadable: Some(format!("{e:#}")),
+                ..Measure::default()
+            },
+            Err(e) => return Err(e),
+        };
+        out.insert(key.clone(), m);
     }
     Ok(out)
 }
