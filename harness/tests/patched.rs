@@ -203,7 +203,13 @@ fn data_test_catches_regressions_planted_in_patched_worktrees_of_the_project() {
         assert_eq!(tb["verdict"], "FAIL", "{name}: {tb}");
         assert!(tb.to_string().contains("row loss"), "{name}: {tb}");
         assert!(t.contains(&format!("FAIL {lost}")), "{name}: {t}");
-        assert_eq!(table(&r, "aveloxis_ops.schema_meta")["verdict"], "PASS");
+        if label.starts_with("rename") {
+            // The Augur views still read the old name: `migrate` itself fails on views.sql
+            // (seen since the gate builds the views), so nothing is written on new.
+            assert!(failure.contains("views.sql"), "{name}: {failure}");
+        } else {
+            assert_eq!(table(&r, "aveloxis_ops.schema_meta")["verdict"], "PASS");
+        }
     }
 
     // Child-before-parent inserts pass while the FKs stay deferred …
