@@ -1,5 +1,5 @@
 //! P2 ingest benchmark: rows/s of staged pages → tables (`collect::process_staged`) next to
-//! `COPY … FROM STDIN` of exactly the same rows into the same tables, in the same run.
+//! `COPY` of exactly the same rows into the same tables, in the same run.
 //!
 //! `cargo run --release -p aveloxis-core --example ingest_bench [PRESET] [ROUNDS]`
 //! (default `augur`, 3 rounds; medians printed)

@@ -124,8 +124,8 @@ enum Use {
 }
 
 use super::etag::{Cached, EtagCache};
-pub use super::links::Cursor;
 pub use super::links::next_link;
+pub use super::links::Cursor;
 use super::links::{host_of, with_page};
 
 fn install_crypto() {
