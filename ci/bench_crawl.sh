@@ -6,6 +6,7 @@
 #
 #   bash ci/bench_crawl.sh [PRESET]        # default: augur
 #   PROFILE=debug bash ci/bench_crawl.sh tiny   # a quick check of the script, not a figure
+#   SKIP_BUILD=1 bash ci/bench_crawl.sh          # reuse the binaries already built
 #
 # Release build. The mock forge serves the preset (seed 1) with a budget no run exhausts; each
 # side's item counts are checked against the preset's ground truth, so neither side can report
@@ -18,7 +19,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/aveloxis-bench-crawl.XXXXXX")
 python3 -c 'import github' || { echo "PyGithub is not installed (pip install PyGithub)"; exit 1; }
 
 PROFILE=${PROFILE:-release}
-if [ "$PROFILE" = release ]; then
+if [ -n "${SKIP_BUILD:-}" ]; then
+  :  # reuse target/$PROFILE as built
+elif [ "$PROFILE" = release ]; then
   cargo build --release --locked -q -p aveloxis-core -p aveloxis-mock-forge --bins
 else
   cargo build --locked -q -p aveloxis-core -p aveloxis-mock-forge --bins
