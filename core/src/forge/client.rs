@@ -328,12 +328,15 @@ impl ForgeClient {
             StatusCode::NOT_MODIFIED => match cached {
                 // The page, and where its listing goes on: as the 304 says if it says, else as
                 // the 200 that the cache holds said (forges send 304s without pagination).
-                Some(c) => Step::Done(Ok(Page {
-                    next: self.next_of(&current, &headers).or(c.next),
-                    url: current,
-                    body: c.body,
-                    not_modified: true,
-                })),
+                Some(c) => match parse_json(&c.body) {
+                    Ok(body) => Step::Done(Ok(Page {
+                        next: self.next_of(&current, &headers).or(c.next),
+                        url: current,
+                        body,
+                        not_modified: true,
+                    })),
+                    Err(e) => Step::retry(format!("cached body unreadable: {e}")),
+                },
                 None => Step::Retry {
                     why: "304 without a cached body".into(),
                     backoff: false,
@@ -429,7 +432,8 @@ impl ForgeClient {
         if let Some(etag) = header(headers, "etag") {
             let cached = Cached {
                 etag: etag.to_owned(),
-                body: body.clone(),
+                body: std::sync::Arc::from(&bytes[..]),
+                items: body.as_array().map(Vec::len),
                 next: next.clone(),
             };
             self.etags.put(&current, cached, bytes.len());

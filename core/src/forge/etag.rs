@@ -9,8 +9,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use serde_json::Value;
-
 /// Query parameters that make a URL one-off (a window that moves every run, or a cursor).
 const ONE_OFF_PARAMS: &[&str] = &[
     "since",
@@ -23,11 +21,14 @@ const ONE_OFF_PARAMS: &[&str] = &[
     "created_before",
 ];
 
-/// What the cache holds for one URL.
+/// What the cache holds for one URL: the body as received (parsed again on a 304), so the
+/// cache's byte bound is what it holds — a parsed body takes several times its text.
 #[derive(Clone, Debug)]
 pub(crate) struct Cached {
     pub etag: String,
-    pub body: Value,
+    pub body: std::sync::Arc<[u8]>,
+    /// How many items the page listed (`None`: not a list).
+    pub items: Option<usize>,
     /// The next page as the 200 named it (`None`: the listing ended here).
     pub next: Option<String>,
 }
@@ -46,8 +47,8 @@ impl Cached {
                 .find(|(k, _)| k == "per_page")
                 .and_then(|(_, v)| v.parse::<usize>().ok())
         });
-        match (per_page, self.body.as_array()) {
-            (Some(n), Some(items)) => items.len() < n,
+        match (per_page, self.items) {
+            (Some(n), Some(items)) => items < n,
             _ => false,
         }
     }
@@ -163,7 +164,8 @@ mod tests {
     fn page(n: usize) -> Cached {
         Cached {
             etag: format!("\"{n}\""),
-            body: Value::Array(vec![Value::Null; n]),
+            body: std::sync::Arc::from(&b"[]"[..]),
+            items: Some(n),
             next: None,
         }
     }
