@@ -325,23 +325,7 @@ impl ForgeClient {
             s if s.is_redirection() && s != StatusCode::NOT_MODIFIED => {
                 redirect(current, &headers, s)
             }
-            StatusCode::NOT_MODIFIED => match cached {
-                // The page, and where its listing goes on: as the 304 says if it says, else as
-                // the 200 that the cache holds said (forges send 304s without pagination).
-                Some(c) => match parse_json(&c.body) {
-                    Ok(body) => Step::Done(Ok(Page {
-                        next: self.next_of(&current, &headers).or(c.next),
-                        url: current,
-                        body,
-                        not_modified: true,
-                    })),
-                    Err(e) => Step::retry(format!("cached body unreadable: {e}")),
-                },
-                None => Step::Retry {
-                    why: "304 without a cached body".into(),
-                    backoff: false,
-                },
-            },
+            StatusCode::NOT_MODIFIED => self.not_modified(cached, current, &headers),
             // No credentials were sent (a redirect to another host): the key is not at fault.
             StatusCode::UNAUTHORIZED if !sent_key => Step::Done(Err(ForgeError::Status {
                 url: current,
@@ -416,6 +400,26 @@ impl ForgeClient {
             status: status.as_u16(),
             message: forge_message(resp).await,
         }))
+    }
+
+    /// 304: the cached page, and where its listing goes on: as the 304 says if it says, else as
+    /// the 200 that the cache holds said (forges send 304s without pagination).
+    fn not_modified(&self, cached: Option<Cached>, current: String, headers: &HeaderMap) -> Step {
+        let Some(c) = cached else {
+            return Step::Retry {
+                why: "304 without a cached body".into(),
+                backoff: false,
+            };
+        };
+        match parse_json(&c.body) {
+            Ok(body) => Step::Done(Ok(Page {
+                next: self.next_of(&current, headers).or(c.next),
+                url: current,
+                body,
+                not_modified: true,
+            })),
+            Err(e) => Step::retry(format!("cached body unreadable: {e}")),
+        }
     }
 
     /// 2xx: the body, sanitised and parsed (a cut or malformed body is retried), ETag cached.
