@@ -170,8 +170,7 @@ pub struct DataTestArgs {
     pub build: BuildArgs,
     #[command(flatten)]
     pub forge: ForgeArgs,
-    /// Accepted for compatibility: the Augur views and the materialized views are now built,
-    /// refreshed and compared on every run.
+    /// Also build, refresh and compare the materialized views.
     #[arg(long)]
     pub matviews: bool,
     /// Leave out the upgraded side (released binary on day 0, then the new binary migrating

@@ -9,7 +9,6 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::digest::{self, budget, clip};
 use crate::report::{Check, Verdict, md_escape, verdict_line, xml_escape};
 use crate::row_diff;
 use crate::table_diff::{Finding, TableResult};
@@ -82,39 +81,35 @@ fn rows(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_else(|| "—".into())
 }
 
+fn findings_text(f: &[Finding], only: Option<Verdict>) -> String {
+    f.iter()
+        .filter(|x| only.is_none_or(|v| x.verdict == v))
+        .map(|x| md_escape(&x.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 pub fn markdown(r: &Report) -> String {
     let mut s = String::from("# aveloxis data-test report\n\n");
     header(&mut s, r);
-    // The root cause before anything it caused.
-    s.push_str(&digest::root_cause(&r.checks));
-    summary(&mut s, r);
     if !r.checks.is_empty() {
-        let mut c = String::from("\n## Checks\n\n| check | verdict | details |\n|---|---|---|\n");
-        for ch in &r.checks {
-            let details = ch.details.join("; ");
+        s.push_str("\n## Checks\n\n| check | verdict | details |\n|---|---|---|\n");
+        for c in &r.checks {
             let _ = writeln!(
-                c,
+                s,
                 "| {} | {} | {} |",
-                md_escape(&ch.name),
-                ch.verdict.as_str(),
-                md_escape(&clip(&details, 500))
+                md_escape(&c.name),
+                c.verdict.as_str(),
+                md_escape(&c.details.join("; "))
             );
         }
-        s.push_str(&digest::cap(&c, budget::CHECKS, "checks"));
     }
-    for (v, max) in [(Verdict::Fail, budget::FAIL), (Verdict::Flag, budget::FLAG)] {
-        s.push_str(&digest::cap(&tables_section(r, v), max, "this table"));
+    for v in [Verdict::Fail, Verdict::Flag, Verdict::Pass] {
+        tables_section(&mut s, r, v);
     }
     if let Some(p) = &r.upgraded {
-        let mut section = String::new();
-        pair::markdown(&mut section, p);
-        s.push_str(&digest::cap(
-            &section,
-            budget::FAIL,
-            "the upgraded→new pair",
-        ));
+        pair::markdown(&mut s, p);
     }
-    s.push_str(&digest::cap(&pass_section(r), budget::PASS, "PASS tables"));
     if !r.phases.is_empty() {
         s.push_str("\n## Phases\n\n| phase | seconds |\n|---|---:|\n");
         for p in &r.phases {
@@ -123,26 +118,23 @@ pub fn markdown(r: &Report) -> String {
     }
     pair::sides_markdown(&mut s, &r.sides);
     if let Some(sd) = &r.row_level {
-        let mut rl = String::new();
         let _ = writeln!(
-            rl,
+            s,
             "\n## Row-level examples (shadow-diff)\n\n\
              The FAIL tables of {} compared row by row, keyed by platform-stable keys \
              (up to {} examples per category).\n",
             row_diff::SCHEMA,
             ROW_LEVEL_EXAMPLES
         );
-        rl.push_str(&row_diff::markdown_body(sd, "###"));
-        s.push_str(&digest::cap(&rl, budget::ROW_LEVEL, "row-level examples"));
+        s.push_str(&row_diff::markdown_body(sd, "###"));
     }
     if !r.notes.is_empty() {
-        let mut n = String::from("\n## Notes\n\n");
-        for note in &r.notes {
-            let _ = writeln!(n, "- {}", md_escape(&clip(note, 500)));
+        s.push_str("\n## Notes\n\n");
+        for n in &r.notes {
+            let _ = writeln!(s, "- {}", md_escape(n));
         }
-        s.push_str(&digest::cap(&n, budget::NOTES, "notes"));
     }
-    digest::cap(&s, budget::TOTAL, "the report")
+    s
 }
 
 /// What was compared, the verdict and the summary counts.
@@ -160,21 +152,15 @@ fn header(s: &mut String, r: &Report) {
         "- Test repo(s): {}",
         r.repos
             .iter()
-            .take(40)
             .map(|u| md_escape(u))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let _ = writeln!(s, "- Forge: {}", md_escape(&clip(&r.forge, 4_000)));
+    let _ = writeln!(s, "- Forge: {}", md_escape(&r.forge));
     let _ = writeln!(s, "- Schemas: {}", r.schemas.join(", "));
     pair::header(s, r.upgraded.as_ref(), r.days, &r.sides);
     let _ = writeln!(s, "- Generated: {}", r.generated);
-    let _ = writeln!(s, "\n{}", verdict_line(r.verdict()));
-}
-
-/// The summary counts.
-fn summary(s: &mut String, r: &Report) {
-    s.push_str("\n## Summary\n\n");
+    let _ = writeln!(s, "\n{}\n\n## Summary\n", verdict_line(r.verdict()));
     let _ = writeln!(
         s,
         "- FAIL (released has more rows, values or content = data loss): {}",
@@ -192,14 +178,13 @@ fn summary(s: &mut String, r: &Report) {
     );
 }
 
-/// The tables with verdict `v`, one line each (findings folded, see [`digest`]).
-fn tables_section(r: &Report, v: Verdict) -> String {
-    let mut s = String::new();
+/// The tables with verdict `v`.
+fn tables_section(s: &mut String, r: &Report, v: Verdict) {
     let list: Vec<&TableResult> = r.tables.iter().filter(|t| t.verdict == v).collect();
     let _ = writeln!(s, "\n## {} ({}) — released→new\n", v.as_str(), list.len());
     if list.is_empty() {
         s.push_str("_none_\n");
-        return s;
+        return;
     }
     s.push_str("| table | released | new | delta | findings |\n|---|---:|---:|---:|---|\n");
     for t in list {
@@ -210,30 +195,9 @@ fn tables_section(r: &Report, v: Verdict) -> String {
             rows(t.released_rows),
             rows(t.new_rows),
             t.delta(),
-            md_escape(&digest::findings_line(t))
+            findings_text(&t.findings, None)
         );
     }
-    s
-}
-
-/// The PASS tables, by name.
-fn pass_section(r: &Report) -> String {
-    let list: Vec<String> = r
-        .tables
-        .iter()
-        .filter(|t| t.verdict == Verdict::Pass)
-        .map(|t| md_escape(&t.qualified()))
-        .collect();
-    let mut s = format!("\n## PASS ({})\n\n", list.len());
-    if list.is_empty() {
-        s.push_str("_none_\n");
-    } else {
-        // A few names per line, so that a cut keeps whole names.
-        for chunk in list.chunks(8) {
-            let _ = writeln!(s, "{}  ", chunk.join(", "));
-        }
-    }
-    s
 }
 
 pub fn junit(r: &Report) -> String {
@@ -348,7 +312,12 @@ pub fn terminal_summary(r: &Report, work_dir: &Path) -> String {
                 rows(t.released_rows),
                 rows(t.new_rows),
                 t.delta(),
-                digest::findings_line(t)
+                t.findings
+                    .iter()
+                    .filter(|f| f.verdict != Verdict::Pass)
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
         }
     }

@@ -381,7 +381,6 @@ impl Run<'_> {
         let q = TableQuery {
             table: name.clone(),
             plan,
-            exprs: query::content_exprs(rrel, &content),
             content,
             scope,
         };
