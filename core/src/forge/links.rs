@@ -91,6 +91,14 @@ impl Cursor {
         self.next.as_deref()
     }
 
+    /// The next page when it is on the listing's own host (what may be kept to continue the
+    /// listing later: a next link to another host is never followed, so never resumed).
+    pub fn next_on_origin(&self) -> Option<&str> {
+        self.next
+            .as_deref()
+            .filter(|n| host_of(n) == self.origin)
+    }
+
     /// End the listing after the page just read.
     pub fn stop(&mut self) {
         self.next = None;
