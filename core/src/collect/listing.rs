@@ -107,7 +107,9 @@ impl Stager<'_> {
             if !keep_going(&page.body) {
                 cursor.stop();
             }
-            let at = l.resumable.then(|| (l.url.as_str(), cursor.next_on_origin()));
+            let at = l
+                .resumable
+                .then(|| (l.url.as_str(), cursor.next_on_origin()));
             self.put_at(l.entity, l.ctx.clone(), page.body, at).await?;
             out.pages += 1;
         }

@@ -94,9 +94,7 @@ impl Cursor {
     /// The next page when it is on the listing's own host (what may be kept to continue the
     /// listing later: a next link to another host is never followed, so never resumed).
     pub fn next_on_origin(&self) -> Option<&str> {
-        self.next
-            .as_deref()
-            .filter(|n| host_of(n) == self.origin)
+        self.next.as_deref().filter(|n| host_of(n) == self.origin)
     }
 
     /// End the listing after the page just read.
