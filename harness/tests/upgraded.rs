@@ -239,10 +239,10 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
         "{md}"
     );
     assert!(
-        md.contains("- Days: --days 1; day asked → served: "),
+        md.contains("- Days: --days 0; day asked → served: "),
         "{md}"
     );
-    assert!(md.contains("| upgraded | collect | new | 1 → "), "{md}");
+    assert!(md.contains("| upgraded | collect | new | 0 → "), "{md}");
 }
 
 #[test]
