@@ -154,9 +154,14 @@ pub fn report_json(work: &Path) -> serde_json::Value {
 }
 
 pub fn table<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    r["tables"]
+    table_in(&r["tables"], name)
+}
+
+/// The table `schema.name` of a report's list of tables (`tables`, or a pair's).
+pub fn table_in<'a>(tables: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    tables
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no tables: {tables}"))
         .iter()
         .find(|t| {
             format!(

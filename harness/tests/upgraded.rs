@@ -70,18 +70,7 @@ impl Tree {
 
 /// A table of the upgraded→new pair.
 fn upgraded<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    r["upgraded"]["tables"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no upgraded pair: {r}"))
-        .iter()
-        .find(|t| {
-            format!(
-                "{}.{}",
-                t["schema"].as_str().unwrap(),
-                t["table"].as_str().unwrap()
-            ) == name
-        })
-        .unwrap_or_else(|| panic!("{name} not in the upgraded pair"))
+    table_in(&r["upgraded"]["tables"], name)
 }
 
 fn upgraded_fails(r: &serde_json::Value) -> Vec<String> {
