@@ -170,7 +170,8 @@ pub struct DataTestArgs {
     pub build: BuildArgs,
     #[command(flatten)]
     pub forge: ForgeArgs,
-    /// Also build, refresh and compare the materialized views.
+    /// Accepted for compatibility: the Augur views and the materialized views are now built,
+    /// refreshed and compared on every run.
     #[arg(long)]
     pub matviews: bool,
     /// Leave out the upgraded side (released binary on day 0, then the new binary migrating

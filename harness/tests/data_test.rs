@@ -415,3 +415,123 @@ fn data_test_on_a_testcontainers_postgres() {
             .unwrap();
     assert_eq!(state["provisioner"], "testcontainers");
 }
+
+#[test]
+fn data_test_collects_every_repository_on_its_own_platform() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    let bin = aveloxis_bin().to_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "data-test",
+            "--released-tag",
+            "HEAD",
+            "--preset",
+            "tiny",
+            "--repo",
+            "https://github.com/augurlabs/tiny",
+            "--repo",
+            "https://gitlab.com/some-group/other",
+            "--repo",
+            "https://github.com/someone/third",
+            "--released-bin",
+            bin,
+            "--new-bin",
+            bin,
+            "--work-dir",
+            work.path().to_str().unwrap(),
+        ])
+        .current_dir(here)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let r = report_json(work.path());
+    // Three repositories, each collected on its own (they used to collapse into one).
+    let repos = table(&r, "aveloxis_data.repos");
+    assert_eq!(repos["released_rows"], 3, "{repos}");
+    assert_eq!(repos["verdict"], "PASS");
+    // The GitLab one through the mock's GitLab v4 API.
+    let log = std::fs::read_to_string(work.path().join("new.log")).unwrap();
+    assert!(log.contains("localhost"), "{log}");
+    let forge = r["forge"].as_str().unwrap();
+    assert!(
+        forge.contains(
+            "GitHub: https://github.com/augurlabs/tiny -> mock-org/tiny, \
+             https://github.com/someone/third -> mock-org/third; \
+             GitLab: https://gitlab.com/some-group/other -> mock-org/other"
+        ),
+        "{forge}"
+    );
+    let md = std::fs::read_to_string(work.path().join("report.md")).unwrap();
+    assert!(md.contains("GitLab: https://gitlab.com/some"), "{md}");
+    for tb in r["tables"].as_array().unwrap() {
+        assert_eq!(tb["verdict"], "PASS", "{tb}");
+    }
+}
+
+#[test]
+fn data_test_compares_contributor_ids_deterministic_and_random() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin_dir = tempfile::tempdir().unwrap();
+    // Issues re-pointed to one account; commits of e-mail-only contributors (random ids) to
+    // another e-mail-only contributor.
+    let patched = wrapper(
+        bin_dir.path(),
+        "UPDATE aveloxis_data.issues SET reporter_id = \
+           (SELECT cntrb_id FROM aveloxis_data.contributors WHERE gh_user_id IS NOT NULL \
+             ORDER BY gh_user_id LIMIT 1);\n\
+         UPDATE aveloxis_data.commits SET cmt_ght_author_id = \
+           (SELECT cntrb_id FROM aveloxis_data.contributors WHERE gh_user_id IS NULL \
+             ORDER BY cntrb_email LIMIT 1) \
+          WHERE cmt_ght_author_id IN \
+           (SELECT cntrb_id FROM aveloxis_data.contributors WHERE gh_user_id IS NULL);",
+    );
+    let work = tempfile::tempdir().unwrap();
+    let out = data_test(repo, work.path(), &patched, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let r = report_json(work.path());
+    for (name, column) in [
+        ("aveloxis_data.issues", "reporter_id"),
+        ("aveloxis_data.commits", "cmt_ght_author_id"),
+        ("aveloxis_augur_data.issues", "reporter_id"),
+    ] {
+        let tb = table(&r, name);
+        assert_eq!(tb["verdict"], "FAIL", "{name}: {tb}");
+        assert!(
+            tb.to_string()
+                .contains(&format!("content drift in column(s) {column}")),
+            "{name}: {tb}"
+        );
+    }
+    assert_eq!(table(&r, "aveloxis_data.contributors")["verdict"], "PASS");
+}
+
+#[test]
+fn data_test_names_the_failed_step_first_and_reads_on_when_its_views_were_never_refreshed() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin_dir = tempfile::tempdir().unwrap();
+    // The new side's `collect` fails (after writing), so its matviews are never refreshed.
+    let patched = wrapper(bin_dir.path(), "SELECT 1 / 0;");
+    let work = tempfile::tempdir().unwrap();
+    let out = data_test(repo, work.path(), &patched, &[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let r = report_json(work.path());
+    let mv = table(&r, "aveloxis_data.augur_new_contributors_ext");
+    assert_eq!(mv["verdict"], "FAIL", "{mv}");
+    assert!(mv.to_string().contains("unreadable on new"), "{mv}");
+    let view = table(&r, "aveloxis_augur_data.augur_new_contributors");
+    assert_eq!(view["verdict"], "FAIL", "{view}");
+    let md = std::fs::read_to_string(work.path().join("report.md")).unwrap();
+    let root = md.find("## Root cause").expect("a root cause section");
+    assert!(root < md.find("## Summary").unwrap(), "{md}");
+    let cause = &md[root..md.find("## Summary").unwrap()];
+    assert!(
+        cause.contains("new collector completes") && cause.contains("collect"),
+        "{cause}"
+    );
+    assert!(cause.contains("division by zero"), "{cause}");
+}

@@ -20,18 +20,21 @@
 //!    CREATEDB needed). The harness only ever drops a database whose name carries the scratch
 //!    prefix **and** whose comment is the marker; anything else is refused and left alone.
 //! 4. **forge** — `--forge mock` (default): the mock forge (in process) serves a generated world
-//!    (`--preset`, `--seed`). Repository URLs are mapped onto it: `…/mock-org/NAME` stays
-//!    `BASE/mock-org/NAME`; any other URL maps to the preset's main repository
-//!    `BASE/mock-org/<preset>`. Without `--preset` the preset is `augur` when a URL names a
-//!    repository called `augur` (e.g. `https://github.com/augurlabs/augur`), else `tiny`.
+//!    (`--preset`, `--seed`). Every repository URL gets a world repository of its own
+//!    ([`forge::plan_mock_repos`]): `…/mock-org/NAME` stays `mock-org/NAME`; the first other URL
+//!    is the preset's main repository `mock-org/<preset>`, each further one a small repository
+//!    added to the world; `gitlab.com`/`gitlab.*` URLs are collected through the mock's GitLab
+//!    v4 API (the same server as host `localhost`). Without `--preset` the preset is `augur`
+//!    when a URL names a repository called `augur` (e.g. `https://github.com/augurlabs/augur`),
+//!    else `tiny`.
 //!    `--forge live`: the real forge of the operator's setup (see [`crate::operator`]): the
 //!    `github`/`gitlab` URLs of `--operator-config` and the keys of its primary database's
 //!    `aveloxis_ops.worker_oauth` (read before anything is built; a platform of the requested
 //!    repositories without a key is exit 2). Repository URLs are used as given.
-//! 5. **collect** — per side: `migrate --skip-views`, keys (mock: `add-key` with `mock-token-0`
+//! 5. **collect** — per side: `migrate` (views included), keys (mock: `add-key` with `mock-token-0`
 //!    for released, `mock-token-1` for new, via stdin; live: the operator's keys inserted by the
 //!    harness itself, never on a command line or in the environment), `add-repo URL…`,
-//!    `collect URL… --full` (with `--matviews` also `migrate` and `refresh-views`). Mock: both
+//!    `collect URL… --full`, `refresh-views` (the views are compared on every run). Mock: both
 //!    sides in parallel; live: released, then new (they share the operator's rate budget).
 //!    Output streams live, each line prefixed `[released]` / `[new]`, and is kept in
 //!    `<work-dir>/<side>.log`. Children get `PGHOST/PGPORT/PGUSER/PGDATABASE` of their database
@@ -65,6 +68,7 @@ pub mod args;
 pub mod build;
 mod child;
 pub mod compare;
+pub mod digest;
 pub mod forge;
 pub mod pair;
 pub mod provision;
@@ -72,6 +76,8 @@ pub mod render;
 pub mod schedule;
 pub mod sides;
 pub mod upgraded;
+#[cfg(test)]
+mod worst_case;
 
 use crate::cli::{DataTestArgs, ForgeKind, ProvisionerKind};
 use crate::operator;
@@ -83,7 +89,7 @@ use render::{Report, Timer};
 use schedule::Schedule;
 use sides::Side;
 
-pub use forge::{map_repo, mock_preset};
+pub use forge::{MockRepo, mock_preset, plan_mock_repos};
 pub use render::{ROW_LEVEL_EXAMPLES, junit, markdown, terminal_summary};
 
 async fn shutdown_signal() -> &'static str {
@@ -164,10 +170,12 @@ async fn diff_and_report(
     c.notes.extend(upgraded_notes);
     c.timer.phase("diff");
     crate::progress::begin("report", None);
-    if matviews {
-        c.notes
-            .push("materialized views refreshed and compared".into());
-    }
+    let _ = matviews;
+    c.notes.push(
+        "Augur-compatible views (aveloxis_augur_data) and materialized views built, refreshed \
+         and compared"
+            .into(),
+    );
     let mut report = Report {
         released_tag: state.released_tag.clone(),
         released_commit: state.released_commit.clone(),
@@ -346,7 +354,8 @@ impl Stages<'_> {
             db: db.clone(),
             keys: keys(token),
             urls,
-            matviews: self.run.matviews,
+            // The Augur views and the matviews are built and compared on every run.
+            matviews: true,
             baseline,
             day,
             upgrade: None,

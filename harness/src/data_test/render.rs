@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use super::digest::{self, budget, clip};
 use crate::report::{Check, Verdict, md_escape, verdict_line, xml_escape};
 use crate::row_diff;
 use crate::table_diff::{Finding, TableResult};
@@ -81,35 +82,39 @@ fn rows(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_else(|| "—".into())
 }
 
-fn findings_text(f: &[Finding], only: Option<Verdict>) -> String {
-    f.iter()
-        .filter(|x| only.is_none_or(|v| x.verdict == v))
-        .map(|x| md_escape(&x.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 pub fn markdown(r: &Report) -> String {
     let mut s = String::from("# aveloxis data-test report\n\n");
     header(&mut s, r);
+    // The root cause before anything it caused.
+    s.push_str(&digest::root_cause(&r.checks));
+    summary(&mut s, r);
     if !r.checks.is_empty() {
-        s.push_str("\n## Checks\n\n| check | verdict | details |\n|---|---|---|\n");
-        for c in &r.checks {
+        let mut c = String::from("\n## Checks\n\n| check | verdict | details |\n|---|---|---|\n");
+        for ch in &r.checks {
+            let details = ch.details.join("; ");
             let _ = writeln!(
-                s,
+                c,
                 "| {} | {} | {} |",
-                md_escape(&c.name),
-                c.verdict.as_str(),
-                md_escape(&c.details.join("; "))
+                md_escape(&ch.name),
+                ch.verdict.as_str(),
+                md_escape(&clip(&details, 500))
             );
         }
+        s.push_str(&digest::cap(&c, budget::CHECKS, "checks"));
     }
-    for v in [Verdict::Fail, Verdict::Flag, Verdict::Pass] {
-        tables_section(&mut s, r, v);
+    for (v, max) in [(Verdict::Fail, budget::FAIL), (Verdict::Flag, budget::FLAG)] {
+        s.push_str(&digest::cap(&tables_section(r, v), max, "this table"));
     }
     if let Some(p) = &r.upgraded {
-        pair::markdown(&mut s, p);
+        let mut section = String::new();
+        pair::markdown(&mut section, p);
+        s.push_str(&digest::cap(
+            &section,
+            budget::FAIL,
+            "the upgraded→new pair",
+        ));
     }
+    s.push_str(&digest::cap(&pass_section(r), budget::PASS, "PASS tables"));
     if !r.phases.is_empty() {
         s.push_str("\n## Phases\n\n| phase | seconds |\n|---|---:|\n");
         for p in &r.phases {
@@ -118,23 +123,26 @@ pub fn markdown(r: &Report) -> String {
     }
     pair::sides_markdown(&mut s, &r.sides);
     if let Some(sd) = &r.row_level {
+        let mut rl = String::new();
         let _ = writeln!(
-            s,
+            rl,
             "\n## Row-level examples (shadow-diff)\n\n\
              The FAIL tables of {} compared row by row, keyed by platform-stable keys \
              (up to {} examples per category).\n",
             row_diff::SCHEMA,
             ROW_LEVEL_EXAMPLES
         );
-        s.push_str(&row_diff::markdown_body(sd, "###"));
+        rl.push_str(&row_diff::markdown_body(sd, "###"));
+        s.push_str(&digest::cap(&rl, budget::ROW_LEVEL, "row-level examples"));
     }
     if !r.notes.is_empty() {
-        s.push_str("\n## Notes\n\n");
-        for n in &r.notes {
-            let _ = writeln!(s, "- {}", md_escape(n));
+        let mut n = String::from("\n## Notes\n\n");
+        for note in &r.notes {
+            let _ = writeln!(n, "- {}", md_escape(&clip(note, 500)));
         }
+        s.push_str(&digest::cap(&n, budget::NOTES, "notes"));
     }
-    s
+    digest::cap(&s, budget::TOTAL, "the report")
 }
 
 /// What was compared, the verdict and the summary counts.
@@ -152,15 +160,21 @@ fn header(s: &mut String, r: &Report) {
         "- Test repo(s): {}",
         r.repos
             .iter()
+            .take(40)
             .map(|u| md_escape(u))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let _ = writeln!(s, "- Forge: {}", md_escape(&r.forge));
+    let _ = writeln!(s, "- Forge: {}", md_escape(&clip(&r.forge, 4_000)));
     let _ = writeln!(s, "- Schemas: {}", r.schemas.join(", "));
     pair::header(s, r.upgraded.as_ref(), r.days, &r.sides);
     let _ = writeln!(s, "- Generated: {}", r.generated);
-    let _ = writeln!(s, "\n{}\n\n## Summary\n", verdict_line(r.verdict()));
+    let _ = writeln!(s, "\n{}", verdict_line(r.verdict()));
+}
+
+/// The summary counts.
+fn summary(s: &mut String, r: &Report) {
+    s.push_str("\n## Summary\n\n");
     let _ = writeln!(
         s,
         "- FAIL (released has more rows, values or content = data loss): {}",
@@ -178,13 +192,14 @@ fn header(s: &mut String, r: &Report) {
     );
 }
 
-/// The tables with verdict `v`.
-fn tables_section(s: &mut String, r: &Report, v: Verdict) {
+/// The tables with verdict `v`, one line each (findings folded, see [`digest`]).
+fn tables_section(r: &Report, v: Verdict) -> String {
+    let mut s = String::new();
     let list: Vec<&TableResult> = r.tables.iter().filter(|t| t.verdict == v).collect();
     let _ = writeln!(s, "\n## {} ({}) — released→new\n", v.as_str(), list.len());
     if list.is_empty() {
         s.push_str("_none_\n");
-        return;
+        return s;
     }
     s.push_str("| table | released | new | delta | findings |\n|---|---:|---:|---:|---|\n");
     for t in list {
@@ -195,9 +210,30 @@ fn tables_section(s: &mut String, r: &Report, v: Verdict) {
             rows(t.released_rows),
             rows(t.new_rows),
             t.delta(),
-            findings_text(&t.findings, None)
+            md_escape(&digest::findings_line(t))
         );
     }
+    s
+}
+
+/// The PASS tables, by name.
+fn pass_section(r: &Report) -> String {
+    let list: Vec<String> = r
+        .tables
+        .iter()
+        .filter(|t| t.verdict == Verdict::Pass)
+        .map(|t| md_escape(&t.qualified()))
+        .collect();
+    let mut s = format!("\n## PASS ({})\n\n", list.len());
+    if list.is_empty() {
+        s.push_str("_none_\n");
+    } else {
+        // A few names per line, so that a cut keeps whole names.
+        for chunk in list.chunks(8) {
+            let _ = writeln!(s, "{}  ", chunk.join(", "));
+        }
+    }
+    s
 }
 
 pub fn junit(r: &Report) -> String {
@@ -312,12 +348,7 @@ pub fn terminal_summary(r: &Report, work_dir: &Path) -> String {
                 rows(t.released_rows),
                 rows(t.new_rows),
                 t.delta(),
-                t.findings
-                    .iter()
-                    .filter(|f| f.verdict != Verdict::Pass)
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                digest::findings_line(t)
             );
         }
     }

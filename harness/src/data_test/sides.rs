@@ -1,7 +1,7 @@
 //! The sides of the collect stage. A side is a value — which collector binary, which scratch database, which
 //! keys, what to collect — and every side goes through the same steps: its config, `migrate
-//! --skip-views`, its keys, `add-repo`, `collect --full` (with matviews also `migrate` and
-//! `refresh-views`). The upgraded side then goes on with the new binary (see [`super::upgraded`]).
+//! --skip-views`, its keys, `add-repo`, `collect --full`, then `migrate` (the Augur views and the
+//! matviews, compared on every run) and `refresh-views`. The upgraded side then goes on with the new binary (see [`super::upgraded`]).
 //! The baseline side must complete (else there is nothing to compare against: the run could
 //! not compare); any other side failing is a FAIL check naming the error. Every step is timed
 //! per side, and every collection records the day of the forge's timeline it was served.
@@ -196,6 +196,8 @@ pub struct Collector<'a> {
     config: PathBuf,
     log: Log,
     steps: Mutex<Vec<Step>>,
+    /// The forge has a GitLab section (its keys are added for GitLab too).
+    gitlab: bool,
 }
 
 impl<'a> Collector<'a> {
@@ -244,6 +246,7 @@ impl<'a> Collector<'a> {
             config,
             log,
             steps: Mutex::new(Vec::new()),
+            gitlab: shared.forge.sections.get("gitlab").is_some(),
         })
     }
 
@@ -397,14 +400,21 @@ impl<'a> Collector<'a> {
     pub async fn add_keys(&self, bin: &Bin, keys: &Keys<'_>) -> Result<()> {
         let (keys, from) = match keys {
             Keys::Token(token) => {
-                return self
-                    .run(
-                        bin,
-                        "add-key",
-                        vec!["add-key", "-"],
-                        Some(format!("{token}\n")),
-                    )
-                    .await;
+                self.run(
+                    bin,
+                    "add-key",
+                    vec!["add-key", "-"],
+                    Some(format!("{token}\n")),
+                )
+                .await?;
+                // The mock serves GitLab too: the same token as a GitLab key when a
+                // repository is collected through its GitLab API.
+                if self.gitlab {
+                    let args = vec!["add-key", "-", "--platform", "gitlab"];
+                    self.run(bin, "add-key", args, Some(format!("{token}\n")))
+                        .await?;
+                }
+                return Ok(());
             }
             Keys::Operator { keys, from } => (keys, from),
         };

@@ -381,6 +381,7 @@ impl Run<'_> {
         let q = TableQuery {
             table: name.clone(),
             plan,
+            exprs: query::content_exprs(rrel, &content),
             content,
             scope,
         };

@@ -41,15 +41,23 @@ fn key_array(plan: &KeyPlan) -> String {
     format!("ARRAY[{}]::text[]", parts.join(", "))
 }
 
-fn row_hash(content: &[String]) -> String {
-    if content.is_empty() {
+fn row_hash(exprs: &[String]) -> String {
+    if exprs.is_empty() {
         return "0::int8".into();
     }
-    let cols: Vec<String> = content
+    format!("hashtextextended(ROW({})::text, 0)", exprs.join(", "))
+}
+
+/// The SQL of each content column of `rel` (`t.col`, or a contributor id translated by
+/// [`crate::table_diff::value_sql`]).
+pub(super) fn content_exprs(rel: &crate::table_diff::Relation, content: &[String]) -> Vec<String> {
+    content
         .iter()
-        .map(|c| format!("t.{}", quote_ident(c)))
-        .collect();
-    format!("hashtextextended(ROW({})::text, 0)", cols.join(", "))
+        .map(|c| match rel.columns.get(c) {
+            Some(col) => crate::table_diff::value_sql(col, "t"),
+            None => format!("t.{}", quote_ident(c)),
+        })
+        .collect()
 }
 
 /// One table's reading plan, shared by both sides.
@@ -57,6 +65,9 @@ pub(super) struct TableQuery {
     pub(super) table: String,
     pub(super) plan: KeyPlan,
     pub(super) content: Vec<String>,
+    /// The SQL of each content column, in `content`'s order (`t.col`, or a contributor id
+    /// translated by [`crate::table_diff::value_sql`]).
+    pub(super) exprs: Vec<String>,
     pub(super) scope: Option<String>,
 }
 
@@ -92,7 +103,7 @@ impl TableQuery {
         format!(
             "SELECT {} AS kh, {} AS rh {}{w}",
             self.key_hash(),
-            row_hash(&self.content),
+            row_hash(&self.exprs),
             from_clause(&self.table, &self.plan)
         )
     }
@@ -122,11 +133,7 @@ impl TableQuery {
     fn details_sql(&self) -> String {
         let (mut w, next) = self.where_clause(1);
         w.push_str(if w.is_empty() { " WHERE " } else { " AND " });
-        let vals: Vec<String> = self
-            .content
-            .iter()
-            .map(|c| format!("t.{}::text", quote_ident(c)))
-            .collect();
+        let vals: Vec<String> = self.exprs.iter().map(|e| format!("{e}::text")).collect();
         format!(
             "SELECT {kh} AS kh, {} AS key, ARRAY[{}]::text[] AS vals {}{w}{kh} = ANY(${next})",
             key_array(&self.plan),

@@ -55,14 +55,46 @@ pub struct Column {
     /// `NOT NULL`: its fill is the row count, no need to count it.
     #[serde(skip)]
     pub not_null: bool,
+    /// A contributor id (`contributors.cntrb_id` or a reference to it): compared through
+    /// [`value_sql`], which keeps deterministic GithubUUIDs and translates random ones.
+    #[serde(skip)]
+    pub contributor: bool,
 }
 
-/// One relation (base table or materialized view) on one side.
+/// The contributor table whose ids [`value_sql`] translates.
+pub const CONTRIBUTORS: &str = "aveloxis_data.contributors.cntrb_id";
+
+/// A deterministic contributor id (`core/src/contributor_id.rs`): byte 0 the platform (1
+/// GitHub, 2 GitLab), bytes 1–4 the forge user id and the rest zero, or bytes 1–8 and the
+/// marker 0x01 in byte 15 for ids of 2^32 and above.
+const GITHUB_UUID: &str = "'^0[12][0-9a-f]{6}-[0-9a-f]{2}00-0000-0000-000000000000$'";
+const GITHUB_UUID_WIDE: &str =
+    "'^0[12][0-9a-f]{6}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{2}00-000000000001$'";
+
+/// The value of `alias.column` as the comparison sees it. A contributor id is deterministic
+/// when the forge user is known (a GithubUUID: compared as it is); the commit facade gives a
+/// contributor known only by an e-mail address a random id (`Uuid::new_v4`), which is
+/// translated to that contributor's e-mail — the key the facade creates it by — so two
+/// collections compare equal and a re-pointed reference still shows.
+pub fn value_sql(col: &Column, alias: &str) -> String {
+    let v = format!("{alias}.{}", aveloxis_pg::quote_ident(&col.name));
+    if !col.contributor {
+        return v;
+    }
+    format!(
+        "(CASE WHEN {v} IS NULL THEN NULL \
+               WHEN {v}::text ~ {GITHUB_UUID} OR {v}::text ~ {GITHUB_UUID_WIDE} THEN {v}::text \
+               ELSE 'e-mail:' || coalesce((SELECT k.cntrb_email FROM aveloxis_data.contributors k \
+                                            WHERE k.cntrb_id = {v}), '(no contributor)') END)"
+    )
+}
+
+/// One relation (base table, materialized view or view) on one side.
 #[derive(Clone, Debug, Serialize)]
 pub struct Relation {
     pub schema: String,
     pub name: String,
-    /// `table` or `matview`.
+    /// `table`, `matview` or `view`.
     pub kind: String,
     pub columns: BTreeMap<String, Column>,
 }
@@ -87,6 +119,10 @@ struct Raw {
     /// `schema.table.column` of every column a foreign key of this column references.
     references: Vec<String>,
     not_null: bool,
+    /// For a view or matview: `schema.table.column` of every column of the same name its query
+    /// reads (the catalog records which columns a view reads, not which output each feeds; the
+    /// views keep the names of the columns they pass through).
+    sources: Vec<String>,
 }
 
 impl Raw {
@@ -101,6 +137,7 @@ impl Raw {
             identity: r.try_get("identity")?,
             references: r.try_get("refs")?,
             not_null: r.try_get("not_null")?,
+            sources: r.try_get("sources")?,
         })
     }
 
@@ -134,7 +171,16 @@ const CATALOG_SQL: &str = r#"
                    JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = u.fk
                   WHERE k.contype = 'f' AND k.conrelid = c.oid AND u.ck = a.attnum
                ), ARRAY[]::text[]) AS refs,
-               a.attnotnull AS not_null
+               a.attnotnull AS not_null,
+               coalesce((
+                 SELECT array_agg(format('%s.%s.%s', dn.nspname, dc.relname, da.attname))
+                   FROM pg_rewrite w
+                   JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                   JOIN pg_class dc ON dc.oid = d.refobjid AND dc.oid <> c.oid
+                   JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+                   JOIN pg_attribute da ON da.attrelid = d.refobjid AND da.attnum = d.refobjsubid
+                  WHERE w.ev_class = c.oid AND c.relkind IN ('v', 'm') AND da.attname = a.attname
+               ), ARRAY[]::text[]) AS sources
           FROM pg_class c
           JOIN pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -143,16 +189,12 @@ const CATALOG_SQL: &str = r#"
          ORDER BY 1, 2, a.attnum
         "#;
 
-/// The relations of `schemas` (base tables, plus materialized views when asked) with their
-/// columns and the content-comparison rule applied.
-pub async fn discover(
-    conn: &mut PgConnection,
-    schemas: &[&str],
-    matviews: bool,
-) -> Result<Catalog> {
+/// The relations of `schemas` (base tables, plus materialized and plain views when asked) with
+/// their columns and the content-comparison rule applied.
+pub async fn discover(conn: &mut PgConnection, schemas: &[&str], views: bool) -> Result<Catalog> {
     let schemas: Vec<String> = schemas.iter().map(|s| s.to_string()).collect();
-    let kinds: Vec<String> = if matviews {
-        vec!["r".into(), "p".into(), "m".into()]
+    let kinds: Vec<String> = if views {
+        vec!["r".into(), "p".into(), "m".into(), "v".into()]
     } else {
         vec!["r".into(), "p".into()]
     };
@@ -177,11 +219,24 @@ fn apply_rule(raws: &[Raw]) -> Catalog {
         .filter(|r| r.serial())
         .map(|r| r.name.as_str())
         .collect();
-    let generated: BTreeSet<String> = raws
+    let mut generated: BTreeSet<String> = raws
         .iter()
         .filter(|r| r.serial() || r.volatile())
         .map(Raw::qualified)
         .collect();
+    // A view column passing a generated column through is generated too (views over views).
+    loop {
+        let more: Vec<String> = raws
+            .iter()
+            .filter(|r| !generated.contains(&r.qualified()))
+            .filter(|r| r.sources.iter().any(|s| generated.contains(s)))
+            .map(Raw::qualified)
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        generated.extend(more);
+    }
     let mut out = Catalog::new();
     for r in raws {
         let rel = out
@@ -189,7 +244,12 @@ fn apply_rule(raws: &[Raw]) -> Catalog {
             .or_insert_with(|| Relation {
                 schema: r.schema.clone(),
                 name: r.table.clone(),
-                kind: if r.kind == "m" { "matview" } else { "table" }.into(),
+                kind: match r.kind.as_str() {
+                    "m" => "matview",
+                    "v" => "view",
+                    _ => "table",
+                }
+                .into(),
                 columns: BTreeMap::new(),
             });
         rel.columns.insert(
@@ -202,10 +262,28 @@ fn apply_rule(raws: &[Raw]) -> Catalog {
                 generated: !r.serial()
                     && (r.volatile() || r.references.iter().any(|t| generated.contains(t))),
                 not_null: r.not_null,
+                contributor: contributor(r),
             },
         );
     }
     out
+}
+
+/// A contributor id: `contributors.cntrb_id` itself, a `uuid` column with a foreign key onto
+/// it, or a `uuid` column with neither a foreign key nor a default of its own (a view's or a
+/// matview's column, `cntrb_id` columns of derived tables without a constraint).
+fn contributor(r: &Raw) -> bool {
+    if r.data_type != "uuid" {
+        return false;
+    }
+    if r.qualified() == CONTRIBUTORS {
+        return true;
+    }
+    if r.references.is_empty() {
+        r.default.is_empty()
+    } else {
+        r.references.iter().all(|t| t == CONTRIBUTORS)
+    }
 }
 
 /// Why a column is left out of the content hash (`None` = compared): the rule of [`super`].
@@ -216,8 +294,16 @@ fn exclusion(
 ) -> Option<String> {
     let reason = if r.serial() {
         "surrogate key"
+    } else if contributor(r) {
+        return None;
     } else if let Some(target) = r.references.iter().find(|t| generated.contains(*t)) {
         return Some(format!("references generated key {target}"));
+    } else if let Some(source) = r.sources.iter().find(|t| generated.contains(*t)) {
+        return Some(format!("passes through generated column {source}"));
+    } else if (r.kind == "v" || r.kind == "m") && r.name.ends_with("_id") {
+        // Renamed or computed (`source_id` over a UNION of serial ids): the catalog has no
+        // column lineage to prove it is not a surrogate key (the tables below compare ids).
+        "view id without lineage"
     } else if surrogate_names.contains(r.name.as_str()) {
         "surrogate key reference"
     } else if r.volatile() {
@@ -325,6 +411,7 @@ mod tests {
                             serial: false,
                             generated: false,
                             not_null: false,
+                            contributor: false,
                         },
                     )
                 })

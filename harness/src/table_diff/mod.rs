@@ -58,15 +58,16 @@ mod scan;
 mod verdicts;
 
 pub use crate::report::Verdict;
-pub use catalog::{Catalog, Column, Relation, discover, hashed_columns, typed_columns};
+pub use catalog::{Catalog, Column, Relation, discover, hashed_columns, typed_columns, value_sql};
 pub use scan::{
     Measure, Measures, RowHash, TYPED_HASH_MIN_VERSION, follow_up, measure, measure_all,
     prepare_session,
 };
 pub use verdicts::{Finding, TableResult, compare, is_drift, name_drift};
 
-/// The schemas `data-test` compares.
-pub const DATA_SCHEMAS: &[&str] = &["aveloxis_data", "aveloxis_ops"];
+/// The schemas `data-test` compares: the product's tables and matviews, its operational state,
+/// and the Augur-compatible views (the contract with analytics).
+pub const DATA_SCHEMAS: &[&str] = &["aveloxis_data", "aveloxis_ops", "aveloxis_augur_data"];
 
 /// The whole comparison between two connected databases: discovery, both sides measured
 /// concurrently, verdicts, drifted columns named.
@@ -118,6 +119,9 @@ pub async fn diff_databases_with(
             continue;
         };
         if r.rows == n.rows && r.content_hash == n.content_hash {
+            continue;
+        }
+        if r.unreadable.is_some() || n.unreadable.is_some() {
             continue;
         }
         let per_column = r.rows == n.rows;

@@ -9,7 +9,7 @@ use aveloxis_pg::quote_ident;
 use serde::Serialize;
 use sqlx::{PgConnection, Row};
 
-use super::catalog::{Catalog, Relation};
+use super::catalog::{Catalog, Relation, value_sql};
 
 /// Settings that make the text form of values identical across sessions.
 /// Returns the server's `server_version_num`.
@@ -52,10 +52,23 @@ pub struct Measure {
     /// A multiset hash of each comparable column on its own, when the follow-up scan ran with
     /// equal row counts (to name the columns that drifted).
     pub column_hashes: BTreeMap<String, String>,
+    /// Why a view or matview could not be read on this side (a matview never refreshed
+    /// because the side failed before `refresh-views`, or a view over one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 fn qualified(schema: &str, table: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(table))
+}
+
+/// `alias.column` as compared (a contributor id translated, see [`value_sql`]) and whether
+/// that expression is text already.
+fn compared(rel: &Relation, c: &str) -> (String, bool) {
+    match rel.columns.get(c) {
+        Some(col) => (value_sql(col, "t"), col.contributor),
+        None => (format!("t.{}", quote_ident(c)), false),
+    }
 }
 
 /// Nullable columns of `rel`, split into those outside the content hash (counted by the first
@@ -86,7 +99,7 @@ pub async fn measure(
     if hashed.is_empty() {
         sql.push_str(", '0'::text AS content");
     } else if mode == RowHash::Text {
-        let row: Vec<String> = hashed.iter().map(|c| quote_ident(c)).collect();
+        let row: Vec<String> = hashed.iter().map(|c| compared(rel, c).0).collect();
         sql.push_str(&format!(
             ", coalesce(sum(hashtextextended(ROW({})::text, 0)), 0)::text AS content",
             row.join(", ")
@@ -96,12 +109,10 @@ pub async fn measure(
         // type is not known to hash, or differs between the sides, is hashed as text.
         let row: Vec<String> = hashed
             .iter()
-            .map(|c| {
-                if typed.contains(c) {
-                    quote_ident(c)
-                } else {
-                    format!("{}::text", quote_ident(c))
-                }
+            .map(|c| match compared(rel, c) {
+                (v, true) => v,
+                (v, false) if typed.contains(c) => v,
+                (v, false) => format!("{v}::text"),
             })
             .collect();
         sql.push_str(&format!(
@@ -109,7 +120,7 @@ pub async fn measure(
             row.join(", ")
         ));
     }
-    sql.push_str(&format!(" FROM {}", qualified(&rel.schema, &rel.name)));
+    sql.push_str(&format!(" FROM {} t", qualified(&rel.schema, &rel.name)));
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_one(&mut *conn)
         .await
@@ -153,7 +164,7 @@ pub async fn follow_up(
             format!(
                 "coalesce(sum(hashtextextended(coalesce({}::text, E'\\\\N<null>'), 0)), 0)::text \
                  AS hash_{i}",
-                quote_ident(c)
+                compared(rel, c).0
             )
         }));
     }
@@ -161,7 +172,7 @@ pub async fn follow_up(
         return Ok(());
     }
     let sql = format!(
-        "SELECT {} FROM {}",
+        "SELECT {} FROM {} t",
         parts.join(", "),
         qualified(&rel.schema, &rel.name)
     );
@@ -198,7 +209,16 @@ pub async fn measure_all(
     for (key, rel) in catalog {
         let cols = hashed.get(key).cloned().unwrap_or_default();
         let typed = typed.get(key).unwrap_or(&none);
-        out.insert(key.clone(), measure(conn, rel, &cols, typed, mode).await?);
+        let m = match measure(conn, rel, &cols, typed, mode).await {
+            Ok(m) => m,
+            // A base table always reads; a view's failure is a finding about that view.
+            Err(e) if rel.kind != "table" => Measure {
+                unreadable: Some(format!("{e:#}")),
+                ..Measure::default()
+            },
+            Err(e) => return Err(e),
+        };
+        out.insert(key.clone(), m);
     }
     Ok(out)
 }

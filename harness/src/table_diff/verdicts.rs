@@ -57,6 +57,12 @@ pub fn compare(
         match (r, n, rmeas, nmeas) {
             (Some(_), None, Some(rmv), _) => f.missing_on_new(&kind, rmv.rows),
             (None, Some(_), _, Some(nmv)) => f.only_on_new(&kind, nmv.rows),
+            (Some(_), Some(_), Some(rmv), Some(nmv))
+                if rmv.unreadable.is_some() || nmv.unreadable.is_some() =>
+            {
+                f.unreadable("released", &rmv.unreadable);
+                f.unreadable("new", &nmv.unreadable);
+            }
             (Some(rrel), Some(nrel), Some(rmv), Some(nmv)) => {
                 f.rows(rmv.rows, nmv.rows);
                 let cols: BTreeSet<&String> =
@@ -78,8 +84,12 @@ pub fn compare(
             schema: key.0.clone(),
             table: key.1.clone(),
             kind,
-            released_rows: rmeas.filter(|_| r.is_some()).map(|m| m.rows),
-            new_rows: nmeas.filter(|_| n.is_some()).map(|m| m.rows),
+            released_rows: rmeas
+                .filter(|m| r.is_some() && m.unreadable.is_none())
+                .map(|m| m.rows),
+            new_rows: nmeas
+                .filter(|m| n.is_some() && m.unreadable.is_none())
+                .map(|m| m.rows),
             verdict: Verdict::worst(f.0.iter().map(|x| x.verdict)),
             findings: f.0,
             compared_columns: hashed.get(key).cloned().unwrap_or_default(),
@@ -119,6 +129,14 @@ impl Findings {
             );
         } else {
             self.push(Verdict::Pass, format!("{kind} only on new (empty)"));
+        }
+    }
+
+    /// A view or matview that could not be read on `side`: nothing else about it compares.
+    fn unreadable(&mut self, side: &str, error: &Option<String>) {
+        if let Some(e) = error {
+            let first = e.lines().next().unwrap_or("");
+            self.push(Verdict::Fail, format!("unreadable on {side}: {first}"));
         }
     }
 

@@ -33,6 +33,8 @@ pub struct WorldBuilder {
     shape: Shape,
     seed: u64,
     params: Option<Params>,
+    /// Names of further small repositories of a preset's world (after the sidecar).
+    extra: Vec<String>,
 }
 
 impl WorldBuilder {
@@ -42,6 +44,7 @@ impl WorldBuilder {
             shape: Shape::Preset(preset),
             seed: 0,
             params: None,
+            extra: Vec::new(),
         }
     }
 
@@ -51,6 +54,7 @@ impl WorldBuilder {
             shape: Shape::Fleet(count),
             seed: 0,
             params: None,
+            extra: Vec::new(),
         }
     }
 
@@ -64,6 +68,14 @@ impl WorldBuilder {
     /// which otherwise come from the preset ([`Params::fleet_repo`]).
     pub fn params(mut self, params: Params) -> Self {
         self.params = Some(params);
+        self
+    }
+
+    /// Adds small repositories `mock-org/NAME` (the sidecar's knobs, users and id spaces
+    /// shared with the rest of the world) to a preset's world, after the sidecar; a name the
+    /// world already has is skipped. A fleet ignores them.
+    pub fn extra_repos(mut self, names: &[String]) -> Self {
+        self.extra = names.to_vec();
         self
     }
 
@@ -83,10 +95,20 @@ impl WorldBuilder {
         let users = gen_users(&mut rng, main.users.max(side.users));
         let mut ids = Ids::new(seed);
         let name = preset.name();
-        let repos = vec![
+        let mut repos = vec![
             gen_repo(seed, "main", &users, &main, name, 1, &mut ids),
             gen_repo(seed, "sidecar", &users, &side, "sidecar", 2, &mut ids),
         ];
+        for (i, extra) in self.extra.iter().enumerate() {
+            if repos.iter().any(|r| r.name.eq_ignore_ascii_case(extra)) {
+                continue;
+            }
+            let stream = format!("extra-{extra}");
+            let project_id = 3 + i as u64;
+            repos.push(gen_repo(
+                seed, &stream, &users, &side, extra, project_id, &mut ids,
+            ));
+        }
         World {
             users,
             redirects: vec![
@@ -143,6 +165,27 @@ mod tests {
         let plain = WorldBuilder::new(Preset::Tiny).seed(9).build();
         assert_eq!(w.repos.len(), plain.repos.len());
         assert_eq!(w.repos[0].name, plain.repos[0].name);
+    }
+
+    #[test]
+    fn extra_repositories_follow_the_sidecar_and_leave_the_rest_unchanged() {
+        let names = vec![
+            "second".to_string(),
+            "third".to_string(),
+            "sidecar".to_string(),
+        ];
+        let w = WorldBuilder::new(Preset::Tiny)
+            .seed(9)
+            .extra_repos(&names)
+            .build();
+        let plain = WorldBuilder::new(Preset::Tiny).seed(9).build();
+        let got: Vec<&str> = w.repos.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(got, ["tiny", "sidecar", "second", "third"]);
+        assert_eq!(w.repos[..2], plain.repos[..]);
+        assert_eq!(w.users, plain.users);
+        let ids: std::collections::HashSet<u64> = w.repos.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), 4, "distinct repository ids");
+        assert!(!w.repos[2].issues.is_empty());
     }
 
     #[test]
