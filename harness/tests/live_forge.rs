@@ -213,7 +213,7 @@ fn data_test_live_forge_uses_the_operators_keys_runs_the_sides_in_turn_and_never
     );
     assert_eq!(
         r["forge"].as_str().unwrap(),
-        format!("live ({})", forge.github_api_url())
+        format!("live ({}); GitHub: {repo}", forge.github_api_url())
     );
     assert_eq!(r["repos"][0].as_str().unwrap(), repo);
     assert!(forge.request_count() > 0);

@@ -208,7 +208,8 @@ fn data_test_catches_regressions_planted_in_patched_worktrees_of_the_project() {
             // (seen since the gate builds the views), so nothing is written on new.
             assert!(failure.contains("views.sql"), "{name}: {failure}");
         } else {
-            assert_eq!(table(&r, "aveloxis_ops.schema_meta")["verdict"], "PASS");
+            let meta = table(&r, "aveloxis_ops.schema_meta");
+            assert_eq!(meta["verdict"], "PASS", "{name}: {meta}");
         }
         // A step that cannot run on a table holding rows (a fresh install applies it to an
         // empty one) fails the upgraded side's in-place migration, naming it; that pair is not

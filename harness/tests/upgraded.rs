@@ -73,20 +73,27 @@ fn upgraded<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     table_in(&r["upgraded"]["tables"], name)
 }
 
-fn upgraded_fails(r: &serde_json::Value) -> Vec<String> {
-    r["upgraded"]["tables"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["verdict"] == "FAIL")
-        .map(|t| {
-            format!(
-                "{}.{}",
-                t["schema"].as_str().unwrap(),
-                t["table"].as_str().unwrap()
-            )
-        })
-        .collect()
+/// The FAILs of the upgraded→new pair: (base tables, views and matviews).
+fn upgraded_fails(r: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let mut tables = Vec::new();
+    let mut views = Vec::new();
+    for t in r["upgraded"]["tables"].as_array().into_iter().flatten() {
+        if t["verdict"] != "FAIL" {
+            continue;
+        }
+        let name = format!(
+            "{}.{}",
+            t["schema"].as_str().unwrap(),
+            t["table"].as_str().unwrap()
+        );
+        if t["kind"] == "table" {
+            &mut tables
+        } else {
+            &mut views
+        }
+        .push(name);
+    }
+    (tables, views)
 }
 
 fn check<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
@@ -146,7 +153,12 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
         // run that re-lists them rewrites the damaged files (healing, not hiding, the damage).
         let (_w, t, code, r) = tree.run(&["--days", "0"]);
         assert_eq!(code, Some(1), "{label}: {t}");
-        assert_eq!(upgraded_fails(&r), [table], "{label}: {}", r["upgraded"]);
+        // The damaged table, and the Augur views that show it (if any read the damage).
+        let (tables, views) = upgraded_fails(&r);
+        assert_eq!(tables, [table], "{label}: {}", r["upgraded"]);
+        let view = table.replace("aveloxis_data.", "aveloxis_augur_data.");
+        let view = view.replace(".messages", ".message");
+        assert!(views.contains(&view), "{label}: {view} not in {views:?}");
         let tb = upgraded(&r, table);
         assert!(tb.to_string().contains(finding), "{label}: {tb}");
         assert!(
@@ -169,7 +181,7 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
     );
     let (w, t, code, r) = tree.run(&[]);
     assert_eq!(code, Some(0), "harmless backfill: {t}");
-    assert!(upgraded_fails(&r).is_empty(), "{}", r["upgraded"]);
+    assert_eq!(upgraded_fails(&r), (vec![], vec![]), "{}", r["upgraded"]);
     let rb = check(&r, ROLLBACK);
     assert_eq!(rb["verdict"], "PASS", "{rb}");
     assert!(
@@ -210,6 +222,7 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
             "released collect --full",
             "new migrate (in place)",
             "new collect",
+            "new refresh-views",
             "harness rollback: copy database",
             "released rollback: collect",
             "released rollback: collect --migrations-dir",
@@ -237,9 +250,11 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
 #[test]
 fn data_test_rollback_check_fails_when_the_released_collector_cannot_write_the_upgraded_schema() {
     let tree = Tree::new();
+    // A column no Augur view reads (so the in-place migration, which rebuilds the views,
+    // succeeds) and every collection writes.
     tree.plant(
-        "rename releases.release_name",
-        "ALTER TABLE aveloxis_data.releases RENAME COLUMN release_name TO release_title;",
+        "rename staging.payload",
+        "ALTER TABLE aveloxis_ops.staging RENAME COLUMN payload TO page;",
     );
     let (w, t, code, r) = tree.run(&[]);
     assert_eq!(code, Some(1), "{t}");
@@ -251,7 +266,7 @@ fn data_test_rollback_check_fails_when_the_released_collector_cannot_write_the_u
         "{details}"
     );
     assert!(
-        details.contains("it fails on the upgraded schema") && details.contains("release_name"),
+        details.contains("it fails on the upgraded schema") && details.contains("payload"),
         "{details}"
     );
     let md = std::fs::read_to_string(w.path().join("report.md")).unwrap();

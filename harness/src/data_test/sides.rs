@@ -1,7 +1,8 @@
-//! The sides of the collect stage. A side is a value — which collector binary, which scratch database, which
-//! keys, what to collect — and every side goes through the same steps: its config, `migrate
-//! --skip-views`, its keys, `add-repo`, `collect --full`, then `migrate` (the Augur views and the
-//! matviews, compared on every run) and `refresh-views`. The upgraded side then goes on with the new binary (see [`super::upgraded`]).
+//! The sides of the collect stage. A side is a value — which collector binary, which scratch
+//! database, which keys, what to collect — and every side goes through the same steps: its
+//! config, `migrate` (with the Augur views and matviews, compared on every run), its keys,
+//! `add-repo`, `collect --full`, then `refresh-views`. The upgraded side then goes on with the
+//! new binary (see [`super::upgraded`]).
 //! The baseline side must complete (else there is nothing to compare against: the run could
 //! not compare); any other side failing is a FAIL check naming the error. Every step is timed
 //! per side, and every collection records the day of the forge's timeline it was served.
@@ -74,7 +75,7 @@ impl Side<'_> {
     /// Progress steps of this side.
     pub fn steps(&self) -> u64 {
         let first = if self.matviews && self.upgrade.is_none() {
-            6
+            5
         } else {
             4
         };
@@ -142,32 +143,50 @@ pub struct Done {
 
 /// A plain side: migrate, keys, add-repo, `collect --full` (and the matviews).
 pub async fn collect(c: &Collector<'_>, side: &Side<'_>, shared: &Shared<'_>) -> Result<()> {
-    first_collection(c, &Bin::of(side), side, shared, side.day, side.matviews).await
+    let views = Views {
+        build: side.matviews,
+        refresh: side.matviews,
+    };
+    first_collection(c, &Bin::of(side), side, shared, side.day, views).await
 }
 
 /// A side's first collection into its empty database with `bin`: migrate, keys, add-repo,
-/// `collect --full` at `day` (with `matviews` also `migrate` and `refresh-views`).
+/// `collect --full` at `day`, with or without the Augur views.
 pub async fn first_collection(
     c: &Collector<'_>,
     bin: &Bin,
     side: &Side<'_>,
     shared: &Shared<'_>,
     day: usize,
-    matviews: bool,
+    views: Views,
 ) -> Result<()> {
-    c.run(bin, "migrate", vec!["migrate", "--skip-views"], None)
-        .await?;
+    // As an operator runs it: the views exist while the collector writes (a step or a write a
+    // view blocks is seen), and the matviews are refreshed after the collection.
+    let migrate = if views.build {
+        vec!["migrate"]
+    } else {
+        vec!["migrate", "--skip-views"]
+    };
+    c.run(bin, "migrate", migrate, None).await?;
     c.add_keys(bin, &side.keys).await?;
     let mut add = vec!["add-repo"];
     add.extend(side.urls.iter().map(String::as_str));
     c.run(bin, "add-repo", add, None).await?;
     c.collect(bin, side, shared, day, true).await?;
-    if matviews {
-        c.run(bin, "migrate (views)", vec!["migrate"], None).await?;
+    if views.refresh {
         c.run(bin, "refresh-views", vec!["refresh-views"], None)
             .await?;
     }
     Ok(())
+}
+
+/// What a first collection does with the Augur views.
+#[derive(Clone, Copy)]
+pub struct Views {
+    /// `migrate` builds them (else `--skip-views`).
+    pub build: bool,
+    /// `refresh-views` after the collection.
+    pub refresh: bool,
 }
 
 /// A collector binary and which one it is.

@@ -25,7 +25,9 @@
 //! binary embeds) — what a running old worker does: whether its writes still fit the upgraded
 //! schema. A collector failing there is a FAIL.
 
-use super::sides::{Bin, Collector, Done, NEW, RELEASED, Shared, Side, Upgrade, first_collection};
+use super::sides::{
+    Bin, Collector, Done, NEW, RELEASED, Shared, Side, Upgrade, Views, first_collection,
+};
 use crate::report::{Check, Verdict};
 
 /// The upgraded side's checks.
@@ -49,7 +51,12 @@ pub async fn run(c: &Collector<'_>, side: &Side<'_>, u: &Upgrade, shared: &Share
     };
     let mut checks = Vec::new();
     let not_compared = |why: &str| format!("upgraded→new not compared: {why} (see the checks)");
-    if let Err(e) = first_collection(c, &released, side, shared, 0, false).await {
+    // Day 0 as an operator's database holds it: with the views (refreshed after the new run).
+    let views = Views {
+        build: side.matviews,
+        refresh: false,
+    };
+    if let Err(e) = first_collection(c, &released, side, shared, 0, views).await {
         checks.push(Check::fail(DAY_ZERO, format!("{e:#}")));
         let notes = vec![not_compared("its day-0 collection failed")];
         return c.done(Ok(()), checks, notes, false);
