@@ -44,7 +44,7 @@ struct GitLabTruth {
     approvals: usize,
     /// `/events` (opened, closed, reopened) plus `resource_label_events`, on plain issues.
     issue_events: usize,
-    /// The same on merge requests (merged is `accepted`; a merged MR has no `closed` event).
+    /// The same on merge requests (merged is `accepted`; a merge's own close is no event).
     mr_events: usize,
     /// Every user any served object names.
     users: BTreeSet<usize>,
@@ -70,7 +70,8 @@ fn gitlab_truth(world: &World, repo: &RepoData) -> GitLabTruth {
         let mut events = 1; // opened
         for e in repo.events.iter().filter(|e| e.number == is.number) {
             let counted = match e.event.as_str() {
-                "closed" => !merged,
+                // The close that comes with a merge is no event of its own.
+                "closed" => is.pull.as_ref().and_then(|p| p.merged_at) != Some(e.created_at),
                 "reopened" | "merged" => true,
                 _ => e.label.is_some(),
             };

@@ -124,6 +124,12 @@ pub async fn closers(conn: &mut PgConnection, repo_id: i64) -> Result<u64> {
     .execute(&mut *conn)
     .await
     .context("setting issue closers from their closed events")?;
+    Ok(set.rows_affected() + clear_open_closers(conn, repo_id).await?)
+}
+
+/// An open issue has no closer (a reopened issue loses the one it had: the forge no longer
+/// reports one, and "NULL never overwrites" would keep it). Returns the issues changed.
+pub async fn clear_open_closers(conn: &mut PgConnection, repo_id: i64) -> Result<u64> {
     let cleared = sqlx::query(
         "UPDATE aveloxis_data.issues SET closed_by_id = NULL
          WHERE repo_id = $1 AND issue_state <> 'closed' AND closed_by_id IS NOT NULL",
@@ -132,25 +138,47 @@ pub async fn closers(conn: &mut PgConnection, repo_id: i64) -> Result<u64> {
     .execute(&mut *conn)
     .await
     .context("clearing the closers of open issues")?;
-    Ok(set.rows_affected() + cleared.rows_affected())
+    Ok(cleared.rows_affected())
 }
 
 const DROP_DELETED_COMMENTS: &str = include_str!("sql/drop_deleted_comments.sql");
 const COMMENT_COUNT_MISMATCHES: &str = include_str!("sql/comment_count_mismatches.sql");
 
-/// After the complete comment listing of issue or pull request `number` (`listed`: the ids it
-/// holds) is written: remove its issue comments the listing no longer holds (deleted on the
-/// forge), with every row that refers to them. Returns the messages removed.
+/// Which items a comment listing's number names.
+#[derive(Clone, Copy)]
+pub(super) enum Numbered {
+    /// An issue or a pull request (GitHub numbers them together).
+    Either,
+    /// An issue (GitLab numbers issues and merge requests apart).
+    Issue,
+    /// A pull or merge request.
+    Pull,
+}
+
+impl Numbered {
+    fn sql(self) -> &'static str {
+        match self {
+            Numbered::Either => "either",
+            Numbered::Issue => "issue",
+            Numbered::Pull => "pull",
+        }
+    }
+}
+
+/// After the complete comment listing of item `number` (`listed`: the ids it holds) is written:
+/// remove its issue comments the listing no longer holds (deleted on the forge), with every row
+/// that refers to them. Returns the messages removed.
 pub(super) async fn drop_deleted_comments(
     conn: &mut PgConnection,
     repo_id: i64,
-    number: i64,
+    (number, of): (i64, Numbered),
     listed: &[i64],
 ) -> Result<u64> {
     let done = sqlx::query(DROP_DELETED_COMMENTS)
         .bind(repo_id)
         .bind(number)
         .bind(listed)
+        .bind(of.sql())
         .execute(&mut *conn)
         .await
         .context("removing deleted comments")?;

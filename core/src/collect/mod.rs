@@ -439,7 +439,13 @@ async fn process_chunk_tx(
                 derived::closers(&mut tx, repo_id).await?;
             }
         }
-        Some(Platform::GitLab) => gitlab::process(&mut tx, repo_id, &staged, &mut counts).await?,
+        Some(Platform::GitLab) => {
+            gitlab::process(&mut tx, repo_id, &staged, &mut counts).await?;
+            drop_deleted_comments(&mut tx, repo_id, &staged).await?;
+            if chunk.last {
+                derived::clear_open_closers(&mut tx, repo_id).await?;
+            }
+        }
         _ => bail!(
             "staged pages of platform {} cannot be processed by this version",
             chunk.platform
@@ -456,18 +462,27 @@ async fn process_chunk_tx(
 }
 
 /// For every complete comment listing of one item among `staged`: remove the item's comments it
-/// no longer holds (after its comments are written).
+/// no longer holds (after its comments are written: every listing's pages are processed before
+/// the list of what it held).
 async fn drop_deleted_comments(
     conn: &mut PgConnection,
     repo_id: i64,
     staged: &[Staged],
 ) -> Result<()> {
-    for page in staged.iter().filter(|s| s.entity == "item_comments") {
-        let Some(number) = page.ctx["number"].as_i64() else {
+    for page in staged {
+        use derived::Numbered;
+        // The complete comment listings: GitHub's per item, GitLab's note lists.
+        let (field, of) = match page.entity.as_str() {
+            "item_comments" => ("number", Numbered::Either),
+            "issue_notes_listed" => ("iid", Numbered::Issue),
+            "mr_notes_listed" => ("iid", Numbered::Pull),
+            _ => continue,
+        };
+        let Some(number) = page.ctx[field].as_i64() else {
             continue;
         };
         let listed: Vec<i64> = page.items().filter_map(|c| c["id"].as_i64()).collect();
-        let gone = derived::drop_deleted_comments(conn, repo_id, number, &listed).await?;
+        let gone = derived::drop_deleted_comments(conn, repo_id, (number, of), &listed).await?;
         if gone > 0 {
             tracing::info!(
                 repo_id,

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::ProjectCtx;
-use super::render::{gl_state, label_event_id, not_found, user_json};
+use super::render::{gl_state, label_event_ids, not_found, user_json};
 use crate::http::Reply;
 use crate::model::State;
 use crate::time::iso_millis;
@@ -84,23 +84,25 @@ pub fn statistics(c: &ProjectCtx<'_>) -> Reply {
     )
 }
 
-/// `/{issues,merge_requests}/{iid}/resource_label_events`: one `add` per
-/// `labeled` event.
+/// `/{issues,merge_requests}/{iid}/resource_label_events`: one `add` per `labeled` event and
+/// one `remove` per `unlabeled` one.
 pub fn label_events(c: &ProjectCtx<'_>, iid: &str, mr: bool) -> Reply {
     let Some(p) = c.by_iid(iid, mr) else {
         return not_found("Issue");
     };
     let (repo, users, web) = (c.repo, &c.f.world.users, c.web);
     let resource_type = if mr { "MergeRequest" } else { "Issue" };
+    let ids = label_event_ids(repo);
     let items = c.rs.events[p]
         .iter()
         .filter(|&&e| repo.events[e].label.is_some())
         .map(|&i| {
             let e = &repo.events[i];
             let l = &repo.labels[e.label.unwrap_or(0)];
-            json!({"id": label_event_id(repo, i), "user": user_json(web, &users[e.actor]), "created_at": iso_millis(e.created_at),
+            let action = if e.event == "unlabeled" { "remove" } else { "add" };
+            json!({"id": ids[&i], "user": user_json(web, &users[e.actor]), "created_at": iso_millis(e.created_at),
                 "resource_type": resource_type, "resource_id": repo.issues[p].id,
-                "label": {"id": l.id, "name": l.name, "color": format!("#{}", l.color), "description": l.description}, "action": "add"})
+                "label": {"id": l.id, "name": l.name, "color": format!("#{}", l.color), "description": l.description}, "action": action})
         })
         .collect();
     c.page_owned(items)

@@ -38,7 +38,7 @@ pub fn events(c: &ProjectCtx<'_>) -> Reply {
 }
 
 /// The project events of the item at position `p`: its opening, then its
-/// closes, reopens and merge (a merged item's close is not listed).
+/// closes, reopens and merge (the close that comes with a merge is not listed).
 fn item_events(c: &ProjectCtx<'_>, p: usize, is: &Issue, evs: &mut Vec<(u64, i64, Value)>) {
     let (repo, users, web) = (c.repo, &c.f.world.users, c.web);
     let ttype = if is.pull.is_some() {
@@ -59,7 +59,11 @@ fn item_events(c: &ProjectCtx<'_>, p: usize, is: &Issue, evs: &mut Vec<(u64, i64
     for &e in &c.rs.events[p] {
         let e = &repo.events[e];
         let action = match e.event.as_str() {
-            "closed" if is.pull.as_ref().is_some_and(|x| x.merged_at.is_some()) => continue,
+            // The close that comes with a merge (at the merge's time) is not an event of its
+            // own; an earlier close of the same merge request (later reopened) is.
+            "closed" if is.pull.as_ref().is_some_and(|x| x.merged_at == Some(e.created_at)) => {
+                continue;
+            }
             "closed" => "closed",
             "reopened" => "reopened",
             "merged" => "accepted",

@@ -363,9 +363,16 @@ pub fn commit_json(web: &str, repo: &RepoData, c: &Commit) -> Value {
 }
 
 /// GitLab numbers resource label events in a sequence of their own, separate from project
-/// events, so the two overlap: a label event takes the id of the project event at the mirrored
-/// position of the repository's event list (unique per label event, and equal to the id of
-/// some `/events` entry of the same project).
-pub fn label_event_id(repo: &RepoData, index: usize) -> u64 {
-    repo.events[repo.events.len() - 1 - index].id
+/// events, so the two overlap: the k-th label event of a repository (in the order of its event
+/// list) takes the id of the repository's k-th event. Events are only ever appended, so an id
+/// never changes from one day to the next; it is unique per label event and equal to the id of
+/// some `/events` entry of the same project. Returns the id of every label event by its index.
+pub fn label_event_ids(repo: &RepoData) -> std::collections::HashMap<usize, u64> {
+    repo.events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.label.is_some())
+        .zip(&repo.events)
+        .map(|((i, _), k)| (i, k.id))
+        .collect()
 }

@@ -180,8 +180,7 @@ async fn fetch_item_children(
             ("issue_label_events", "resource_label_events?per_page=100"),
         ] {
             let url = format!("{base}/issues/{iid}/{sub}");
-            let listing = Listing::new(entity, url).ctx(ctx.clone());
-            stage.stream(client, listing, |_| true).await?;
+            stream_child(client, stage, entity, url, ctx).await?;
         }
     }
     for ctx in mrs {
@@ -196,8 +195,7 @@ async fn fetch_item_children(
             ("mr_diffs", "diffs?per_page=100"),
         ] {
             let url = format!("{base}/merge_requests/{iid}/{sub}");
-            let listing = Listing::new(entity, url).ctx(ctx.clone());
-            stage.stream(client, listing, |_| true).await?;
+            stream_child(client, stage, entity, url, ctx).await?;
         }
         let url = format!("{base}/merge_requests/{iid}/approvals");
         if let Some(a) = APPROVALS.get(client, &url, &mut stage.notes).await? {
@@ -207,6 +205,37 @@ async fn fetch_item_children(
 
     Ok(())
 }
+
+/// One child listing of an item. A notes listing read to its end is followed by the ids it
+/// held (entity `{entity}_listed`), so that processing removes the item's notes deleted on the
+/// forge; a listing that failed part-way stages no such list and removes nothing.
+async fn stream_child(
+    client: &ForgeClient,
+    stage: &mut Stager<'_>,
+    entity: &'static str,
+    url: String,
+    ctx: &Value,
+) -> anyhow::Result<()> {
+    let listing = Listing::new(entity, url).ctx(ctx.clone());
+    let mut ids = Vec::new();
+    stage
+        .stream(client, listing, |page| {
+            let listed = page.as_array().into_iter().flatten();
+            ids.extend(listed.map(|n| json!({"id": n["id"]})));
+            true
+        })
+        .await?;
+    if let Some(listed) = NOTE_LISTS.iter().find(|(e, _)| *e == entity) {
+        stage.put(listed.1, ctx.clone(), Value::Array(ids)).await?;
+    }
+    Ok(())
+}
+
+/// The notes listings, and the entity of the ids each one held when read to its end.
+pub(super) const NOTE_LISTS: [(&str, &str); 2] = [
+    ("issue_notes", "issue_notes_listed"),
+    ("mr_notes", "mr_notes_listed"),
+];
 
 /// Group URL expansion: every project of a GitLab group and its subgroups (web URLs).
 pub async fn owner_repos(

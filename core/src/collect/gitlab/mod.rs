@@ -34,6 +34,9 @@ pub(crate) const PROCESSING_ORDER: &[&str] = &[
     "mr_diffs",
     "mr_approvals",
     "events",
+    // After the notes: the complete note lists, which remove notes deleted on the forge.
+    "issue_notes_listed",
+    "mr_notes_listed",
 ];
 /// Read by every chunk: label details (issues and merge requests name their labels only).
 pub(crate) const CONTEXT: &[&str] = &["labels"];
