@@ -12,7 +12,7 @@ use aveloxis_mock_forge::model::{RepoData, State, World};
 use aveloxis_mock_forge::scenario::{write_generated, write_generated_days};
 use aveloxis_mock_forge::{DEFAULT_TOKENS, GroundTruth, MockForge, Preset, Scenario, StartOptions};
 
-use crate::support::{get, github_all, request};
+use crate::support::{get, github_all, gitlab_all, request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mock-forge");
 
@@ -526,5 +526,57 @@ fn since_and_pagination_are_right_on_every_day() {
             .count();
         assert_eq!(comments.len(), want, "day {day}: comments since {iso}");
     }
+    assert!(f.unmatched_requests().is_empty());
+}
+
+/// Every GitLab event of `mock-org/tiny` on the forge's current day, by id: project events,
+/// and each issue's and merge request's label events.
+fn gitlab_events(f: &MockForge) -> HashMap<(String, u64), serde_json::Value> {
+    let token = DEFAULT_TOKENS[0];
+    let proj = format!("{}/projects/mock-org%2Ftiny", f.gitlab_api_url());
+    let mut out = HashMap::new();
+    let (events, _) = gitlab_all(&format!("{proj}/events?per_page=100"), token);
+    for mut e in events {
+        // The target's title as it is now (edited titles show in old events too).
+        e.as_object_mut().unwrap().remove("target_title");
+        out.insert(("event".into(), e["id"].as_u64().unwrap()), e);
+    }
+    for kind in ["issues", "merge_requests"] {
+        let (items, _) = gitlab_all(&format!("{proj}/{kind}?per_page=100"), token);
+        for it in items {
+            let iid = it["iid"].as_u64().unwrap();
+            let url = format!("{proj}/{kind}/{iid}/resource_label_events?per_page=100");
+            for e in gitlab_all(&url, token).0 {
+                out.insert(("label".into(), e["id"].as_u64().unwrap()), e);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn gitlab_events_keep_their_ids_and_content_from_day_to_day() {
+    let scenario = Scenario::generate_days(Preset::Tiny, 1, 3);
+    let changes = scenario.day_changes.clone();
+    let f = MockForge::start(scenario).unwrap();
+    let day0 = gitlab_events(&f);
+    f.set_day(3);
+    let day3 = gitlab_events(&f);
+    // Nothing a forge recorded is renumbered, rewritten or forgotten as the world moves: a
+    // label removal is a `remove` event of its own, and a merge request closed, reopened and
+    // later merged still lists its close.
+    for (k, e) in &day0 {
+        assert_eq!(day3.get(k), Some(e), "{k:?} on day 3");
+    }
+    assert!(day3.len() > day0.len(), "new events");
+    let removed = day3.values().filter(|e| e["action"] == "remove").count();
+    let unlabeled: usize = changes
+        .iter()
+        .map(|d| d.repos["mock-org/tiny"].unlabeled.len())
+        .sum();
+    assert!(
+        unlabeled > 0 && removed == unlabeled,
+        "{removed} of {unlabeled}"
+    );
     assert!(f.unmatched_requests().is_empty());
 }

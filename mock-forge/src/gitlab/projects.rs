@@ -61,7 +61,12 @@ fn item_events(c: &ProjectCtx<'_>, p: usize, is: &Issue, evs: &mut Vec<(u64, i64
         let action = match e.event.as_str() {
             // The close that comes with a merge (at the merge's time) is not an event of its
             // own; an earlier close of the same merge request (later reopened) is.
-            "closed" if is.pull.as_ref().is_some_and(|x| x.merged_at == Some(e.created_at)) => {
+            "closed"
+                if is
+                    .pull
+                    .as_ref()
+                    .is_some_and(|x| x.merged_at == Some(e.created_at)) =>
+            {
                 continue;
             }
             "closed" => "closed",
