@@ -136,10 +136,10 @@ pub struct ForgeArgs {
     pub seed: u64,
     /// The day of the world's timeline the sides collect (the upgraded side collects day 0
     /// first, then this day incrementally). The report states the day actually served.
-    /// Default 0: the upgraded side then judges only what the in-place migration did to rows
-    /// already collected; with N ≥ 1 it also judges incremental collection against a moved
-    /// forge, which still finds differences this collector has (see the changelog).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Default 1: the upgraded side judges what the in-place migration did to rows already
+    /// collected and incremental collection against a forge that moved a day (new, edited,
+    /// reopened, relabelled and deleted items, a force-push); 0 judges the migration alone.
+    #[arg(long, value_name = "N", default_value_t = 1)]
     pub days: usize,
 }
 

@@ -231,9 +231,10 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
         sides[2]
     );
     let collect = &sides[2]["steps"][5];
-    // `--days` defaults to 0.
-    assert_eq!(collect["day_requested"], 0, "{collect}");
-    assert!(collect["day_served"].is_u64(), "{collect}");
+    // `--days` defaults to 1: the upgraded side collects day 0, then day 1 incrementally.
+    assert_eq!(collect["day_requested"], 1, "{collect}");
+    assert_eq!(collect["day_served"], 1, "{collect}");
+    assert_eq!(sides[2]["steps"][3]["day_served"], 0, "{}", sides[2]);
     assert!(sides[2]["seconds"].as_f64().unwrap() > 0.0);
     let md = std::fs::read_to_string(w.path().join("report.md")).unwrap();
     assert!(
@@ -241,10 +242,10 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
         "{md}"
     );
     assert!(
-        md.contains("- Days: --days 0; day asked → served: "),
+        md.contains("- Days: --days 1; day asked → served: "),
         "{md}"
     );
-    assert!(md.contains("| upgraded | collect | new | 0 → "), "{md}");
+    assert!(md.contains("| upgraded | collect | new | 1 → 1 |"), "{md}");
 }
 
 #[test]
