@@ -416,4 +416,33 @@ fn data_test_sees_attribution_and_the_augur_views_in_patched_worktrees() {
         "{fails:?}"
     );
     assert_eq!(table(&r, "aveloxis_data.issues")["verdict"], "PASS");
+
+    // A collector change that breaks only incremental runs: a pull request updated since its
+    // listings were fetched is not asked again, so the reviews of day 1 never arrive. Both
+    // full collections (released→new) agree; the upgraded side, collecting day 1
+    // incrementally (`--days` defaults to 1), misses them.
+    p.reset();
+    let (file, old, new) = INCREMENTAL_ONLY;
+    p.edit(file, old, new);
+    let (_w, out, r) = p.data_test(released);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "incremental-only loss: {t}");
+    assert!(failing(&r).is_empty(), "released→new: {:?}", failing(&r));
+    let reviews = table_in(
+        &r["upgraded"]["tables"],
+        "aveloxis_data.pull_request_reviews",
+    );
+    assert_eq!(reviews["verdict"], "FAIL", "{reviews}");
+    assert!(reviews.to_string().contains("row loss"), "{reviews}");
+    assert!(
+        t.contains("FAIL upgraded→new aveloxis_data.pull_request_reviews"),
+        "{t}"
+    );
 }
+
+/// Pull requests whose `updated_at` moved are no longer asked for their listings again.
+const INCREMENTAL_ONLY: (&str, &str, &str) = (
+    "core/src/collect/listing.rs",
+    "             OR max(p.updated_at) > c.parent_updated_at\n",
+    "",
+);

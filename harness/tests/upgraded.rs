@@ -182,6 +182,12 @@ fn data_test_upgraded_side_catches_steps_that_damage_rows_already_in_a_database(
     let (w, t, code, r) = tree.run(&[]);
     assert_eq!(code, Some(0), "harmless backfill: {t}");
     assert_eq!(upgraded_fails(&r), (vec![], vec![]), "{}", r["upgraded"]);
+    // … ten runs in a row (each a new forge, new databases, the moving world's day 1).
+    for round in 1..10 {
+        let (_w, t, code, r) = tree.run(&[]);
+        assert_eq!(code, Some(0), "harmless backfill, run {}: {t}", round + 1);
+        assert_eq!(upgraded_fails(&r), (vec![], vec![]), "{}", r["upgraded"]);
+    }
     let rb = check(&r, ROLLBACK);
     assert_eq!(rb["verdict"], "PASS", "{rb}");
     assert!(
