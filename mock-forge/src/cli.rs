@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::generate::Preset;
-use crate::scenario::{Scenario, write_generated_days};
+use crate::scenario::{Scenario, write_generated_copies};
 use crate::server::{MockForge, StartOptions};
 
 /// A recorded and synthetic GitHub + GitLab API for hermetic runs.
@@ -56,6 +56,10 @@ pub enum Command {
         /// items, removed labels and assignees, deleted comments, a force-push, a rename).
         #[arg(long, default_value_t = 0)]
         days: usize,
+        /// Repositories of the preset's size in the world: NAME, NAME-2, … NAME-N (each its
+        /// own history; e.g. several large repositories collected at once).
+        #[arg(long, default_value_t = 1)]
+        copies: usize,
     },
     /// Record a repository from a real forge into a cassette (tokens scrubbed).
     Record {
@@ -105,7 +109,8 @@ pub fn run(opt: Opt) -> anyhow::Result<()> {
             seed,
             out,
             days,
-        } => generate(&preset, seed, days, &out),
+            copies,
+        } => generate(&preset, seed, days, copies, &out),
         Command::Record {
             upstream,
             token,
@@ -180,9 +185,9 @@ fn serve(
 }
 
 /// `generate`: writes the scenario directory and prints the counts.
-fn generate(preset: &str, seed: u64, days: usize, out: &Path) -> anyhow::Result<()> {
+fn generate(preset: &str, seed: u64, days: usize, copies: usize, out: &Path) -> anyhow::Result<()> {
     let preset: Preset = preset.parse()?;
-    let truth = write_generated_days(preset, seed, days, out)?;
+    let truth = write_generated_copies(preset, seed, days, copies, out)?;
     for (name, r) in &truth.day0.repos {
         println!(
             "{name}: {} issues, {} pull requests, {} messages, {} events, {} commits",

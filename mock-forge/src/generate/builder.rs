@@ -35,6 +35,8 @@ pub struct WorldBuilder {
     params: Option<Params>,
     /// Names of further small repositories of a preset's world (after the sidecar).
     extra: Vec<String>,
+    /// How many repositories of the preset's size the world has (`NAME`, `NAME-2`, …).
+    copies: usize,
 }
 
 impl WorldBuilder {
@@ -45,6 +47,7 @@ impl WorldBuilder {
             seed: 0,
             params: None,
             extra: Vec::new(),
+            copies: 1,
         }
     }
 
@@ -55,6 +58,7 @@ impl WorldBuilder {
             seed: 0,
             params: None,
             extra: Vec::new(),
+            copies: 1,
         }
     }
 
@@ -76,6 +80,14 @@ impl WorldBuilder {
     /// world already has is skipped. A fleet ignores them.
     pub fn extra_repos(mut self, names: &[String]) -> Self {
         self.extra = names.to_vec();
+        self
+    }
+
+    /// Gives a preset's world `n` repositories of the preset's size: the main one and
+    /// `NAME-2` … `NAME-n`, each drawn from a stream of its own (after the extra ones; a fleet
+    /// ignores it). 1 is the plain world.
+    pub fn copies(mut self, n: usize) -> Self {
+        self.copies = n.max(1);
         self
     }
 
@@ -107,6 +119,14 @@ impl WorldBuilder {
             let project_id = 3 + i as u64;
             repos.push(gen_repo(
                 seed, &stream, &users, &side, extra, project_id, &mut ids,
+            ));
+        }
+        for k in 2..=self.copies {
+            let name_k = format!("{name}-{k}");
+            let stream = format!("main-{k}");
+            let project_id = 100 + k as u64;
+            repos.push(gen_repo(
+                seed, &stream, &users, &main, &name_k, project_id, &mut ids,
             ));
         }
         World {
@@ -165,6 +185,25 @@ mod tests {
         let plain = WorldBuilder::new(Preset::Tiny).seed(9).build();
         assert_eq!(w.repos.len(), plain.repos.len());
         assert_eq!(w.repos[0].name, plain.repos[0].name);
+    }
+
+    #[test]
+    fn copies_are_repositories_of_the_presets_size_each_with_its_own_history() {
+        let plain = WorldBuilder::new(Preset::Tiny).seed(4).build();
+        assert_eq!(
+            WorldBuilder::new(Preset::Tiny).seed(4).copies(1).build(),
+            plain
+        );
+        let w = WorldBuilder::new(Preset::Tiny).seed(4).copies(3).build();
+        let got: Vec<&str> = w.repos.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(got, ["tiny", "sidecar", "tiny-2", "tiny-3"]);
+        assert_eq!(w.repos[..2], plain.repos[..]);
+        for r in &w.repos[2..] {
+            assert_eq!(r.issues.len(), plain.repos[0].issues.len(), "{}", r.name);
+            assert_ne!(r.commits, plain.repos[0].commits, "{}", r.name);
+        }
+        let ids: std::collections::HashSet<u64> = w.repos.iter().map(|r| r.project_id).collect();
+        assert_eq!(ids.len(), 4);
     }
 
     #[test]
