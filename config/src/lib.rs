@@ -94,6 +94,10 @@ pub struct CollectionConfig {
     /// Staged pages written per processing transaction, at most (fewer when they are large):
     /// what a collection holds in memory and in one transaction.
     pub process_chunk_pages: u32,
+    /// Response bodies `serve`'s ETag cache keeps for conditional requests (a 304 costs no rate
+    /// budget), at most, in MiB; 0 turns it off. A one-shot `collect` keeps none: one process
+    /// never asks for the same listing twice, so the cache could only hold memory.
+    pub etag_cache_mib: u32,
 }
 
 /// Augur's name for the group of repositories added alone.
@@ -114,6 +118,7 @@ impl Default for CollectionConfig {
             key_reserve: 500,
             resolve_per_run: 50,
             process_chunk_pages: 100,
+            etag_cache_mib: 64,
         }
     }
 }
@@ -372,6 +377,7 @@ impl Config {
             ("COLLECTION", "key_reserve") => c.key_reserve = num(v)?,
             ("COLLECTION", "resolve_per_run") => c.resolve_per_run = num(v)?,
             ("COLLECTION", "process_chunk_pages") => c.process_chunk_pages = num(v)?,
+            ("COLLECTION", "etag_cache_mib") => c.etag_cache_mib = num(v)?,
             ("GITHUB", "api_url") => self.github.api_url = v.to_owned(),
             ("GITHUB", "web_url") => self.github.web_url = v.to_owned(),
             ("GITLAB", "api_url") => self.gitlab.api_url = v.to_owned(),

@@ -156,3 +156,31 @@ async fn since_urls_are_not_cached_and_the_cache_is_bounded() {
     );
     assert!(c.cached_pages() <= capacity);
 }
+
+#[tokio::test]
+async fn a_one_shot_client_keeps_no_cache_and_a_long_lived_one_keeps_what_it_is_given() {
+    let s = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(page(json!(["a"]), "\"e\"", None))
+        .mount(&s)
+        .await;
+    let url = format!("{}/items?per_page=100", s.uri());
+    let conditional = || async {
+        let got = s.received_requests().await.unwrap();
+        got.iter().filter(|r| sent_etag(r)).count()
+    };
+    // `collect` and `add-repo` (one process never asks for a listing twice) hold no bodies;
+    // `serve` holds up to `collection.etag_cache_mib`, 0 turning it off.
+    for (name, opts, cached) in [
+        ("one-shot", ClientOptions::one_shot(), false),
+        ("serve, 1 MiB", ClientOptions::long_lived(1), true),
+        ("serve, 0 MiB", ClientOptions::long_lived(0), false),
+    ] {
+        let before = conditional().await;
+        let c = test_client(Platform::GitHub, &["tok"], opts);
+        c.get_all(&url, |_| true).await.unwrap();
+        c.get_all(&url, |_| true).await.unwrap();
+        assert_eq!(conditional().await - before, usize::from(cached), "{name}");
+        assert_eq!(c.cached_pages(), usize::from(cached), "{name}");
+    }
+}

@@ -24,8 +24,13 @@ pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &AddRepoArg
         .iter()
         .map(|u| parse_target(u, cfg))
         .collect::<Result<Vec<_>>>()?;
-    let collector =
-        Collector::new(conn, cfg.clone(), args.augur_keys, ClientOptions::default()).await?;
+    let collector = Collector::new(
+        conn,
+        cfg.clone(),
+        args.augur_keys,
+        ClientOptions::one_shot(),
+    )
+    .await?;
     // The operator's group, when named, holds everything this command adds.
     let named = match &args.group {
         Some(name) => Some(repos::upsert_group(conn, Group::Named(name.trim())).await?),

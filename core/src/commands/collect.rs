@@ -79,8 +79,13 @@ fn print_collected(url: &str, repo_id: i64, secs: f64, c: &Counts) {
 const HEARTBEAT: Duration = Duration::from_secs(30);
 
 pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &CollectArgs) -> Result<()> {
-    let collector =
-        Collector::new(conn, cfg.clone(), args.augur_keys, ClientOptions::default()).await?;
+    let collector = Collector::new(
+        conn,
+        cfg.clone(),
+        args.augur_keys,
+        ClientOptions::one_shot(),
+    )
+    .await?;
     let worker = format!("{}:collect", crate::job::process_id());
     let mut failures = Vec::new();
     for url in &args.urls {

@@ -97,7 +97,8 @@ impl Daemon {
             })?;
         let collector = {
             let mut conn = pool.acquire().await?;
-            let c = Collector::new(&mut conn, cfg, opts.augur_keys, ClientOptions::default());
+            let etags = ClientOptions::long_lived(cfg.collection.etag_cache_mib);
+            let c = Collector::new(&mut conn, cfg, opts.augur_keys, etags);
             Arc::new(c.await?)
         };
         let shared = Arc::new(Shared {

@@ -39,6 +39,25 @@ pub struct ClientOptions {
     pub etag_cache_bytes: usize,
 }
 
+impl ClientOptions {
+    /// The options of a long-lived client (`serve`): an ETag cache of `etag_cache_mib` MiB.
+    pub fn long_lived(etag_cache_mib: u32) -> Self {
+        ClientOptions {
+            etag_cache_bytes: (etag_cache_mib as usize) << 20,
+            ..ClientOptions::default()
+        }
+    }
+
+    /// The options of a one-shot command (`collect`, `add-repo`): no ETag cache (one process
+    /// never asks for the same listing twice; the cache would only hold memory).
+    pub fn one_shot() -> Self {
+        ClientOptions {
+            etag_cache_bytes: 0,
+            ..ClientOptions::default()
+        }
+    }
+}
+
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
