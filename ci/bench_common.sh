@@ -8,15 +8,15 @@ bench_start_pg() {
 }
 
 # bench_serve_world DIR GENERATE-ARGS...: generates a world into DIR, lifts its rate limit and
-# serves it; sets MOCK_PID and BASE (the forge's URL).
+# serves it with $MOCK (default: the release mock-forge); sets MOCK_PID and BASE (its URL).
 bench_serve_world() {
-  local dir=$1
+  local dir=$1 mock=${MOCK:-$ROOT/target/release/mock-forge}
   shift
-  "$ROOT/target/release/mock-forge" generate "$@" --out "$dir" >/dev/null
+  "$mock" generate "$@" --out "$dir" >/dev/null
   sed -i 's/^rate_limit: .*/rate_limit: { limit: 100000000, window_secs: 3600, exhausted_status: 403 }/' \
     "$dir/scenario.yaml"
   rm -f "$WORK/url"
-  "$ROOT/target/release/mock-forge" serve --scenario "$dir" --print-url >"$WORK/url" 2>"$WORK/mock.log" &
+  "$mock" serve --scenario "$dir" --print-url >"$WORK/url" 2>"$WORK/mock.log" &
   MOCK_PID=$!
   for _ in $(seq 300); do [ -s "$WORK/url" ] && break; sleep 0.1; done
   BASE=$(head -n1 "$WORK/url")

@@ -29,7 +29,9 @@ fi
 AV=$ROOT/target/$PROFILE/aveloxis
 MOCK=$ROOT/target/$PROFILE/mock-forge
 
-eval "$(bash ci/pg.sh start)"
+# shellcheck source=ci/bench_common.sh
+source ci/bench_common.sh
+bench_start_pg
 cleanup() {
   [ -n "${MOCK_PID:-}" ] && kill "$MOCK_PID" 2>/dev/null || true
   bash "$ROOT/ci/pg.sh" stop "$AVELOXIS_PG_DIR" >/dev/null 2>&1 || true
@@ -38,27 +40,15 @@ cleanup() {
 trap cleanup EXIT
 
 dir=$WORK/world
-"$MOCK" generate --preset "$PRESET" --seed 1 --out "$dir" >/dev/null
-sed -i 's/^rate_limit: .*/rate_limit: { limit: 100000000, window_secs: 3600, exhausted_status: 403 }/' \
-  "$dir/scenario.yaml"
-"$MOCK" serve --scenario "$dir" --print-url >"$WORK/url" 2>"$WORK/mock.log" &
-MOCK_PID=$!
-for _ in $(seq 100); do [ -s "$WORK/url" ] && break; sleep 0.1; done
-base=$(head -n1 "$WORK/url")
+bench_serve_world "$dir" --preset "$PRESET" --seed 1
+base=$BASE
 truth() {
   python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['repos']['mock-org/$PRESET']; print($1)" \
     "$dir/ground-truth.json"
 }
 
 db=bench_crawl
-PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-cfg=$WORK/aveloxis.json
-cat >"$cfg" <<JSON
-{"database": {"host": "$PGHOST", "port": $PGPORT, "user": "postgres", "password": "$PGPASSWORD",
-              "dbname": "$db", "sslmode": "disable"},
- "github": {"api_url": "$base/api/v3", "web_url": "$base"},
- "collection": {"repo_clone_dir": "$WORK/clones", "enrich_per_run": 0, "resolve_per_run": 0}}
-JSON
+cfg=$(bench_config "$db")
 av() { "$AV" --config "$cfg" "$@"; }
 av migrate --skip-views >/dev/null
 for t in mock-token-0 mock-token-1 mock-token-2; do av add-key "$t" >/dev/null; done

@@ -34,9 +34,9 @@ if [ "$BASELINE" != none ]; then
   BIN[baseline]="$BASE_DIR/target/release/aveloxis"
   SIDES=(baseline new)
 fi
-MOCK=$ROOT/target/release/mock-forge
-
-eval "$(bash ci/pg.sh start)"
+# shellcheck source=ci/bench_common.sh
+source ci/bench_common.sh
+bench_start_pg
 cleanup() {
   [ -n "${MOCK_PID:-}" ] && kill "$MOCK_PID" 2>/dev/null || true
   bash "$ROOT/ci/pg.sh" stop "$AVELOXIS_PG_DIR" >/dev/null 2>&1 || true
@@ -47,33 +47,20 @@ trap cleanup EXIT
 printf '%-8s %-9s %10s %8s %10s %s\n' preset side "issues+prs" wall "peak RSS" counts
 for preset in "${PRESETS[@]}"; do
   dir=$WORK/$preset
-  "$MOCK" generate --preset "$preset" --seed 1 --out "$dir" >/dev/null
-  sed -i 's/^rate_limit: .*/rate_limit: { limit: 100000000, window_secs: 3600, exhausted_status: 403 }/' \
-    "$dir/scenario.yaml"
-  "$MOCK" serve --scenario "$dir" --print-url >"$WORK/url" 2>"$WORK/mock.log" &
-  MOCK_PID=$!
-  for _ in $(seq 100); do [ -s "$WORK/url" ] && break; sleep 0.1; done
-  base=$(head -n1 "$WORK/url")
-  want=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['repos']['mock-org/$preset']; print(t['issues']+t['pull_requests'])" "$dir/ground-truth.json")
+  bench_serve_world "$dir" --preset "$preset" --seed 1
+  want=$(bench_truth "$dir" "$preset")
   for side in "${SIDES[@]}"; do
     db="bench_mem_${preset}_${side}"
-    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-    cfg=$WORK/$db.json
-    cat >"$cfg" <<JSON
-{"database": {"host": "$PGHOST", "port": $PGPORT, "user": "postgres", "password": "$PGPASSWORD",
-              "dbname": "$db", "sslmode": "disable"},
- "github": {"api_url": "$base/api/v3", "web_url": "$base"},
- "collection": {"repo_clone_dir": "$WORK/clones-$db", "enrich_per_run": 0, "resolve_per_run": 0}}
-JSON
+    cfg=$(bench_config "$db")
     av() { "${BIN[$side]}" --config "$cfg" "$@"; }
     av migrate --skip-views >/dev/null 2>&1 || av migrate >/dev/null
     for t in mock-token-0 mock-token-1 mock-token-2; do echo "$t" | av add-key >/dev/null; done
-    av add-repo "$base/mock-org/$preset" >/dev/null
+    av add-repo "$BASE/mock-org/$preset" >/dev/null
     /usr/bin/time -f '%e %M' -o "$WORK/time" "${BIN[$side]}" --config "$cfg" \
-      collect "$base/mock-org/$preset" --full >"$WORK/collect.log" 2>&1 ||
+      collect "$BASE/mock-org/$preset" --full >"$WORK/collect.log" 2>&1 ||
       { echo "collect failed ($side, $preset):"; tail -n 20 "$WORK/collect.log"; exit 1; }
     read -r wall kb <"$WORK/time"
-    got=$(psql -X -At -d "$db" -c "SELECT (SELECT count(*) FROM aveloxis_data.issues) + (SELECT count(*) FROM aveloxis_data.pull_requests)")
+    got=$(bench_issues_and_prs "$db" "$preset")
     check=exact; [ "$got" = "$want" ] || check="WRONG ($got, want $want)"
     printf '%-8s %-9s %10s %7ss %7d MB %s\n' "$preset" "$side" "$want" "$wall" $((kb / 1024)) "$check"
   done
