@@ -7,7 +7,6 @@
 //! for a key that does not exist is an error too.
 //!
 //! Secrets (`database.password`) never appear in `Debug`, logs or error messages.
-
 //!
 //! This crate is the one place the operator's settings are modelled; the daemon and the harness
 //! both read `aveloxis.json` through it. It also owns [`Platform`] and the host rule that maps a
@@ -94,9 +93,8 @@ pub struct CollectionConfig {
     /// Staged pages written per processing transaction, at most (fewer when they are large):
     /// what a collection holds in memory and in one transaction.
     pub process_chunk_pages: u32,
-    /// Response bodies `serve`'s ETag cache keeps for conditional requests (a 304 costs no rate
-    /// budget), at most, in MiB; 0 turns it off. A one-shot `collect` keeps none: one process
-    /// never asks for the same listing twice, so the cache could only hold memory.
+    /// MiB of bodies `serve`'s ETag cache keeps (a 304 costs no rate budget); 0: none. A
+    /// one-shot `collect` keeps none (it never asks for the same listing twice).
     pub etag_cache_mib: u32,
 }
 
