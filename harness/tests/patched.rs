@@ -107,6 +107,24 @@ impl Patched {
     }
 }
 
+impl Patched {
+    /// HEAD with one planted `(file, old, new)` edit, run against `released`: exit 1 (the
+    /// gate caught it); the output and the report.
+    fn caught(
+        &self,
+        label: &str,
+        (file, old, new): (&str, &str, &str),
+        released: Option<&Path>,
+    ) -> (String, serde_json::Value) {
+        self.reset();
+        self.edit(file, old, new);
+        let (_w, out, r) = self.data_test(released);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{label}: {t}");
+        (t, r)
+    }
+}
+
 impl Drop for Patched {
     fn drop(&mut self) {
         aveloxis_harness::git::remove_worktree(&self.project, &self.path);
@@ -373,11 +391,7 @@ fn data_test_sees_attribution_and_the_augur_views_in_patched_worktrees() {
     let p = Patched::at("harness-planted-views");
     let released = Some(aveloxis_bin());
 
-    let (file, old, new) = REPOINT_ATTRIBUTION;
-    p.edit(file, old, new);
-    let (_w, out, r) = p.data_test(released);
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "re-pointed attribution: {t}");
+    let (t, r) = p.caught("re-pointed attribution", REPOINT_ATTRIBUTION, released);
     assert_eq!(collector_failure(&r), None, "{r}");
     let fails = failing(&r);
     for (name, column) in [
@@ -396,12 +410,7 @@ fn data_test_sees_attribution_and_the_augur_views_in_patched_worktrees() {
     );
     assert_eq!(table(&r, "aveloxis_data.contributors")["verdict"], "PASS");
 
-    p.reset();
-    let (file, old, new) = BREAK_AUGUR_VIEW;
-    p.edit(file, old, new);
-    let (_w, out, r) = p.data_test(released);
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "broken Augur view: {t}");
+    let (t, r) = p.caught("broken Augur view", BREAK_AUGUR_VIEW, released);
     let view = table(&r, "aveloxis_augur_data.issues");
     assert_eq!(view["kind"], "view", "{view}");
     assert!(
@@ -421,12 +430,7 @@ fn data_test_sees_attribution_and_the_augur_views_in_patched_worktrees() {
     // listings were fetched is not asked again, so the reviews of day 1 never arrive. Both
     // full collections (released→new) agree; the upgraded side, collecting day 1
     // incrementally (`--days` defaults to 1), misses them.
-    p.reset();
-    let (file, old, new) = INCREMENTAL_ONLY;
-    p.edit(file, old, new);
-    let (_w, out, r) = p.data_test(released);
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "incremental-only loss: {t}");
+    let (t, r) = p.caught("incremental-only loss", INCREMENTAL_ONLY, released);
     assert!(failing(&r).is_empty(), "released→new: {:?}", failing(&r));
     let reviews = table_in(
         &r["upgraded"]["tables"],

@@ -126,6 +126,12 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// The collector of a one-shot command (`collect`, `add-repo`): no ETag cache
+    /// ([`ClientOptions::one_shot`]).
+    pub async fn one_shot(conn: &mut PgConnection, cfg: &Config, augur_keys: bool) -> Result<Self> {
+        Self::new(conn, cfg.clone(), augur_keys, ClientOptions::one_shot()).await
+    }
+
     /// Load the key pools (`--augur-keys` also reads Augur's keys, read-only).
     pub async fn new(
         conn: &mut PgConnection,

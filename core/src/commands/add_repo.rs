@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use crate::cli::AddRepoArgs;
 use crate::collect::{self, Collector};
 use crate::config::Config;
-use crate::forge::client::{ClientOptions, ForgeError};
+use crate::forge::client::ForgeError;
 use crate::forge::locate::{Location, locate};
 use crate::forge::{Platform, RepoRef, Target, parse_target, redact_userinfo};
 use crate::repos::Group;
@@ -24,13 +24,7 @@ pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &AddRepoArg
         .iter()
         .map(|u| parse_target(u, cfg))
         .collect::<Result<Vec<_>>>()?;
-    let collector = Collector::new(
-        conn,
-        cfg.clone(),
-        args.augur_keys,
-        ClientOptions::one_shot(),
-    )
-    .await?;
+    let collector = Collector::one_shot(conn, cfg, args.augur_keys).await?;
     // The operator's group, when named, holds everything this command adds.
     let named = match &args.group {
         Some(name) => Some(repos::upsert_group(conn, Group::Named(name.trim())).await?),

@@ -10,7 +10,6 @@ use sqlx::PgConnection;
 use crate::cli::CollectArgs;
 use crate::collect::{Collector, Counts, Outcome};
 use crate::config::{self, Config};
-use crate::forge::client::ClientOptions;
 use crate::forge::{Target, parse_target, redact_userinfo};
 use crate::job::{JobEnd, run_claimed};
 use crate::queue::{self, Finish};
@@ -79,13 +78,7 @@ fn print_collected(url: &str, repo_id: i64, secs: f64, c: &Counts) {
 const HEARTBEAT: Duration = Duration::from_secs(30);
 
 pub(super) async fn run(conn: &mut PgConnection, cfg: &Config, args: &CollectArgs) -> Result<()> {
-    let collector = Collector::new(
-        conn,
-        cfg.clone(),
-        args.augur_keys,
-        ClientOptions::one_shot(),
-    )
-    .await?;
+    let collector = Collector::one_shot(conn, cfg, args.augur_keys).await?;
     let worker = format!("{}:collect", crate::job::process_id());
     let mut failures = Vec::new();
     for url in &args.urls {
